@@ -1,0 +1,39 @@
+// berth: the client CLI. Global flags, then one command group per module;
+// errors print like docker's and exit with docker's codes.
+import { Command } from 'commander';
+import { ApiError } from '../client/client.js';
+import { CliContext, CliError, type GlobalOptions } from '../cli/context.js';
+import { registerSystemCommands } from '../cli/system.js';
+import { BERTH_VERSION } from '../version.js';
+
+const program = new Command('berth')
+  .description('A self-sufficient runtime for containers')
+  .usage('[OPTIONS] COMMAND')
+  .version(`berth version ${BERTH_VERSION}`, '-v, --version', 'Print version information and quit')
+  .option('-H, --host <host>', 'Daemon socket to connect to')
+  .option('-l, --log-level <level>', 'Set the logging level')
+  .option('-D, --debug', 'Enable debug mode')
+  .enablePositionalOptions()
+  .showSuggestionAfterError(true)
+  .exitOverride((err) => {
+    // commander's own errors (unknown flag, missing argument) are usage errors.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+      process.exit(0);
+    process.exit(125);
+  });
+
+const ctx = new CliContext(() => program.opts<GlobalOptions>());
+registerSystemCommands(program, ctx);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof ApiError) {
+    process.stderr.write(e.status === 0 ? `${e.message}\n` : `Error response from daemon: ${e.message}\n`);
+    process.exit(1);
+  }
+  if (e instanceof CliError) {
+    if (e.message) process.stderr.write(e.message + '\n');
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`${(e as Error).message ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,172 @@
+// The one place berthd is assembled from its parts (containerd's builtins
+// list): stores first, then services, then the API routes over them.
+import { chownSync, chmodSync, promises as fs, readFileSync } from 'node:fs';
+import net from 'node:net';
+import http from 'node:http';
+import path from 'node:path';
+import { Router } from '../api/router.js';
+import { createApiServer } from '../api/server.js';
+import { registerSystemRoutes } from '../api/routes/system.js';
+import { openDatabase, type DB } from '../store/db.js';
+import { lockDataRoot, type DataRootLock } from '../store/lock.js';
+import { ensureDir, writeFileAtomicSync } from '../util/fsx.js';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../util/log.js';
+import type { DaemonConfig } from './config.js';
+import { EventBus } from './events.js';
+import { hostFacts, type HostFacts } from './host.js';
+
+export interface Paths {
+  dataRoot: string;
+  execRoot: string;
+  db: string;
+  tmp: string;
+}
+
+export class Daemon {
+  readonly router = new Router();
+  readonly events = new EventBus();
+  readonly host: HostFacts = hostFacts();
+  readonly startedAt = new Date();
+  private servers: http.Server[] = [];
+
+  /** A stable engine ID, kept in the data root (`docker info` ID). */
+  readonly id: string;
+
+  private constructor(
+    readonly config: DaemonConfig,
+    readonly log: Logger,
+    readonly paths: Paths,
+    readonly db: DB,
+    private readonly lock: DataRootLock,
+  ) {
+    this.id = engineId(paths.dataRoot);
+  }
+
+  static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
+    const dataRoot = ensureDir(path.resolve(config.dataRoot), 0o711);
+    const execRoot = ensureDir(path.resolve(config.execRoot), 0o711);
+    const lock = lockDataRoot(dataRoot);
+    const paths: Paths = {
+      dataRoot,
+      execRoot,
+      db: path.join(dataRoot, 'berth.db'),
+      tmp: ensureDir(path.join(dataRoot, 'tmp'), 0o700),
+    };
+    // Anything in tmp/ belongs to work a previous run did not finish.
+    await fs.rm(paths.tmp, { recursive: true, force: true });
+    ensureDir(paths.tmp, 0o700);
+
+    const db = openDatabase(paths.db);
+    const daemon = new Daemon(config, log, paths, db, lock);
+    daemon.wire();
+    await daemon.listen(config.hosts);
+    log.info('API listen on ' + config.hosts.join(', '));
+    return daemon;
+  }
+
+  /** Services and routes; each line adds one resource. */
+  private wire(): void {
+    registerSystemRoutes(this.router, this);
+  }
+
+  /** Counts for `/info`; services replace these as they are wired. */
+  counts = {
+    images: (): number => 0,
+    containers: (): { total: number; running: number; paused: number; stopped: number } => ({
+      total: 0,
+      running: 0,
+      paused: 0,
+      stopped: 0,
+    }),
+  };
+
+  private async listen(hosts: string[]): Promise<void> {
+    for (const host of hosts) {
+      const server = createApiServer(this.router, this.log);
+      if (host.startsWith('unix://')) {
+        const sock = host.slice('unix://'.length);
+        ensureDir(path.dirname(sock), 0o711);
+        await removeStaleSocket(sock);
+        await listenOn(server, sock);
+        chmodSync(sock, 0o660);
+        const gid = groupId(this.config.group);
+        if (gid !== null) chownSync(sock, 0, gid);
+      } else if (host.startsWith('tcp://')) {
+        const u = new URL(host.replace(/^tcp:/, 'http:'));
+        await listenOn(server, Number(u.port || 2375), u.hostname.replace(/^\[|\]$/g, ''));
+      } else {
+        throw new Error(`invalid host ${host}: only unix:// and tcp:// are supported`);
+      }
+      this.servers.push(server);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+    this.db.close();
+    this.lock.release();
+  }
+}
+
+function listenOn(server: http.Server, portOrPath: number | string, host?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (typeof portOrPath === 'string') server.listen(portOrPath, done);
+    else server.listen(portOrPath, host, done);
+  });
+}
+
+/** A socket file left by a crashed daemon is removed; a live one is an error. */
+async function removeStaleSocket(sock: string): Promise<void> {
+  try {
+    await fs.lstat(sock);
+  } catch {
+    return;
+  }
+  const alive = await new Promise<boolean>((resolve) => {
+    const c = net.connect(sock);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`${sock} is in use by another daemon`);
+  await fs.rm(sock, { force: true });
+}
+
+function engineId(dataRoot: string): string {
+  const file = path.join(dataRoot, 'engine-id');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    const id = randomUUID();
+    writeFileAtomicSync(file, id + '\n');
+    return id;
+  }
+}
+
+function groupId(name: string): number | null {
+  try {
+    for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+      const [n, , gid] = line.split(':');
+      if (n === name) return Number(gid);
+    }
+  } catch {
+    /* no /etc/group */
+  }
+  return null;
+}

@@ -1,0 +1,67 @@
+// SQLite metadata store: one database in WAL mode, schema changed only by
+// numbered migrations that run in a transaction at open.
+import Database from 'better-sqlite3';
+
+export type DB = Database.Database;
+
+/**
+ * Each entry migrates the schema from version i to i+1. Append only: never
+ * edit a migration that has landed, add the next one.
+ */
+const migrations: ((db: DB) => void)[] = [
+  // 1: images, their references, and the layers they are made of.
+  (db) =>
+    db.exec(`
+      CREATE TABLE layers (
+        chain_id   TEXT PRIMARY KEY,
+        diff_id    TEXT NOT NULL,
+        parent     TEXT REFERENCES layers(chain_id),
+        blob       TEXT NOT NULL,      -- digest of the stored blob (may be compressed)
+        media_type TEXT NOT NULL,
+        size       INTEGER NOT NULL    -- bytes of the unpacked content
+      );
+      CREATE TABLE images (
+        id         TEXT PRIMARY KEY,   -- sha256 of the config blob, like Docker's image ID
+        config     TEXT NOT NULL,      -- the raw config JSON, byte for byte
+        top_layer  TEXT REFERENCES layers(chain_id),
+        size       INTEGER NOT NULL,
+        created    TEXT NOT NULL,      -- the config's created time
+        parent     TEXT,               -- local parent image (build, commit)
+        loaded_at  INTEGER NOT NULL    -- ms since epoch, for before/since ordering
+      );
+      CREATE TABLE image_refs (
+        ref        TEXT PRIMARY KEY,   -- normalised: docker.io/library/busybox:latest
+        image_id   TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        is_digest  INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX image_refs_by_image ON image_refs(image_id);
+    `),
+];
+
+export function openDatabase(file: string): DB {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+export function schemaVersion(db: DB): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: DB): void {
+  const from = schemaVersion(db);
+  if (from > migrations.length)
+    throw new Error(
+      `database schema version ${from} is newer than this berthd understands (${migrations.length})`,
+    );
+  for (let v = from; v < migrations.length; v++) {
+    db.transaction(() => {
+      migrations[v](db);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
