@@ -1,27 +1,29 @@
-// Build: tsc type-checks and emits dist/ (used by tests), esbuild bundles the
-// two entry points into single files so `berth` starts without resolving
-// hundreds of modules.
-import { execFileSync } from 'node:child_process';
+// Build: tsc type-checks and emits dist/ (used by the tests); esbuild bundles
+// the two entry points into single files so `berth` starts without resolving
+// hundreds of modules. Type errors fail the build, but only after the bundles
+// are written, so one broken file does not stop everyone's test runs.
+import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
-execFileSync('node_modules/.bin/tsc', ['-p', 'tsconfig.json'], { stdio: 'inherit' });
+const tsc = spawnSync('node_modules/.bin/tsc', ['-p', 'tsconfig.json'], { stdio: 'inherit' });
 
-const common = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: 'linked',
-  external: ['better-sqlite3', 'node-unix-socket'],
-  banner: {
-    js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
-  },
-  logLevel: 'warning',
-};
+const banner =
+  "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
 for (const name of ['berth', 'berthd']) {
   const outfile = `dist/${name}.mjs`;
-  await build({ ...common, entryPoints: [`src/bin/${name}.ts`], outfile, banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } });
+  await build({
+    entryPoints: [`src/bin/${name}.ts`],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    sourcemap: 'linked',
+    external: ['better-sqlite3', 'node-unix-socket'],
+    banner: { js: `#!/usr/bin/env node\n${banner}` },
+    logLevel: 'warning',
+  });
   chmodSync(outfile, 0o755);
 }
+process.exit(tsc.status ?? 1);

@@ -1,0 +1,127 @@
+// The contract between the engine's container service and the runtime layer
+// (OCI runtime + per-container monitor). The engine decides *what* runs; the
+// runtime layer knows *how* (config.json, conmon, runc, cgroups, ptys).
+import type { Duplex, Readable, Writable } from 'node:stream';
+
+/** What the engine asks for; spec.ts turns it into an OCI config.json. */
+export interface ContainerRunSpec {
+  id: string;
+  /** Merged rootfs mount point (overlay of the image layers + upper dir). */
+  rootfs: string;
+  readonlyRootfs: boolean;
+  args: string[];
+  env: string[];
+  cwd: string;
+  /** "uid[:gid]" or "name[:group]"; resolved against the rootfs /etc/passwd and /etc/group. */
+  user: string;
+  hostname: string;
+  domainname?: string;
+  tty: boolean;
+  openStdin: boolean;
+  /** Host files bind-mounted at /etc/hosts, /etc/resolv.conf, /etc/hostname. */
+  etcFiles: { hosts?: string; resolvConf?: string; hostname?: string };
+  mounts: { source: string; destination: string; type: string; options: string[] }[];
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  securityOpt: string[];
+  /** Network namespace: 'none' (private, loopback only), 'host', or a path to join. */
+  netns: 'none' | 'host' | { path: string };
+  ipcMode?: string;
+  pidMode?: string;
+  init: boolean;
+  stopSignal?: string;
+  resources: {
+    memory?: number;
+    memorySwap?: number;
+    nanoCpus?: number;
+    cpuShares?: number;
+    cpuQuota?: number;
+    cpuPeriod?: number;
+    cpusetCpus?: string;
+    cpusetMems?: string;
+    pidsLimit?: number;
+    shmSize?: number;
+    ulimits?: { Name: string; Soft: number; Hard: number }[];
+  };
+  sysctls?: Record<string, string>;
+  /** Log file (conmon k8s-file format) and its rotation limits. */
+  logPath: string;
+  logMaxSize?: number;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  /** RFC 3339 with nanoseconds. */
+  finishedAt: string;
+  oomKilled: boolean;
+}
+
+export interface RuntimeState {
+  status: 'created' | 'running' | 'paused' | 'stopped';
+  pid: number;
+}
+
+export interface ExecSpec {
+  args: string[];
+  env: string[];
+  cwd?: string;
+  user?: string;
+  tty: boolean;
+  privileged: boolean;
+  attachStdin: boolean;
+}
+
+/** A started exec session: its streams and the exit code when it ends. */
+export interface ExecProcess {
+  pid: number;
+  stdin?: Writable;
+  /** With a TTY only stdout carries data. */
+  stdout: Readable;
+  stderr?: Readable;
+  exited: Promise<number>;
+  resize(rows: number, cols: number): void;
+}
+
+/** Live streams of a running container's main process (from its monitor). */
+export interface AttachStreams {
+  stdin?: Writable;
+  stdout: Readable;
+  stderr?: Readable;
+  close(): void;
+}
+
+export interface Stats {
+  read: string;
+  cpu: { total: number; system: number; onlineCpus: number; percpu?: number[] };
+  memory: { usage: number; limit: number; cache?: number; stats: Record<string, number> };
+  pids: { current: number; limit?: number };
+  blkio: { op: string; major: number; minor: number; value: number }[];
+  net?: Record<string, { rx_bytes: number; tx_bytes: number; rx_packets: number; tx_packets: number }>;
+}
+
+export interface Runtime {
+  readonly name: string;
+  /** Writes the bundle and starts the monitor; the process is created, not yet running. */
+  create(spec: ContainerRunSpec): Promise<{ pid: number }>;
+  start(id: string): Promise<void>;
+  kill(id: string, signal: string): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Removes runtime state (and bundle) of a stopped container. */
+  delete(id: string): Promise<void>;
+  state(id: string): Promise<RuntimeState | null>;
+  /** Resolves when the container's process exits (also for containers found after a restart). */
+  waitExit(id: string): Promise<ExitStatus>;
+  /** The exit recorded by the monitor while berthd was down, if any. */
+  recordedExit(id: string): Promise<ExitStatus | null>;
+  attach(id: string, opts: { stdin: boolean }): Promise<AttachStreams>;
+  resize(id: string, rows: number, cols: number): Promise<void>;
+  exec(id: string, spec: ExecSpec): Promise<ExecProcess>;
+  stats(id: string): Promise<Stats>;
+  /** `ps` inside the container: pids of its processes. */
+  pids(id: string): Promise<number[]>;
+  update(id: string, resources: ContainerRunSpec['resources']): Promise<void>;
+}
+
+export type { Duplex };

@@ -1,0 +1,141 @@
+// Test harness: a private berthd on a temp socket, data root and exec root,
+// driven through the berth CLI and the real docker CLI, and torn down even
+// when a test fails.
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../../src/client/client.js';
+
+/** The repository root (tests run from dist/test/…). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BERTHD = path.join(ROOT, 'dist/berthd.mjs');
+export const BERTH = path.join(ROOT, 'dist/berth.mjs');
+export const DOCKER = '/usr/local/bin/docker';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestDaemon {
+  dir: string;
+  sock: string;
+  host: string;
+  dataRoot: string;
+  execRoot: string;
+  proc: ChildProcess;
+  client: Client;
+  /** Runs the real docker CLI against this daemon. */
+  docker(args: string[], opts?: { input?: string | Buffer; env?: Record<string, string> }): RunResult;
+  /** Runs the berth CLI against this daemon. */
+  berth(args: string[], opts?: { input?: string | Buffer; env?: Record<string, string> }): RunResult;
+  /** stderr of berthd so far (for failure messages). */
+  log(): string;
+  /** SIGKILL (crash) or SIGTERM, then wait for exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts berthd again on the same paths (after kill). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const live = new Set<TestDaemon>();
+process.on('exit', () => {
+  // Last resort if a test process dies without running its after hooks.
+  for (const d of live) d.proc.kill('SIGKILL');
+});
+
+function result(r: SpawnSyncReturns<Buffer>): RunResult {
+  return { code: r.status ?? 128, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
+}
+
+export async function startDaemon(opts: { args?: string[]; config?: object } = {}): Promise<TestDaemon> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-test-'));
+  const sock = path.join(dir, 'berth.sock');
+  const dataRoot = path.join(dir, 'data');
+  const execRoot = path.join(dir, 'exec');
+  const logFile = path.join(dir, 'berthd.log');
+  const args = [BERTHD, '-H', `unix://${sock}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', 'debug'];
+  if (opts.config) {
+    const cfgFile = path.join(dir, 'daemon.json');
+    (await import('node:fs')).writeFileSync(cfgFile, JSON.stringify(opts.config));
+    args.push('--config-file', cfgFile);
+  } else args.push('--config-file', path.join(dir, 'none.json'));
+  args.push(...(opts.args ?? []));
+
+  const host = `unix://${sock}`;
+  const baseEnv = { ...process.env, DOCKER_HOST: host, BERTH_HOST: host, DOCKER_CONFIG: path.join(dir, 'docker-config') };
+  const run = (cmd: string[], o: { input?: string | Buffer; env?: Record<string, string> } = {}): RunResult =>
+    result(spawnSync(cmd[0], cmd.slice(1), { input: o.input, env: { ...baseEnv, ...o.env }, maxBuffer: 1 << 30, timeout: 120_000 }));
+
+  const d: TestDaemon = {
+    dir,
+    sock,
+    host,
+    dataRoot,
+    execRoot,
+    proc: undefined as unknown as ChildProcess,
+    client: new Client(host),
+    docker: (a, o) => run([DOCKER, ...a], o),
+    berth: (a, o) => run([process.execPath, BERTH, ...a], o),
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    async kill(signal = 'SIGKILL') {
+      const p = d.proc;
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        p.once('exit', () => resolve());
+        p.kill(signal);
+      });
+    },
+    async restart() {
+      await d.kill('SIGTERM');
+      d.proc = await launch(args, logFile, sock);
+    },
+    async stop() {
+      live.delete(d);
+      await d.kill('SIGTERM').catch(() => undefined);
+      await cleanupDir(dir, dataRoot, execRoot);
+    },
+  };
+  d.proc = await launch(args, logFile, sock);
+  live.add(d);
+  return d;
+}
+
+async function launch(args: string[], logFile: string, sock: string): Promise<ChildProcess> {
+  const fs = await import('node:fs');
+  const out = fs.openSync(logFile, 'a');
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  const client = new Client(`unix://${sock}`);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`berthd exited early:\n${fs.readFileSync(logFile, 'utf8')}`);
+    try {
+      const res = await client.open('GET', '/_ping');
+      res.resume();
+      if (res.statusCode === 200) return proc;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`berthd did not answer within 15s:\n${fs.readFileSync(logFile, 'utf8')}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Unmounts anything left under the test dir (deepest first), then removes it. */
+export async function cleanupDir(dir: string, ...roots: string[]): Promise<void> {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync('umount', ['-l', m]);
+  void roots;
+  rmSync(dir, { recursive: true, force: true });
+}
