@@ -2,7 +2,7 @@
 // driven through the berth CLI and the real docker CLI, and torn down even
 // when a test fails.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,8 @@ import { Client } from '../../src/client/client.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BERTHD = path.join(ROOT, 'dist/berthd.mjs');
 export const BERTH = path.join(ROOT, 'dist/berth.mjs');
-export const DOCKER = '/usr/local/bin/docker';
+/** The real docker CLI (v28): /usr/local/bin/docker, else the one on PATH. */
+export const DOCKER = existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker';
 
 export interface RunResult {
   code: number;
@@ -58,11 +59,11 @@ export async function startDaemon(opts: { args?: string[]; config?: object } = {
   const execRoot = path.join(dir, 'exec');
   const logFile = path.join(dir, 'berthd.log');
   const args = [BERTHD, '-H', `unix://${sock}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', 'debug'];
-  if (opts.config) {
-    const cfgFile = path.join(dir, 'daemon.json');
-    (await import('node:fs')).writeFileSync(cfgFile, JSON.stringify(opts.config));
-    args.push('--config-file', cfgFile);
-  } else args.push('--config-file', path.join(dir, 'none.json'));
+  // Always an explicit, existing file: never the machine's /etc/berth/daemon.json
+  // (berthd refuses an explicit --config-file that does not exist, as dockerd does).
+  const cfgFile = path.join(dir, 'daemon.json');
+  writeFileSync(cfgFile, JSON.stringify(opts.config ?? {}));
+  args.push('--config-file', cfgFile);
   args.push(...(opts.args ?? []));
 
   const host = `unix://${sock}`;
