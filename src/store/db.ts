@@ -36,6 +36,20 @@ const migrations: ((db: DB) => void)[] = [
       );
       CREATE INDEX image_refs_by_image ON image_refs(image_id);
     `),
+  // 2: containers; the record is one JSON document, rewritten in one
+  // transaction per state change. Name and image are columns for uniqueness
+  // and the image-in-use check.
+  (db) =>
+    db.exec(`
+      CREATE TABLE containers (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,  -- "/name"
+        image_id   TEXT NOT NULL,
+        created_ns TEXT NOT NULL,         -- RFC 3339 nano, for ordering
+        doc        TEXT NOT NULL          -- the ContainerRecord JSON
+      );
+      CREATE INDEX containers_by_image ON containers(image_id);
+    `),
 ];
 
 export function openDatabase(file: string): DB {
