@@ -50,6 +50,8 @@ const migrations: ((db: DB) => void)[] = [
       );
       CREATE INDEX containers_by_image ON containers(image_id);
     `),
+  // 3: images remember when they were last tagged (inspect Metadata.LastTagTime).
+  (db) => db.exec(`ALTER TABLE images ADD COLUMN last_tag_time TEXT;`),
 ];
 
 export function openDatabase(file: string): DB {
