@@ -48,7 +48,7 @@ export interface Frame {
  * across chunks are reassembled.
  */
 export class Demultiplexer extends Transform {
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
 
   constructor() {
     super({ readableObjectMode: true });
