@@ -1,7 +1,7 @@
 // The bodies of `/version` and `/info`, from true figures of this host.
 import { runtimeVersion } from './host.js';
 import type { Daemon } from './daemon.js';
-import { API_VERSION, MIN_API_VERSION } from '../api/version.js';
+import { API_VERSION, MIN_API_VERSION, lt } from '../api/version.js';
 import { BERTH_VERSION, GIT_COMMIT } from '../version.js';
 
 export function systemVersion(d: Daemon): Record<string, unknown> {
@@ -19,13 +19,13 @@ export function systemVersion(d: Daemon): Record<string, unknown> {
     BuildTime: d.startedAt.toISOString(),
   };
   const components: Record<string, unknown>[] = [
-    { Name: 'Engine', Version: BERTH_VERSION, Details: { ...engine, Version: undefined } },
+    { Name: 'Engine', Version: BERTH_VERSION, Details: { ...engine, Version: undefined, Experimental: 'false' } },
   ];
   if (runc) components.push({ Name: 'runc', Version: runc.version, Details: { GitCommit: runc.commit } });
   return { Platform: { Name: `berth ${BERTH_VERSION}` }, Components: components, ...engine };
 }
 
-export function systemInfo(d: Daemon): Record<string, unknown> {
+export function systemInfo(d: Daemon, version: string = API_VERSION): Record<string, unknown> {
   const h = d.host;
   const c = d.counts.containers();
   const runtimes: Record<string, { path: string; runtimeArgs?: string[] }> = { runc: { path: 'runc' } };
@@ -61,8 +61,8 @@ export function systemInfo(d: Daemon): Record<string, unknown> {
     CPUSet: true,
     PidsLimit: true,
     IPv4Forwarding: true,
-    BridgeNfIptables: false,
-    BridgeNfIp6tables: false,
+    // Omitted from API 1.50 on (deprecated in 1.48), as dockerd does.
+    ...(lt(version, '1.50') ? { BridgeNfIptables: false, BridgeNfIp6tables: false } : {}),
     Debug: d.config.debug,
     NFd: 0,
     OomKillDisable: false,
@@ -79,8 +79,8 @@ export function systemInfo(d: Daemon): Record<string, unknown> {
     Architecture: process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch,
     IndexServerAddress: 'https://index.docker.io/v1/',
     RegistryConfig: {
-      AllowNondistributableArtifactsCIDRs: null,
-      AllowNondistributableArtifactsHostnames: null,
+      // Removed in API 1.49.
+      ...(lt(version, '1.49') ? { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null } : {}),
       InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'],
       IndexConfigs: {
         'docker.io': { Name: 'docker.io', Mirrors: d.config.registryMirrors, Secure: true, Official: true },

@@ -27,6 +27,7 @@ describe('system API', () => {
     assert.equal(server.Os, 'linux');
     assert.equal(server.KernelVersion, os.release());
     assert.equal(server.Components[0].Name, 'Engine');
+    assert.match(r.stdout, /Experimental:\s+false/);
   });
 
   test('docker info reports the true figures of this host', () => {
@@ -72,6 +73,13 @@ describe('system API', () => {
       assert.equal(r.status, 200, `${p}: ${r.body}`);
     }
     assert.equal((await rawRequest(d.sock, 'GET', '/v1.50/info')).json.DockerRootDir, d.dataRoot);
+    // Fields dockerd dropped from /info in API 1.49/1.50 are still sent to older clients.
+    const old = (await rawRequest(d.sock, 'GET', '/v1.48/info')).json;
+    assert.equal(old.BridgeNfIptables, false);
+    assert.ok('AllowNondistributableArtifactsCIDRs' in old.RegistryConfig);
+    const cur = (await rawRequest(d.sock, 'GET', '/v1.51/info')).json;
+    assert.equal('BridgeNfIptables' in cur, false);
+    assert.equal('AllowNondistributableArtifactsCIDRs' in cur.RegistryConfig, false);
   });
 
   test('too new and too old API versions get 400 with Docker\'s messages', async () => {

@@ -24,7 +24,7 @@ export function registerSystemRoutes(router: Router, daemon: Daemon): void {
   };
   router.get('/_ping', ping).head('/_ping', ping);
   router.get('/version', (ctx) => ctx.send(200, systemVersion(daemon)));
-  router.get('/info', (ctx) => ctx.send(200, systemInfo(daemon)));
+  router.get('/info', (ctx) => ctx.send(200, systemInfo(daemon, ctx.version)));
   router.get('/events', (ctx) => streamEvents(ctx, daemon));
 }
 
