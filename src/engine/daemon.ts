@@ -7,6 +7,8 @@ import path from 'node:path';
 import { Router } from '../api/router.js';
 import { createApiServer } from '../api/server.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
+import { registerImageRoutes } from '../api/routes/images.js';
+import { ImageService } from './images.js';
 import { openDatabase, type DB } from '../store/db.js';
 import { lockDataRoot, type DataRootLock } from '../store/lock.js';
 import { ensureDir, writeFileAtomicSync } from '../util/fsx.js';
@@ -60,14 +62,21 @@ export class Daemon {
     const db = openDatabase(paths.db);
     const daemon = new Daemon(config, log, paths, db, lock);
     daemon.wire();
+    await daemon.images.reconcile();
     await daemon.listen(config.hosts);
     log.info('API listen on ' + config.hosts.join(', '));
     return daemon;
   }
 
+  /** Images, layers and blobs (engine/images.ts). */
+  images!: ImageService;
+
   /** Services and routes; each line adds one resource. */
   private wire(): void {
     registerSystemRoutes(this.router, this);
+    this.images = new ImageService(this.db, { dataRoot: this.paths.dataRoot, tmp: this.paths.tmp }, this.events);
+    this.counts.images = () => this.images.count();
+    registerImageRoutes(this.router, this, this.images);
   }
 
   /** Counts for `/info`; services replace these as they are wired. */

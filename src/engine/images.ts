@@ -1,0 +1,144 @@
+// The image service: what the API and the other services (containers,
+// build, pull) ask of images. Storage is in ImageRecords (SQLite) and the
+// layer/content stores; the JSON shapes are in images-view.ts, deletion
+// rules in images-delete.ts, import in images-import.ts, archives in
+// images-archive.ts.
+import type { Readable } from 'node:stream';
+import type { ContainerConfig, ImageConfig } from '../image/config.js';
+import { sha256 } from '../image/digest.js';
+import { familiar, formatReference, parseReference, repoTagReference, withDefaultTag } from '../image/reference.js';
+import { ContentStore } from '../store/content.js';
+import type { DB } from '../store/db.js';
+import { LayerStore, type Layer } from '../store/layers.js';
+import type { EventBus } from './events.js';
+import { ImageRecords, type ImageRecord } from './images-store.js';
+import { InvalidArgument } from '../api/errors.js';
+
+export type { ImageRecord } from './images-store.js';
+
+/** Filled by the container service: which container, if any, uses an image. */
+export type ImageInUse = (imageId: string) => { running: boolean; containerId: string } | null;
+
+export interface ResolvedImage {
+  id: string;
+  config: ImageConfig;
+  /** Chain ID of the top layer; null for an image without layers. */
+  topLayer: string | null;
+  /** The normalised reference that matched, when looked up by name. */
+  ref?: string;
+}
+
+export interface ImagePaths {
+  dataRoot: string;
+  tmp: string;
+}
+
+export class ImageService {
+  readonly records: ImageRecords;
+  readonly content: ContentStore;
+  readonly layers: LayerStore;
+  /** Replaced by the container engine when it is wired. */
+  isImageInUse: ImageInUse = () => null;
+
+  constructor(
+    db: DB,
+    readonly paths: ImagePaths,
+    readonly events: EventBus,
+  ) {
+    this.records = new ImageRecords(db);
+    this.content = new ContentStore(paths.dataRoot, paths.tmp);
+    this.layers = new LayerStore(db, paths.dataRoot, paths.tmp, this.content);
+  }
+
+  /** Start-up: drop layers no image builds on (left by a crash mid-import/load). */
+  async reconcile(): Promise<void> {
+    await this.layers.reconcile();
+  }
+
+  count(): number {
+    return this.records.count();
+  }
+
+  /** Looks an image up like Docker; throws NotFound `No such image: …`. */
+  get(nameOrId: string): ImageRecord {
+    return this.records.lookup(nameOrId).image;
+  }
+
+  /** What the container engine needs to create a container from an image. */
+  resolve(nameOrId: string): ResolvedImage {
+    const { image, ref } = this.records.lookup(nameOrId);
+    return { id: image.id, config: image.config, topLayer: image.topLayer, ref };
+  }
+
+  /** Overlay lowerdirs (topmost first) for a top layer chain ID. */
+  lowerDirs(topChainId: string | null): string[] {
+    return this.layers.lowerDirs(topChainId);
+  }
+
+  /** Registers a layer from a tar stream (import, load, build, commit, pull). */
+  registerLayer(source: Readable, parent: string | null): Promise<Layer> {
+    return this.layers.register(source, parent);
+  }
+
+  /** Familiar tags and digests of an image. */
+  repoTags(id: string): string[] {
+    return this.records.refs(id).filter((r) => !r.includes('@')).map(familiar);
+  }
+  repoDigests(id: string): string[] {
+    return this.records.refs(id).filter((r) => r.includes('@')).map(familiar);
+  }
+
+  /**
+   * Stores a config over layers already registered, then points `refs`
+   * (normalised) at it. One transaction, so a crash never leaves half an
+   * image. Returns the image ID (the config digest).
+   */
+  createImage(rawConfig: string, topLayer: string | null, refs: string[] = [], parent: string | null = null): string {
+    const id = sha256(rawConfig);
+    const config = JSON.parse(rawConfig) as ImageConfig;
+    const size = this.layers.chain(topLayer).reduce((n, l) => n + l.size, 0);
+    this.records.save(
+      { id, rawConfig, topLayer, size, created: config.created ?? new Date(0).toISOString(), parent, loadedAt: Date.now() },
+      refs,
+    );
+    return id;
+  }
+
+  /** `docker tag`: `repo`/`tag` query arguments, Docker's validation. */
+  tag(source: string, repo: string, tag: string | undefined): void {
+    const img = this.get(source);
+    const ref = repoTagReference(repo, tag);
+    if (!ref) throw new InvalidArgument('repository name must have at least one component');
+    const stored = formatReference(ref);
+    this.records.setRef(stored, img.id);
+    this.publish(img, 'tag', familiar(stored));
+  }
+
+  /** Publishes an image event with the image's labels as attributes, like dockerd. */
+  publish(img: ImageRecord | string, action: string, name?: string): void {
+    const rec = typeof img === 'string' ? this.records.get(img) : img;
+    const id = typeof img === 'string' ? img : img.id;
+    const labels = (rec?.config.config?.Labels ?? {}) as Record<string, string>;
+    this.events.publish('image', action, id, { ...labels, name: name ?? id });
+  }
+
+  /** The normalised form of a user-given name with default tag. */
+  static normalize(name: string): string {
+    return formatReference(withDefaultTag(parseReference(name)));
+  }
+}
+
+/** Config of a new single-layer image (import). */
+export function importConfig(diffId: string, container: ContainerConfig, comment: string, now = new Date()): ImageConfig {
+  const created = now.toISOString();
+  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[process.arch] ?? process.arch;
+  return {
+    architecture: arch,
+    comment,
+    config: container,
+    created,
+    history: [{ created, comment }],
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+  };
+}
