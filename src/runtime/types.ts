@@ -14,10 +14,14 @@ export interface ContainerRunSpec {
   cwd: string;
   /** "uid[:gid]" or "name[:group]"; resolved against the rootfs /etc/passwd and /etc/group. */
   user: string;
+  /** Docker's --group-add (names or gids). */
+  groupAdd?: string[];
   hostname: string;
   domainname?: string;
   tty: boolean;
   openStdin: boolean;
+  /** Docker's StdinOnce: close the container's stdin when the attached client detaches. */
+  stdinOnce?: boolean;
   /** Host files bind-mounted at /etc/hosts, /etc/resolv.conf, /etc/hostname. */
   etcFiles: { hosts?: string; resolvConf?: string; hostname?: string };
   mounts: { source: string; destination: string; type: string; options: string[] }[];

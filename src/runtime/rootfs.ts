@@ -1,0 +1,79 @@
+// Overlay root filesystems: mount the image layers (read-only lowerdirs) with a
+// per-container upper/work dir on a target, and take them down again.
+//
+// mount(2) takes its option string in one page (4096 bytes). With many layers
+// the absolute lowerdir list overflows it, so then we run mount(8) from the
+// layers' common parent directory and pass relative lowerdirs (the kernel
+// resolves them against the mounting process's cwd), as overlay drivers do.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const PAGE = 4096;
+/** The kernel's limit on overlay lower layers. */
+export const MAX_LOWER_LAYERS = 500;
+
+export interface OverlayOptions {
+  /** Lower layers, topmost first (overlay's own order). */
+  lowerDirs: string[];
+  /** Omit upper/work for a read-only overlay (needs at least two lowers). */
+  upper?: string;
+  work?: string;
+  target: string;
+}
+
+function commonDir(paths: string[]): string {
+  const split = paths.map((p) => path.resolve(p).split('/'));
+  const first = split[0];
+  let n = 0;
+  while (n < first.length && split.every((s) => s[n] === first[n])) n++;
+  return first.slice(0, n).join('/') || '/';
+}
+
+/** The `-o` string and the cwd mount(8) must run in for it. */
+export function overlayMountOptions(o: OverlayOptions): { options: string; cwd: string } {
+  if (o.lowerDirs.length === 0) throw new Error('overlay needs at least one lower layer');
+  if (o.lowerDirs.length > MAX_LOWER_LAYERS) throw new Error(`max depth exceeded: ${o.lowerDirs.length} layers`);
+  const tail = (lower: string) => {
+    let s = `lowerdir=${lower}`;
+    if (o.upper && o.work) s += `,upperdir=${path.resolve(o.upper)},workdir=${path.resolve(o.work)}`;
+    return s;
+  };
+  const abs = tail(o.lowerDirs.map((d) => path.resolve(d)).join(':'));
+  if (abs.length < PAGE - 1) return { options: abs, cwd: '/' };
+  const cwd = commonDir(o.lowerDirs);
+  const rel = tail(o.lowerDirs.map((d) => path.relative(cwd, path.resolve(d)) || '.').join(':'));
+  if (rel.length >= PAGE - 1) throw new Error('overlay mount options exceed one page even with relative lowerdirs');
+  return { options: rel, cwd };
+}
+
+export async function mountOverlay(lowerDirs: string[], upper: string | undefined, work: string | undefined, target: string): Promise<void> {
+  mkdirSync(target, { recursive: true });
+  if (upper) mkdirSync(upper, { recursive: true });
+  if (work) mkdirSync(work, { recursive: true });
+  const { options, cwd } = overlayMountOptions({ lowerDirs, upper, work, target });
+  try {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, path.resolve(target)], { cwd });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`error mounting overlay on ${target}: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+export function isMountPoint(target: string): boolean {
+  const abs = path.resolve(target);
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  return mounts.split('\n').some((l) => l.split(' ')[4] === abs);
+}
+
+/** Unmounts `target` if it is mounted; a busy mount is detached lazily. */
+export async function unmount(target: string): Promise<void> {
+  if (!isMountPoint(target)) return;
+  try {
+    await run('umount', [path.resolve(target)]);
+  } catch {
+    await run('umount', ['-l', path.resolve(target)]);
+  }
+}
