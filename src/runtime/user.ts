@@ -91,6 +91,9 @@ export function resolveUser(rootfs: string, user: string, groupAdd: string[] = [
     for (const g of groups) if (g.members.includes(entry.name) && g.gid !== result.gid) result.additionalGids.push(g.gid);
   }
 
+  // Like Docker (containerd's WithAdditionalGIDs), the primary group leads the list.
+  result.additionalGids = [result.gid, ...result.additionalGids.filter((g) => g !== result.gid)];
+
   for (const add of groupAdd) {
     let gid: number;
     if (isNumeric(add)) gid = Number(add);

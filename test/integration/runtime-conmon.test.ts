@@ -68,4 +68,95 @@ describe('runtime: conmon + runc', () => {
     assert.ok(lines.some((l) => / stderr F err-line$/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => / stdout P partial$/.test(l)), lines.join('\n'));
   });
+
+  it('round-trips a TTY session through the attach socket and resizes it', async () => {
+    const c = await container({ args: ['sh'], tty: true, openStdin: true });
+    await rt.start(c.id);
+    const a = await rt.attach(c.id, { stdin: true });
+    a.stdin!.write('echo h""i-there\n');
+    await readUntil(a.stdout, (s) => s.includes('hi-there'));
+    await rt.resize(c.id, 33, 101);
+    a.stdin!.write('stty size\n');
+    await readUntil(a.stdout, (s) => s.includes('33 101'));
+    a.stdin!.write('exit 7\n');
+    assert.equal((await rt.waitExit(c.id)).exitCode, 7);
+    a.close();
+  });
+
+  it('pipes stdin to a non-TTY container and closes it on end', async () => {
+    const c = await container({ args: ['sh', '-c', 'cat; echo done >&2'], openStdin: true, stdinOnce: true });
+    await rt.start(c.id);
+    const a = await rt.attach(c.id, { stdin: true });
+    const out = readUntil(a.stdout, (s) => s.includes('ping'));
+    const err = readUntil(a.stderr!, (s) => s.includes('done'));
+    a.stdin!.end('ping\n');
+    assert.equal(await out, 'ping\n');
+    assert.equal(await err, 'done\n');
+    assert.equal((await rt.waitExit(c.id)).exitCode, 0);
+  });
+
+  it('execs with an exit code, separate streams, and a resizable TTY', async () => {
+    const c = await container({ args: ['sleep', '30'] });
+    await rt.start(c.id);
+    const p = await rt.exec(c.id, { args: ['sh', '-c', 'echo o; echo e >&2; exit 5'], env: [], tty: false, privileged: false, attachStdin: false });
+    const out = readUntil(p.stdout, (s) => s.includes('o\n'));
+    const err = readUntil(p.stderr!, (s) => s.includes('e\n'));
+    assert.equal(await p.exited, 5);
+    assert.equal(await out, 'o\n');
+    assert.equal(await err, 'e\n');
+
+    const t = await rt.exec(c.id, { args: ['sh'], env: [], tty: true, privileged: false, attachStdin: true });
+    t.resize(21, 77);
+    await new Promise((r) => setTimeout(r, 100));
+    t.stdin!.write('stty size; exit 4\n');
+    await readUntil(t.stdout, (s) => s.includes('21 77'));
+    assert.equal(await t.exited, 4);
+
+    await assert.rejects(
+      rt.exec(c.id, { args: ['no-such-binary'], env: [], tty: false, privileged: false, attachStdin: false }),
+      /executable file not found/,
+    );
+    await rt.kill(c.id, 'SIGKILL');
+    assert.equal((await rt.waitExit(c.id)).exitCode, 137);
+  });
+
+  it('applies the memory limit and counts pids in the cgroup', async () => {
+    const c = await container({ args: ['sh', '-c', 'sleep 30 & sleep 30 & wait'], resources: { memory: 64 * 1024 * 1024, pidsLimit: 50 } });
+    await rt.start(c.id);
+    await new Promise((r) => setTimeout(r, 200));
+    const stats = await rt.stats(c.id);
+    assert.equal(stats.memory.limit, 64 * 1024 * 1024);
+    assert.equal(stats.pids.current, 3);
+    assert.equal(stats.pids.limit, 50);
+    assert.ok(stats.cpu.total > 0);
+    assert.ok(stats.cpu.system > 0);
+    assert.equal((await rt.pids(c.id)).length, 3);
+    const limitFile = `/sys/fs/cgroup/memory/berth/${c.id}/memory.limit_in_bytes`;
+    if (existsSync('/sys/fs/cgroup/memory/berth')) assert.equal(readFileSync(limitFile, 'utf8').trim(), String(64 * 1024 * 1024));
+    await rt.update(c.id, { memory: 96 * 1024 * 1024, memorySwap: -1 });
+    assert.equal((await rt.stats(c.id)).memory.limit, 96 * 1024 * 1024);
+    await rt.kill(c.id, 'TERM');
+    await rt.kill(c.id, 'KILL').catch(() => undefined);
+    await rt.waitExit(c.id);
+    await rt.delete(c.id);
+    assert.equal(existsSync(`/sys/fs/cgroup/memory/berth/${c.id}`), false, 'cgroup removed');
+    assert.equal(existsSync(path.join(rt.root, c.id)), false, 'runc state removed');
+    assert.equal(existsSync(rt.bundleDir(c.id)), false, 'bundle removed');
+    assert.equal(await rt.state(c.id), null);
+    await unmount(c.rootfs);
+    assert.equal(isMountPoint(c.rootfs), false, 'rootfs unmounted');
+  });
+
+  it('reports an unknown user the way Docker does', async () => {
+    await assert.rejects(container({ user: 'nosuchuser' }), /unable to find user nosuchuser: no matching entries in passwd file/);
+  });
+
+  it('runs as a named user with its supplementary groups, under --init', async () => {
+    const c = await container({ args: ['sh', '-c', 'id; echo pid1=$(cat /proc/1/comm)'], user: 'app', init: true });
+    await rt.start(c.id);
+    assert.equal((await rt.waitExit(c.id)).exitCode, 0);
+    const log = readFileSync(c.logPath, 'utf8');
+    assert.match(log, /uid=1000\(app\) gid=1000\(app\) groups=10\(wheel\),29\(audio\),1000\(app\)/);
+    assert.match(log, /pid1=(docker-init|tini-static|tini|catatonit)/);
+  });
 });
