@@ -100,7 +100,12 @@ export class LayerStore {
         size: res.size,
       };
       const existing = this.get(layer.chainId);
-      if (existing) return existing;
+      if (existing) {
+        // Same content arrived in another compression: keep only the blob in use.
+        if (existing.blob !== layer.blob && !this.db.prepare('SELECT 1 FROM layers WHERE blob = ? LIMIT 1').get(layer.blob))
+          await this.content.delete(layer.blob);
+        return existing;
+      }
       const final = path.join(this.root, digestHex(layer.chainId));
       if (await exists(final)) await this.discard(final); // left by a crash before the row was written
       await fs.rename(work, final);

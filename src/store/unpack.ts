@@ -179,3 +179,22 @@ async function applyWhiteouts(dir: string, whiteouts: Whiteout[]): Promise<void>
   for (const d of devices) members.push({ header: d });
   await runTar(['-x', '-f', '-', '-C', dir, ...TAR_EXTRACT_FLAGS], tarBuffer(members)).done;
 }
+
+/**
+ * Extracts an untrusted archive (image archives for `load`) into a fresh
+ * directory with the same escape checks as layers, without xattrs or owners.
+ */
+export async function extractArchive(source: Readable, dir: string): Promise<void> {
+  const compression = detectCompression(await peek(source, 6));
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const scanner = new TarScanner();
+  const tar = runTar(['-x', '-f', '-', '-C', dir, '--no-same-owner', '--no-same-permissions', '--warning=no-unknown-keyword', '--warning=no-timestamp']);
+  try {
+    await pipeline(source, decompressor(compression), scanner, new ChildStdin(tar.child.stdin!, () => scanner.result.ended));
+  } catch (e) {
+    tar.child.kill('SIGKILL');
+    await tar.done.catch(() => undefined);
+    throw e;
+  }
+  await tar.done;
+}

@@ -1,7 +1,9 @@
 // /images/*: thin handlers over the image service (engine/images*.ts).
 import type { Daemon } from '../../engine/daemon.js';
 import type { ImageService } from '../../engine/images.js';
+import { saveImages } from '../../engine/images-archive.js';
 import { ImageDeleter } from '../../engine/images-delete.js';
+import { loadImages } from '../../engine/images-load.js';
 import { importImage } from '../../engine/images-import.js';
 import { imageHistory, imageInspect, listImages } from '../../engine/images-view.js';
 import type { Ctx } from '../context.js';
@@ -26,6 +28,23 @@ export function registerImageRoutes(router: Router, daemon: Daemon, images: Imag
   router.get('/images/json', (ctx) =>
     ctx.send(200, listImages(images, ctx.query.filters(), ctx.query.bool('all'), ctx.version)),
   );
+
+  router.post('/images/load', async (ctx) => {
+    // Headers go out with the first line, so an early failure is a plain HTTP error (as dockerd's flusher does).
+    let res: ReturnType<Ctx['stream']> | undefined;
+    const out = (): ReturnType<Ctx['stream']> => (res ??= ctx.stream(200, 'application/json'));
+    try {
+      await loadImages(images, ctx.req, (line) => out().write(JSON.stringify({ stream: line }) + '\n'));
+    } catch (e) {
+      if (!res) throw e;
+      const message = (e as Error).message;
+      res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\n');
+    }
+    out().end();
+  });
+
+  router.get('/images/get', (ctx) => saveTo(ctx, images, ctx.query.all('names')));
+  router.get('/images/*name/get', (ctx) => saveTo(ctx, images, [ctx.params.name]));
 
   router.get('/images/*name/json', (ctx) => ctx.send(200, imageInspect(images, images.get(ctx.params.name), ctx.version)));
   router.get('/images/*name/history', (ctx) => ctx.send(200, imageHistory(images, images.get(ctx.params.name))));
@@ -53,4 +72,18 @@ async function importFromBody(ctx: Ctx, images: ImageService, src: string): Prom
   });
   const res = ctx.stream(200, 'application/json');
   res.end(JSON.stringify({ status: id }) + '\r\n');
+}
+
+async function saveTo(ctx: Ctx, images: ImageService, names: string[]): Promise<void> {
+  if (names.length === 0) throw new InvalidArgument('no images specified');
+  const archive = await saveImages(images, names);
+  const res = ctx.stream(200, 'application/x-tar');
+  await new Promise<void>((resolve) => {
+    archive.once('error', () => res.destroy());
+    res.once('close', () => {
+      archive.destroy();
+      resolve();
+    });
+    archive.pipe(res);
+  });
 }
