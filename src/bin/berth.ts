@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ApiError } from '../client/client.js';
 import { CliContext, CliError, type GlobalOptions } from '../cli/context.js';
 import { registerSystemCommands } from '../cli/system.js';
+import { registerContainerCommands } from '../cli/containers.js';
 import { BERTH_VERSION } from '../version.js';
 
 const program = new Command('berth')
@@ -24,6 +25,7 @@ const program = new Command('berth')
 
 const ctx = new CliContext(() => program.opts<GlobalOptions>());
 registerSystemCommands(program, ctx);
+registerContainerCommands(program, ctx);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ApiError) {
