@@ -12,7 +12,6 @@ import { nowNano, timeMs, type ContainerRecord, type HostConfig } from './contai
 import { parseSignal } from './containers-signals.js';
 import { writeEtcFiles } from './containers-etc.js';
 
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 60_000;
 const BACKOFF_RESET_AFTER_MS = 10_000;
@@ -160,14 +159,6 @@ export class Lifecycle {
     const p = this.svc.paths(c.id);
     const h = c.hostConfig;
     const cfg = c.config;
-    const env = [DEFAULT_PATH, `HOSTNAME=${cfg.Hostname}`];
-    if (cfg.Tty) env.push('TERM=xterm');
-    for (const e of cfg.Env ?? []) {
-      const key = e.split('=')[0];
-      const i = env.findIndex((x) => x.split('=')[0] === key);
-      if (i >= 0) env[i] = e;
-      else env.push(e);
-    }
     const mode = h.NetworkMode as string;
     let netns: ContainerRunSpec['netns'] = 'none';
     if (mode === 'host') netns = 'host';
@@ -190,7 +181,8 @@ export class Lifecycle {
       rootfs: p.merged,
       readonlyRootfs: !!h.ReadonlyRootfs,
       args: [c.path, ...c.args],
-      env,
+      // The runtime adds PATH, HOSTNAME, TERM and HOME where these leave them out.
+      env: cfg.Env ?? [],
       cwd: cfg.WorkingDir || '/',
       user: cfg.User,
       groupAdd: (h.GroupAdd as string[] | null) ?? undefined,
@@ -205,8 +197,8 @@ export class Lifecycle {
       privileged: !!h.Privileged,
       securityOpt: h.SecurityOpt ?? [],
       netns,
-      ipcMode: h.IpcMode || undefined,
-      pidMode: h.PidMode || undefined,
+      ipcMode: this.namespaceMode(h.IpcMode, 'ipc'),
+      pidMode: this.namespaceMode(h.PidMode, 'pid'),
       init: !!h.Init,
       stopSignal: cfg.StopSignal,
       resources: this.resources(h),
@@ -214,6 +206,17 @@ export class Lifecycle {
       logPath: p.log,
       logMaxSize: h.LogConfig?.Config?.['max-size'] ? parseSize(h.LogConfig.Config['max-size']) : undefined,
     };
+  }
+
+  /** "host" stays, "container:<ref>" becomes that container's namespace path, anything else is private. */
+  private namespaceMode(mode: string | undefined, ns: string): string | undefined {
+    if (mode === 'host') return 'host';
+    if (mode?.startsWith('container:')) {
+      const other = this.svc.find(mode.slice('container:'.length));
+      if (!other.state.Running) throw new Conflict(`container ${other.id} is not running`);
+      return `/proc/${other.state.Pid}/ns/${ns}`;
+    }
+    return undefined;
   }
 
   /** Watches for the exit of the current run (also used to adopt containers after a daemon restart). */

@@ -9,6 +9,15 @@ import { createApiServer } from '../api/server.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { ImageService } from './images.js';
+import { registerContainerRoutes } from '../api/routes/containers.js';
+import { registerExecRoutes } from '../api/routes/exec.js';
+import { ContainerService } from './containers.js';
+import { Attacher } from './containers-attach.js';
+import { HealthMonitor } from './containers-health.js';
+import { restoreContainers } from './containers-restore.js';
+import { ExecService } from './exec.js';
+import { OciRuntime } from '../runtime/oci.js';
+import { chooseRuntime } from '../runtime/probe.js';
 import { openDatabase, type DB } from '../store/db.js';
 import { lockDataRoot, type DataRootLock } from '../store/lock.js';
 import { ensureDir, writeFileAtomicSync } from '../util/fsx.js';
@@ -63,6 +72,8 @@ export class Daemon {
     const daemon = new Daemon(config, log, paths, db, lock);
     daemon.wire();
     await daemon.images.reconcile();
+    // Live restore: adopt running containers, record exits that happened while down.
+    await restoreContainers(daemon.containers, daemon.health);
     await daemon.listen(config.hosts);
     log.info('API listen on ' + config.hosts.join(', '));
     return daemon;
@@ -70,6 +81,11 @@ export class Daemon {
 
   /** Images, layers and blobs (engine/images.ts). */
   images!: ImageService;
+  /** OCI runtime driver (runtime/oci.ts) and the container/exec services over it. */
+  runtime!: OciRuntime;
+  containers!: ContainerService;
+  health!: HealthMonitor;
+  exec!: ExecService;
 
   /** Services and routes; each line adds one resource. */
   private wire(): void {
@@ -77,6 +93,30 @@ export class Daemon {
     this.images = new ImageService(this.db, { dataRoot: this.paths.dataRoot, tmp: this.paths.tmp }, this.events);
     this.counts.images = () => this.images.count();
     registerImageRoutes(this.router, this, this.images);
+    this.runtime = new OciRuntime({
+      execRoot: this.paths.execRoot,
+      runtime: chooseRuntime(this.config.defaultRuntime, this.config.runtimes),
+    });
+    this.containers = new ContainerService({
+      db: this.db,
+      events: this.events,
+      runtime: this.runtime,
+      images: this.images,
+      log: this.log,
+      dataRoot: this.paths.dataRoot,
+      execRoot: this.paths.execRoot,
+      cgroupVersion: this.host.cgroupVersion,
+      arch: this.host.arch,
+    });
+    this.health = new HealthMonitor(this.containers);
+    this.exec = new ExecService(this.containers);
+    this.counts.containers = () => this.containers.counts();
+    this.images.isImageInUse = (id) => {
+      const c = this.containers.store.all().find((x) => x.imageId === id);
+      return c ? { running: c.state.Running, containerId: c.id } : null;
+    };
+    registerContainerRoutes(this.router, this.containers, new Attacher(this.containers));
+    registerExecRoutes(this.router, this.exec);
   }
 
   /** Counts for `/info`; services replace these as they are wired. */

@@ -1,0 +1,126 @@
+// Attach: connects a hijacked client connection to a container's stdio via
+// the runtime's monitor. Attaching to a container that is not running yet
+// (docker run: attach, wait, start) hooks in between create and start so no
+// output is lost.
+import type { Hijacked } from '../api/context.js';
+import { Conflict, InvalidArgument } from '../api/errors.js';
+import { DetachWatcher, framer, parseDetachKeys, DEFAULT_DETACH_KEYS, STDERR, STDOUT } from '../api/streams.js';
+import type { AttachStreams } from '../runtime/types.js';
+import type { ContainerService } from './containers.js';
+import type { ContainerRecord } from './containers-model.js';
+import { readLogEntries } from './containers-logs.js';
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  stream: boolean;
+  logs: boolean;
+  detachKeys?: string;
+}
+
+export class Attacher {
+  constructor(private readonly svc: ContainerService) {}
+
+  /** Checks that can still be answered with an HTTP error, before the connection is hijacked. */
+  precheck(ref: string, opts: AttachOptions): { c: ContainerRecord; keys: Buffer } {
+    const c = this.svc.find(ref);
+    if (c.state.Paused) throw new Conflict('You cannot attach to a paused container, unpause it first');
+    if (c.state.Restarting) throw new Conflict('You cannot attach to a restarting container, wait until it is running');
+    let keys: Buffer;
+    try {
+      keys = parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS);
+    } catch (e) {
+      throw new InvalidArgument((e as Error).message);
+    }
+    return { c, keys };
+  }
+
+  async attach(c: ContainerRecord, keys: Buffer, opts: AttachOptions, conn: Hijacked, multiplexed: boolean): Promise<void> {
+    const write = framer((b) => conn.output.write(b), multiplexed);
+    if (opts.logs) {
+      for (const e of await readLogEntries(this.svc.paths(c.id).log, {})) {
+        if ((e.stream === 'stdout' && opts.stdout) || (e.stream === 'stderr' && opts.stderr))
+          write(e.stream === 'stdout' ? STDOUT : STDERR, e.data);
+      }
+    }
+    if (!opts.stream) return conn.end();
+    this.svc.publish(c, 'attach');
+
+    const connect = async (): Promise<void> => {
+      const streams = await this.svc.runtime.attach(c.id, { stdin: opts.stdin && c.config.OpenStdin });
+      this.pump(c, streams, keys, opts, conn, write);
+    };
+    if (c.state.Running) {
+      await connect().catch(() => conn.end());
+      return;
+    }
+    // Not running yet: connect between runtime create and start.
+    const hooks = this.svc.lifecycle.hooks.beforeStart;
+    const list = hooks.get(c.id) ?? [];
+    const hook = async (): Promise<void> => connect();
+    list.push(hook);
+    hooks.set(c.id, list);
+    const drop = (): void => {
+      const l = hooks.get(c.id);
+      if (l) hooks.set(c.id, l.filter((h) => h !== hook));
+    };
+    conn.output.once('close', drop);
+    // A client that only attaches (no start coming) is kept until it hangs up, like dockerd.
+  }
+
+  private pump(
+    c: ContainerRecord,
+    s: AttachStreams,
+    keys: Buffer,
+    opts: AttachOptions,
+    conn: Hijacked,
+    write: ReturnType<typeof framer>,
+  ): void {
+    let open = 0;
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      s.close();
+      conn.end();
+    };
+    const wire = (src: NodeJS.ReadableStream | undefined, id: 1 | 2, wanted: boolean): void => {
+      if (!src) return;
+      open++;
+      src.on('data', (chunk: Buffer) => {
+        if (wanted && !conn.output.destroyed && !write(id, chunk)) {
+          src.pause();
+          conn.output.once('drain', () => src.resume());
+        }
+      });
+      const done = (): void => {
+        if (--open === 0) finish();
+      };
+      src.once('end', done);
+      src.once('error', done);
+    };
+    wire(s.stdout, STDOUT, opts.stdout);
+    wire(s.stderr, STDERR, opts.stderr);
+    if (open === 0) finish();
+
+    if (opts.stdin && s.stdin) {
+      const stdin = s.stdin;
+      const watcher = new DetachWatcher(keys);
+      conn.input.on('data', (chunk: Buffer) => {
+        const { forward, detached } = watcher.feed(chunk);
+        if (forward.length) stdin.write(forward);
+        if (detached) {
+          this.svc.publish(c, 'detach');
+          finish();
+        }
+      });
+      // The CLI half-closes after stdin EOF; close the container's stdin only for StdinOnce.
+      conn.input.once('end', () => {
+        if (c.config.StdinOnce) stdin.end();
+      });
+    }
+    conn.output.once('close', finish);
+    conn.input.once('error', finish);
+  }
+}
