@@ -33,13 +33,17 @@ export function commandError(spec: Pick<CommandSpec, 'usage'>, invoked: string, 
   return new CliError(`berth: ${message}\n\nRun 'berth ${invoked} --help' for more information`, exitCode);
 }
 
+/** cobra's argument-count messages, with docker's "See"/"Run" wording per rule. */
 function argCountError(spec: CommandSpec, invoked: string, n: number): string | undefined {
   const plural = (k: number): string => (k === 1 ? 'argument' : 'arguments');
+  const usage = `\n\nUsage:  berth ${invoked} ${spec.usage}\n\n`;
   if (spec.exactArgs !== undefined && n !== spec.exactArgs)
-    return `'berth ${invoked}' requires ${spec.exactArgs === 1 ? '1 argument' : `exactly ${spec.exactArgs} arguments`}`;
-  if (spec.minArgs !== undefined && n < spec.minArgs) return `'berth ${invoked}' requires at least ${spec.minArgs} ${plural(spec.minArgs)}`;
+    return `berth: 'berth ${invoked}' requires ${spec.exactArgs} ${plural(spec.exactArgs)}${usage}Run 'berth ${invoked} --help' for more information`;
+  if (spec.minArgs !== undefined && n < spec.minArgs)
+    return `berth: 'berth ${invoked}' requires at least ${spec.minArgs} ${plural(spec.minArgs)}${usage}See 'berth ${invoked} --help' for more information`;
+  if (spec.maxArgs === 0 && n > 0) return `berth: 'berth ${invoked}' accepts no arguments${usage}Run 'berth ${invoked} --help' for more information`;
   if (spec.maxArgs !== undefined && n > spec.maxArgs)
-    return spec.maxArgs === 0 ? `'berth ${invoked}' accepts no arguments` : `'berth ${invoked}' requires at most ${spec.maxArgs} ${plural(spec.maxArgs)}`;
+    return `berth: 'berth ${invoked}' requires at most ${spec.maxArgs} ${plural(spec.maxArgs)}${usage}Run 'berth ${invoked} --help' for more information`;
   return undefined;
 }
 
@@ -58,8 +62,7 @@ async function execute(spec: CommandSpec, invoked: string, argv: string[], ctx: 
     return;
   }
   const countErr = argCountError(spec, invoked, f.args.length);
-  if (countErr)
-    throw new CliError(`berth: ${countErr}\n\nUsage:  berth ${invoked} ${spec.usage}\n\nSee 'berth ${invoked} --help' for more information`, 1);
+  if (countErr) throw new CliError(countErr, 1);
   const code = await spec.run(f, ctx);
   if (typeof code === 'number' && code !== 0) throw new CliError('', code);
   // Attached sessions leave stdin and signal handlers behind: leave once output is flushed.
@@ -68,6 +71,7 @@ async function execute(spec: CommandSpec, invoked: string, argv: string[], ctx: 
 }
 
 function attach(parent: Command, name: string, spec: CommandSpec, invoked: string, ctx: CliContext): void {
+  if (parent.commands.some((c) => c.name() === name)) return; // another group registered it first
   parent
     .command(name)
     .description(spec.description)

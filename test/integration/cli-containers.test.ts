@@ -1,0 +1,142 @@
+// The berth CLI's container commands against a private berthd: exit codes,
+// stream separation, ps/logs/exec/stats output, --rm and rm -f, and the same
+// output as the real docker CLI where both can be compared.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDaemon, type TestDaemon } from '../support/daemon.js';
+import { ensureBusybox } from '../support/images.js';
+
+const uniq = (p: string): string => `${p}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+
+describe('berth container commands', () => {
+  let d: TestDaemon;
+
+  before(async () => {
+    d = await startDaemon();
+    await ensureBusybox(d);
+  });
+  after(async () => {
+    if (!d) return;
+    const ids = d.berth(['ps', '-a', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean);
+    if (ids.length) d.berth(['rm', '-f', ...ids]);
+    await d.stop();
+  });
+
+  it('run returns the container exit code and keeps stdout and stderr apart', () => {
+    const r = d.berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  it('run of a missing command exits 127, like docker', () => {
+    const r = d.berth(['run', '--rm', 'busybox', 'no-such-binary']);
+    assert.equal(r.code, 127, r.stderr);
+    assert.match(r.stderr, /^berth: Error response from daemon: /);
+  });
+
+  it('run -i passes stdin and half-closes at EOF', () => {
+    const r = d.berth(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], { input: 'hello\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hello\ndone\n');
+  });
+
+  it('run --rm removes the container before returning', () => {
+    const name = uniq('rm');
+    const r = d.berth(['run', '--rm', '--name', name, 'busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    const i = d.berth(['container', 'inspect', name]);
+    assert.equal(i.code, 1);
+    assert.equal(i.stdout, '[]\n');
+    assert.match(i.stderr, /No such container/);
+  });
+
+  it('run with an unknown flag or bad value exits 125', () => {
+    assert.equal(d.berth(['run', '--bogus', 'busybox']).code, 125);
+    const r = d.berth(['run', '-m', 'lots', 'busybox']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^invalid argument "lots" for "-m, --memory" flag: invalid size: 'lots'/);
+  });
+
+  it('run -d prints the full ID; ps, logs, exec, stop and rm work on it', async () => {
+    const name = uniq('web');
+    const r = d.berth(['run', '-d', '--name', name, '-l', 'suite=cli', 'busybox', 'sh', '-c', 'echo ready; echo oops >&2; sleep 300']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+
+    const ps = d.berth(['ps', '--filter', `name=${name}`]);
+    assert.equal(ps.code, 0, ps.stderr);
+    const [header, row] = ps.stdout.split('\n');
+    assert.match(header!, /^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES$/);
+    assert.ok(row!.startsWith(id.slice(0, 12) + '   busybox   "sh -c \'echo ready;…"'), row);
+    assert.match(row!, /Up (Less than a second|\d+ seconds?)/);
+    assert.ok(row!.endsWith(name));
+
+    // The real docker CLI renders the same table from the same daemon.
+    const theirs = d.docker(['ps', '--filter', `name=${name}`, '--format', '{{.ID}} {{.Command}} {{.Names}}']);
+    const ours = d.berth(['ps', '--filter', `name=${name}`, '--format', '{{.ID}} {{.Command}} {{.Names}}']);
+    assert.equal(ours.stdout, theirs.stdout);
+
+    // logs: give the shell a moment to write both lines.
+    for (let i = 0; i < 50 && !d.berth(['logs', name]).stdout.includes('ready'); i++) await new Promise((res) => setTimeout(res, 100));
+    const logs = d.berth(['logs', name]);
+    assert.equal(logs.stdout, 'ready\n');
+    assert.equal(logs.stderr, 'oops\n');
+    const ts = d.berth(['logs', '-t', '--tail', '1', name]);
+    assert.match(ts.stdout + ts.stderr, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (ready|oops)\n$/);
+
+    const ex = d.berth(['exec', name, 'sh', '-c', 'echo in-exec; exit 5']);
+    assert.equal(ex.code, 5, ex.stderr);
+    assert.equal(ex.stdout, 'in-exec\n');
+    const exEnv = d.berth(['exec', '-e', 'FOO=bar', '-w', '/tmp', name, 'sh', '-c', 'echo $FOO $(pwd)']);
+    assert.equal(exEnv.stdout, 'bar /tmp\n');
+
+    const fmt = d.berth(['inspect', '-f', '{{.Name}} {{.State.Running}} {{index .Config.Labels "suite"}}', name]);
+    assert.equal(fmt.stdout, `/${name} true cli\n`);
+
+    const st = d.berth(['stats', '--no-stream', name]);
+    assert.equal(st.code, 0, st.stderr);
+    const [sh, srow] = st.stdout.split('\n');
+    assert.match(sh!, /^CONTAINER ID +NAME +CPU % +MEM USAGE \/ LIMIT +MEM % +NET I\/O +BLOCK I\/O +PIDS$/);
+    assert.match(srow!, new RegExp(`^${id.slice(0, 12)} +${name} +\\d+\\.\\d\\d% +[\\d.]+[KMG]?i?B / [\\d.]+[KMGT]?i?B +\\d+\\.\\d\\d% `));
+
+    const stop = d.berth(['stop', '-t', '1', name]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, `${name}\n`);
+    const waited = d.berth(['wait', name]);
+    assert.equal(waited.stdout, '137\n');
+    assert.match(d.berth(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}']).stdout, /^Exited \(137\) /);
+
+    const rm = d.berth(['rm', name]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(rm.stdout, `${name}\n`);
+    assert.equal(d.berth(['ps', '-a', '-q', '--filter', `name=${name}`]).stdout, '');
+  });
+
+  it('rm -f removes a running container; rm of a missing one exits 1', () => {
+    const name = uniq('force');
+    assert.equal(d.berth(['run', '-d', '--name', name, 'busybox', 'sleep', '300']).code, 0);
+    const rm = d.berth(['rm', name]);
+    assert.equal(rm.code, 1);
+    assert.match(rm.stderr, /^Error response from daemon: /);
+    const f = d.berth(['rm', '-f', name]);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(f.stdout, `${name}\n`);
+    const missing = d.berth(['rm', name]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, `Error response from daemon: No such container: ${name}\n`);
+  });
+
+  it('create then start -a returns the exit code', () => {
+    const name = uniq('created');
+    const c = d.berth(['create', '--name', name, 'busybox', 'sh', '-c', 'echo from-start; exit 7']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stdout, /^[0-9a-f]{64}\n$/);
+    assert.match(d.berth(['ps', '-a', '--filter', `name=${name}`, '--format', '{{.Status}}']).stdout, /^Created\n$/);
+    const s = d.berth(['start', '-a', name]);
+    assert.equal(s.code, 7, s.stderr);
+    assert.equal(s.stdout, 'from-start\n');
+    d.berth(['rm', name]);
+  });
+});
