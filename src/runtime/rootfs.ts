@@ -4,9 +4,12 @@
 // mount(2) takes its option string in one page (4096 bytes). With many layers
 // the absolute lowerdir list overflows it, so then we run mount(8) from the
 // layers' common parent directory and pass relative lowerdirs (the kernel
-// resolves them against the mounting process's cwd), as overlay drivers do.
+// resolves them against the mounting process's cwd). If even that is too long
+// (hundreds of 64-hex-digit layer dirs), we make a scratch dir of short
+// symlinks (0, 1, 2, … → layer) next to the target, mount from there, and
+// remove it afterwards (the kernel resolves lowerdirs once, at mount time).
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -32,8 +35,8 @@ function commonDir(paths: string[]): string {
   return first.slice(0, n).join('/') || '/';
 }
 
-/** The `-o` string and the cwd mount(8) must run in for it. */
-export function overlayMountOptions(o: OverlayOptions): { options: string; cwd: string } {
+/** The `-o` string and the cwd mount(8) must run in for it (`links`: symlinks to create there first). */
+export function overlayMountOptions(o: OverlayOptions): { options: string; cwd: string; links?: string[] } {
   if (o.lowerDirs.length === 0) throw new Error('overlay needs at least one lower layer');
   if (o.lowerDirs.length > MAX_LOWER_LAYERS) throw new Error(`max depth exceeded: ${o.lowerDirs.length} layers`);
   const tail = (lower: string) => {
@@ -45,20 +48,30 @@ export function overlayMountOptions(o: OverlayOptions): { options: string; cwd: 
   if (abs.length < PAGE - 1) return { options: abs, cwd: '/' };
   const cwd = commonDir(o.lowerDirs);
   const rel = tail(o.lowerDirs.map((d) => path.relative(cwd, path.resolve(d)) || '.').join(':'));
-  if (rel.length >= PAGE - 1) throw new Error('overlay mount options exceed one page even with relative lowerdirs');
-  return { options: rel, cwd };
+  if (rel.length < PAGE - 1) return { options: rel, cwd };
+  const linkDir = path.join(path.dirname(path.resolve(o.target)), `.lower-${path.basename(o.target)}`);
+  const links = o.lowerDirs.map((d) => path.resolve(d));
+  const short = tail(links.map((_, i) => String(i)).join(':'));
+  return { options: short, cwd: linkDir, links };
 }
 
 export async function mountOverlay(lowerDirs: string[], upper: string | undefined, work: string | undefined, target: string): Promise<void> {
   mkdirSync(target, { recursive: true });
   if (upper) mkdirSync(upper, { recursive: true });
   if (work) mkdirSync(work, { recursive: true });
-  const { options, cwd } = overlayMountOptions({ lowerDirs, upper, work, target });
+  const { options, cwd, links } = overlayMountOptions({ lowerDirs, upper, work, target });
+  if (links) {
+    rmSync(cwd, { recursive: true, force: true });
+    mkdirSync(cwd);
+    links.forEach((l, i) => symlinkSync(l, path.join(cwd, String(i))));
+  }
   try {
     await run('mount', ['-t', 'overlay', 'overlay', '-o', options, path.resolve(target)], { cwd });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`error mounting overlay on ${target}: ${(e.stderr || e.message).trim()}`);
+  } finally {
+    if (links) rmSync(cwd, { recursive: true, force: true });
   }
 }
 
