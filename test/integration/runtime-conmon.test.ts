@@ -159,4 +159,36 @@ describe('runtime: conmon + runc', () => {
     assert.match(log, /uid=1000\(app\) gid=1000\(app\) groups=10\(wheel\),29\(audio\),1000\(app\)/);
     assert.match(log, /pid1=(docker-init|tini-static|tini|catatonit)/);
   });
+
+  it('applies Docker’s confinement: caps, seccomp, masked paths, read-only rootfs, hostname', async () => {
+    const script = [
+      'grep CapEff /proc/self/status',
+      'unshare -n true 2>/dev/null && echo unshare=allowed || echo unshare=denied',
+      'echo interrupts=$(wc -c < /proc/interrupts) timer_list=$(wc -c < /proc/timer_list)',
+      'touch /x 2>/dev/null && echo rootfs=rw || echo rootfs=ro',
+      'touch /dev/shm/x && echo shm=rw',
+      'echo host=$(hostname)',
+      'echo nofile=$(ulimit -n)',
+      'echo ifaces=$(ls /sys/class/net)',
+    ].join('; ');
+    const c = await container({ args: ['sh', '-c', script], readonlyRootfs: true, hostname: 'box1' });
+    await rt.start(c.id);
+    assert.equal((await rt.waitExit(c.id)).exitCode, 0);
+    const log = readFileSync(c.logPath, 'utf8');
+    assert.match(log, /CapEff:\s+00000000a80425fb/);
+    assert.match(log, /unshare=denied/);
+    assert.match(log, /interrupts=0 timer_list=0/);
+    assert.match(log, /rootfs=ro/);
+    assert.match(log, /shm=rw/);
+    assert.match(log, /host=box1/);
+    assert.match(log, /nofile=20000/);
+    assert.match(log, /ifaces=lo$/m);
+  });
+
+  it('fails to create with Docker’s message for a missing executable', async () => {
+    await assert.rejects(container({ args: ['/no/such/binary'] }), (e: Error) => {
+      assert.match(e.message, /^failed to create task for container: failed to create shim task: OCI runtime create failed: .*no such file or directory.*: unknown$/);
+      return true;
+    });
+  });
 });
