@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ApiError } from '../client/client.js';
 import { CliContext, CliError, type GlobalOptions } from '../cli/context.js';
 import { registerSystemCommands } from '../cli/system.js';
+import { registerImageCommands } from '../cli/images.js';
 import { registerContainerCommands } from '../cli/containers.js';
 import { BERTH_VERSION } from '../version.js';
 
@@ -25,6 +26,7 @@ const program = new Command('berth')
 
 const ctx = new CliContext(() => program.opts<GlobalOptions>());
 registerSystemCommands(program, ctx);
+registerImageCommands(program, ctx); // before containers: its generic `inspect` covers every object type
 registerContainerCommands(program, ctx);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -187,6 +187,9 @@ async function events(ctx: CliContext, opts: { since: string; until: string; fil
       buf = buf.slice(nl + 1);
       if (!line) continue;
       const ev = eventObject(JSON.parse(line) as Record<string, any>);
+      // timeNano exceeds 2^53: keep the digits the daemon sent.
+      const nano = /"timeNano":(\d+)/.exec(line)?.[1];
+      if (nano) Object.defineProperty(ev, 'timeNano', { value: BigInt(nano), enumerable: true, writable: true });
       ctx.print(tmpl ? tmpl.execute(ev) : eventLine(ev));
     }
   }

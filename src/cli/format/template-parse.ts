@@ -15,7 +15,7 @@ export interface Pipeline {
 }
 
 export type Operand =
-  | { kind: 'field'; base: 'dot' | string; chain: string[] } // `.A.B`, `$x.A`, `$`
+  | { kind: 'field'; base: 'dot' | string; chain: string[]; pos?: number; text?: string } // `.A.B`, `$x.A`, `$`
   | { kind: 'ident'; name: string } // function name
   | { kind: 'lit'; value: unknown }
   | { kind: 'pipe'; pipe: Pipeline; chain: string[] };
@@ -25,11 +25,14 @@ export class TemplateError extends Error {}
 interface Tok {
   t: 'str' | 'num' | 'field' | 'var' | 'ident' | 'pipe' | 'lparen' | 'rparen' | 'decl' | 'assign' | 'comma' | 'dot';
   v: string;
+  /** Byte offset in the whole template (Go reports it in errors). */
+  p: number;
 }
 
-function lexAction(src: string): Tok[] {
+function lexAction(src: string, base: number): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
+  const push = (t: Tok['t'], v: string, at = i): number => toks.push({ t, v, p: base + at });
   const ident = /[A-Za-z0-9_]/;
   while (i < src.length) {
     const c = src[i];
@@ -38,35 +41,35 @@ function lexAction(src: string): Tok[] {
       let j = i + 1;
       while (j < src.length && src[j] !== '"') j += src[j] === '\\' ? 2 : 1;
       if (j >= src.length) throw new TemplateError('unterminated quoted string');
-      toks.push({ t: 'str', v: JSON.parse(src.slice(i, j + 1)) as string });
+      push('str', JSON.parse(src.slice(i, j + 1)) as string);
       i = j + 1;
     } else if (c === '`') {
       const j = src.indexOf('`', i + 1);
       if (j < 0) throw new TemplateError('unterminated raw quoted string');
-      toks.push({ t: 'str', v: src.slice(i + 1, j) });
+      push('str', src.slice(i + 1, j));
       i = j + 1;
-    } else if (c === '|') (toks.push({ t: 'pipe', v: c }), i++);
-    else if (c === '(') (toks.push({ t: 'lparen', v: c }), i++);
-    else if (c === ')') (toks.push({ t: 'rparen', v: c }), i++);
-    else if (c === ',') (toks.push({ t: 'comma', v: c }), i++);
-    else if (c === ':' && src[i + 1] === '=') (toks.push({ t: 'decl', v: ':=' }), (i += 2));
-    else if (c === '=') (toks.push({ t: 'assign', v: '=' }), i++);
+    } else if (c === '|') (push('pipe', c), i++);
+    else if (c === '(') (push('lparen', c), i++);
+    else if (c === ')') (push('rparen', c), i++);
+    else if (c === ',') (push('comma', c), i++);
+    else if (c === ':' && src[i + 1] === '=') (push('decl', ':='), (i += 2));
+    else if (c === '=') (push('assign', '='), i++);
     else if (c === '.' || c === '$') {
       let j = i + 1;
       while (j < src.length && (ident.test(src[j]) || (src[j] === '.' && ident.test(src[j + 1] ?? '')))) j++;
       const word = src.slice(i, j);
-      if (word === '.') toks.push({ t: 'dot', v: '.' });
-      else toks.push({ t: c === '.' ? 'field' : 'var', v: word });
+      if (word === '.') push('dot', '.');
+      else push(c === '.' ? 'field' : 'var', word);
       i = j;
     } else if (/[-+0-9]/.test(c)) {
       const m = /^[-+]?(0x[0-9a-fA-F]+|[0-9]*\.?[0-9]+(e[-+]?[0-9]+)?)/.exec(src.slice(i));
       if (!m) throw new TemplateError(`bad number syntax: ${src.slice(i, i + 5)}`);
-      toks.push({ t: 'num', v: m[0] });
+      push('num', m[0]);
       i += m[0].length;
     } else if (ident.test(c)) {
       let j = i;
       while (j < src.length && ident.test(src[j])) j++;
-      toks.push({ t: 'ident', v: src.slice(i, j) });
+      push('ident', src.slice(i, j));
       i = j;
     } else throw new TemplateError(`unexpected "${c}" in command`);
   }
@@ -117,8 +120,11 @@ function operand(tok: Tok, toks: Tok[], pos: { i: number }): Operand {
       return { kind: 'lit', value: Number(tok.v) };
     case 'dot':
       return { kind: 'field', base: 'dot', chain: [] };
-    case 'field':
-      return { kind: 'field', base: 'dot', chain: tok.v.slice(1).split('.') };
+    case 'field': {
+      // Go positions a chain `.A.B` at its second field.
+      const second = tok.v.indexOf('.', 1);
+      return { kind: 'field', base: 'dot', chain: tok.v.slice(1).split('.'), pos: tok.p + (second > 0 ? second : 0), text: tok.v };
+    }
     case 'var': {
       const [name, ...chain] = tok.v.split('.');
       return { kind: 'field', base: name, chain };
@@ -148,7 +154,7 @@ function operand(tok: Tok, toks: Tok[], pos: { i: number }): Operand {
 /** Parses a template into a tree; errors carry Go-like messages. */
 export function parseTemplate(src: string): Node[] {
   // Split into text and actions, applying `{{-` / `-}}` trimming.
-  const parts: { text?: string; action?: string }[] = [];
+  const parts: { text?: string; action?: string; at?: number }[] = [];
   let i = 0;
   let trimNext = false;
   while (i < src.length) {
@@ -173,13 +179,14 @@ export function parseTemplate(src: string): Node[] {
       trimNext = true;
       end--;
     }
-    const body = src.slice(start, end).trim();
-    if (!body.startsWith('/*')) parts.push({ action: body });
+    const raw = src.slice(start, end);
+    const body = raw.trim();
+    if (!body.startsWith('/*')) parts.push({ action: body, at: start + raw.length - raw.trimStart().length });
     i = close + 2;
   }
 
   let p = 0;
-  const block = (terminators: string[]): { nodes: Node[]; end: string; rest: string } => {
+  const block = (terminators: string[]): { nodes: Node[]; end: string; rest: string; at: number } => {
     const nodes: Node[] = [];
     while (p < parts.length) {
       const part = parts[p++];
@@ -188,24 +195,25 @@ export function parseTemplate(src: string): Node[] {
         continue;
       }
       const body = part.action!;
+      const at = part.at ?? 0;
       const word = /^[a-z]+/.exec(body)?.[0] ?? '';
       if (terminators.includes(word) && (word === 'end' || word === 'else'))
-        return { nodes, end: word, rest: body.slice(word.length).trim() };
-      if (word === 'if' || word === 'with' || word === 'range') nodes.push(control(word, body.slice(word.length)));
+        return { nodes, end: word, rest: body.slice(word.length).trim(), at: at + body.length - body.slice(word.length).trimStart().length };
+      if (word === 'if' || word === 'with' || word === 'range') nodes.push(control(word, body.slice(word.length), at + word.length));
       else if (word === 'end' || word === 'else') throw new TemplateError(`unexpected {{${word}}}`);
-      else nodes.push({ kind: 'action', pipe: pipelineOf(body) });
+      else nodes.push({ kind: 'action', pipe: pipelineOf(body, at) });
     }
     if (terminators.length) throw new TemplateError('unexpected EOF');
-    return { nodes, end: '', rest: '' };
+    return { nodes, end: '', rest: '', at: 0 };
   };
-  const control = (word: 'if' | 'with' | 'range', rest: string): Node => {
-    const pipe = pipelineOf(rest);
+  const control = (word: 'if' | 'with' | 'range', rest: string, at: number): Node => {
+    const pipe = pipelineOf(rest, at);
     const then = block(['end', 'else']);
     let els: Node[] = [];
     if (then.end === 'else') {
       // `{{else if …}}` / `{{else with …}}` chain into a nested control node.
       const m = /^(if|with)\b/.exec(then.rest);
-      if (m) els = [control(m[1] as 'if' | 'with', then.rest.slice(m[1].length))];
+      if (m) els = [control(m[1] as 'if' | 'with', then.rest.slice(m[1].length), then.at + m[1].length)];
       else els = block(['end']).nodes;
     }
     return { kind: word, pipe, then: then.nodes, else: els };
@@ -213,8 +221,8 @@ export function parseTemplate(src: string): Node[] {
   return block([]).nodes;
 }
 
-function pipelineOf(src: string): Pipeline {
-  const toks = lexAction(src);
+function pipelineOf(src: string, base: number): Pipeline {
+  const toks = lexAction(src, base);
   const pos = { i: 0 };
   const pipe = parsePipeline(toks, pos);
   if (pos.i < toks.length) throw new TemplateError(`unexpected "${toks[pos.i].v}" in operand`);

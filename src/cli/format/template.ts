@@ -27,7 +27,11 @@ function eq(a: unknown, b: unknown): boolean {
 
 /** docker's json function: Go encoding with HTML escaping off, no trailing newline. */
 export function goJson(v: unknown): string {
-  return JSON.stringify(v === undefined || v === NO_VALUE ? null : v) ?? 'null';
+  const text = JSON.stringify(v === undefined || v === NO_VALUE ? null : v, (_k, x: unknown) =>
+    typeof x === 'bigint' ? `\u0000big${x}` : x,
+  );
+  // Integers beyond 2^53 (timeNano) are carried as bigint and written as numbers.
+  return (text ?? 'null').replace(/"\\u0000big(-?\d+)"/g, '$1');
 }
 
 function title(s: string): string {
@@ -78,9 +82,28 @@ export class Template {
   private readonly nodes: Node[];
   private readonly funcs: Record<string, Fn>;
 
-  constructor(src: string, funcs: Record<string, Fn> = {}) {
+  /**
+   * `missingKey: 'error'` is Go's missingkey=error option (docker inspect's
+   * raw-JSON mode): a map without the key fails instead of "<no value>".
+   */
+  constructor(
+    private readonly src: string,
+    funcs: Record<string, Fn> = {},
+    private readonly opts: { missingKey?: 'error'; name?: string } = {},
+  ) {
     this.nodes = parseTemplate(src);
     this.funcs = { ...builtins, ...funcs };
+  }
+
+  /** Go's exec error prefix: `template: name:line:col: executing "name" at <.X>: `. */
+  private where(o: Operand): string {
+    if (o.kind !== 'field' || o.pos === undefined) return '';
+    const before = this.src.slice(0, o.pos);
+    const nl = before.lastIndexOf('\n');
+    const line = 1 + (before.match(/\n/g)?.length ?? 0);
+    const col = nl < 0 ? o.pos : o.pos - nl - 1;
+    const name = this.opts.name ?? '';
+    return `template: ${name}:${line}:${col}: executing "${name}" at <${o.text}>: `;
   }
 
   execute(data: unknown): string {
@@ -182,7 +205,12 @@ export class Template {
         if (o.base === 'dot') base = scope.dot;
         else if (scope.vars.has(o.base)) base = scope.vars.get(o.base);
         else throw new TemplateError(`undefined variable "${o.base}"`);
-        return this.walk(base, o.chain, callArgs, o.base === 'dot' ? '' : o.base);
+        try {
+          return this.walk(base, o.chain, callArgs, o.base === 'dot' ? '' : o.base);
+        } catch (e) {
+          if (e instanceof TemplateError && !e.message.startsWith('template: ')) throw new TemplateError(this.where(o) + e.message);
+          throw e;
+        }
       }
     }
   }
@@ -199,7 +227,11 @@ export class Template {
       const v = (cur as Record<string, unknown>)[name];
       if (typeof v === 'function') cur = (v as Fn).apply(cur, last ? callArgs : []);
       else if (v === undefined) {
-        if (Object.prototype.hasOwnProperty.call(cur, name) || isMapLike(cur)) cur = NO_VALUE;
+        if (Object.prototype.hasOwnProperty.call(cur, name)) cur = NO_VALUE;
+        else if (isMapLike(cur)) {
+          if (this.opts.missingKey === 'error') throw new TemplateError(`map has no entry for key "${name}"`);
+          cur = NO_VALUE;
+        }
         else throw new TemplateError(`can't evaluate field ${name} in type ${prefix}${typeName(cur)}`);
       } else cur = v;
       if (last && callArgs.length && typeof v !== 'function')
