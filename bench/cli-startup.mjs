@@ -1,0 +1,67 @@
+// CLI start-up benchmark: median wall time of `berth version`, `berth ps`,
+// `berth images` (through the bin/berth launcher) against `docker version`,
+// `docker ps`, `docker images`, all talking to the same private berthd.
+// Usage: node scripts/build.mjs && node bench/cli-startup.mjs [runs]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const runs = Number(process.argv[2] ?? 15);
+const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+const sock = path.join(dir, 'berth.sock');
+writeFileSync(path.join(dir, 'daemon.json'), '{}');
+const log = openSync(path.join(dir, 'berthd.log'), 'a');
+const daemon = spawn(
+  process.execPath,
+  [path.join(root, 'dist/berthd.mjs'), '-H', `unix://${sock}`, '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--config-file', path.join(dir, 'daemon.json')],
+  { stdio: ['ignore', log, log] },
+);
+closeSync(log);
+
+async function waitForSocket() {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise((r) => {
+      const c = net.connect(sock, () => (c.destroy(), r(true)));
+      c.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('berthd did not start');
+}
+
+function median(cmd, args) {
+  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, BERTH_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(dir, 'docker-config') };
+  const times = [];
+  for (let i = 0; i < runs + 1; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) return { ms: NaN, error: r.stderr.toString().trim().split('\n')[0] };
+    if (i > 0) times.push(ms); // the first run warms the page cache
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)] };
+}
+
+try {
+  await waitForSocket();
+  const berth = path.join(root, 'bin/berth');
+  const rows = [];
+  for (const sub of [['version'], ['ps'], ['images']]) {
+    const b = median(berth, sub);
+    const d = median('docker', sub);
+    rows.push({ command: sub.join(' '), berth_ms: b.ms.toFixed(1), docker_ms: d.ms.toFixed(1), ratio: (b.ms / d.ms).toFixed(2), note: b.error ?? d.error ?? '' });
+  }
+  const node0 = median(process.execPath, ['-e', '0']);
+  console.table(rows);
+  console.log(`node -e 0 (with this environment): ${node0.ms.toFixed(1)} ms; runs per command: ${runs}; load average: ${os.loadavg()[0].toFixed(2)}`);
+} finally {
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
