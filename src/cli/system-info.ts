@@ -5,6 +5,7 @@ import { API_VERSION } from '../api/version.js';
 import { BERTH_VERSION, GIT_COMMIT } from '../version.js';
 import type { CliContext } from './context.js';
 import { bytesSize } from './format/units.js';
+import { sortedKeys } from './format/goprint.js';
 
 export interface InfoData extends Record<string, any> {
   ClientInfo: Record<string, unknown>;
@@ -26,6 +27,8 @@ export async function infoData(ctx: CliContext): Promise<InfoData> {
   };
   try {
     const server = await ctx.client.get<Record<string, any>>('/info');
+    // docker 28's registry.ServiceConfig and IndexInfo declare their fields alphabetically.
+    if (server.RegistryConfig) server.RegistryConfig = sortedKeys(server.RegistryConfig, true);
     return { ...server, ClientInfo: clientInfo };
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;

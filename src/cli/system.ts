@@ -8,6 +8,7 @@ import { CliError, type CliContext } from './context.js';
 import { flag, registerSpecs, type Spec } from './command-spec.js';
 import { Template } from './format/template.js';
 import { tabwrite } from './format/table.js';
+import { sortedKeys } from './format/goprint.js';
 import { rfc3339NanoFixed, toApiTimestamp } from './format/units.js';
 import { infoData, prettyInfo } from './system-info.js';
 
@@ -95,7 +96,10 @@ async function version(ctx: CliContext, format: string): Promise<number> {
   }
   if (server) {
     server.BuildTime = ansic(server.BuildTime);
-    for (const c of server.Components ?? []) if (c.Details?.BuildTime) c.Details.BuildTime = ansic(c.Details.BuildTime);
+    for (const c of server.Components ?? []) {
+      if (c.Details?.BuildTime) c.Details.BuildTime = ansic(c.Details.BuildTime);
+      if (c.Details) c.Details = sortedKeys(c.Details); // a Go map: json prints it sorted
+    }
     withAliases(server, { APIVersion: 'ApiVersion' });
     server.Platform ??= { Name: '' };
   }

@@ -84,3 +84,11 @@ export function goSprintf(format: string, args: unknown[]): string {
     return s;
   });
 }
+
+/** Objects rebuilt with sorted keys, as Go marshals maps (and structs whose fields are in that order). */
+export function sortedKeys<T>(v: T, deep = false): T {
+  if (Array.isArray(v)) return (deep ? v.map((x) => sortedKeys(x, true)) : v) as T;
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, deep ? sortedKeys(o[k], true) : o[k]])) as T;
+}
