@@ -115,6 +115,7 @@ export class Daemon {
       const c = this.containers.store.all().find((x) => x.imageId === id);
       return c ? { running: c.state.Running, containerId: c.id } : null;
     };
+    this.images.heldLayers = () => this.containers.store.all().map((c) => c.topLayer);
     registerContainerRoutes(this.router, this.containers, new Attacher(this.containers));
     registerExecRoutes(this.router, this.exec);
   }

@@ -96,7 +96,7 @@ export class ImageDeleter {
     records.delete(id);
     this.images.publish(img, 'delete', id);
     out.push({ Deleted: id });
-    for (const layer of await this.images.layers.release(img.topLayer)) out.push({ Deleted: layer });
+    for (const layer of await this.images.layers.release(img.topLayer, this.images.layerHeld())) out.push({ Deleted: layer });
     if (prune && img.parent && records.get(img.parent) && records.refs(img.parent).length === 0)
       await this.deleteHelper(img.parent, false, true, true, out).catch(() => undefined);
   }
@@ -132,6 +132,12 @@ export class ImageDeleter {
       } catch (e) {
         if (!(e instanceof Conflict)) throw e;
       }
+    }
+    // Layers left by containers removed after their image was force-deleted.
+    const orphanSizes = new Map(this.images.layers.all().map((l) => [l.chainId, l.size]));
+    for (const c of await this.images.releaseUnusedLayers()) {
+      deleted.push({ Deleted: c });
+      reclaimed += orphanSizes.get(c) ?? 0;
     }
     for (const d of deleted) if ('Deleted' in d && layersBefore.has(d.Deleted)) reclaimed += layersBefore.get(d.Deleted)!;
     if (deleted.length) this.images.events.publish('image', 'prune', '', { reclaimed: String(reclaimed) });

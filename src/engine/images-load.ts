@@ -102,11 +102,18 @@ async function loadOne(images: ImageService, item: LoadItem, say: (line: string)
   if (diffIds.length !== item.layerPaths.length)
     throw new InvalidArgument(`invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${item.layerPaths.length}`);
   let parent: string | null = null;
-  for (let i = 0; i < item.layerPaths.length; i++) {
-    const layer = await images.registerLayer(createReadStream(item.layerPaths[i]), parent);
-    if (layer.diffId !== diffIds[i])
-      throw new InvalidArgument(`invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${layer.diffId}"`);
-    parent = layer.chainId;
+  const registered: string[] = [];
+  try {
+    for (let i = 0; i < item.layerPaths.length; i++) {
+      const layer = await images.registerLayer(createReadStream(item.layerPaths[i]), parent);
+      registered.push(layer.chainId);
+      if (layer.diffId !== diffIds[i])
+        throw new InvalidArgument(`invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${layer.diffId}"`);
+      parent = layer.chainId;
+    }
+  } catch (e) {
+    images.layers.settle(registered); // let orphan cleanup take them
+    throw e;
   }
   const id = sha256(raw);
   const moved: [string, string][] = [];

@@ -39,6 +39,8 @@ export class ImageService {
   readonly layers: LayerStore;
   /** Replaced by the container engine when it is wired. */
   isImageInUse: ImageInUse = () => null;
+  /** Top layer chain IDs that containers are built on; their chains are never released. */
+  heldLayers: () => Iterable<string | null> = () => [];
 
   constructor(
     db: DB,
@@ -52,7 +54,25 @@ export class ImageService {
 
   /** Start-up: drop layers no image builds on (left by a crash mid-import/load). */
   async reconcile(): Promise<void> {
-    await this.layers.reconcile();
+    await this.layers.reconcile(this.layerHeld());
+  }
+
+  /**
+   * Frees layers nothing uses any more (e.g. after the last container on a
+   * force-deleted image is removed). Returns the chain IDs removed.
+   */
+  releaseUnusedLayers(): Promise<string[]> {
+    return this.layers.releaseOrphans(this.layerHeld());
+  }
+
+  /** A predicate over chain IDs: true for every layer under a container. */
+  layerHeld(): (chainId: string) => boolean {
+    const held = new Set<string>();
+    for (let c of this.heldLayers()) {
+      // Walk rows directly: a chain with a missing link still holds what is left.
+      for (; c; c = this.layers.get(c)?.parent ?? null) held.add(c);
+    }
+    return (c) => held.has(c);
   }
 
   count(): number {
@@ -97,10 +117,12 @@ export class ImageService {
     const id = sha256(rawConfig);
     const config = JSON.parse(rawConfig) as ImageConfig;
     const size = this.layers.chain(topLayer).reduce((n, l) => n + l.size, 0);
+    const chain = this.layers.chain(topLayer);
     this.records.save(
       { id, rawConfig, topLayer, size, created: config.created ?? new Date(0).toISOString(), parent, loadedAt: Date.now() },
       refs,
     );
+    this.layers.settle(chain.map((l) => l.chainId));
     return id;
   }
 

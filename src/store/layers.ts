@@ -44,6 +44,11 @@ const fromRow = (r: LayerRow): Layer => ({
 
 export class LayerStore {
   readonly root: string;
+  /**
+   * Layers registered by this process that no image claims yet (an import,
+   * load or build in progress): orphan cleanup leaves them alone.
+   */
+  private readonly pending = new Set<string>();
 
   constructor(
     private readonly db: DB,
@@ -57,6 +62,10 @@ export class LayerStore {
   get(chainId: string): Layer | undefined {
     const r = this.db.prepare('SELECT * FROM layers WHERE chain_id = ?').get(chainId) as LayerRow | undefined;
     return r && fromRow(r);
+  }
+
+  all(): Layer[] {
+    return (this.db.prepare('SELECT * FROM layers').all() as LayerRow[]).map(fromRow);
   }
 
   /** The directory holding a layer's files (read-only lowerdir). */
@@ -99,6 +108,7 @@ export class LayerStore {
         mediaType: res.mediaType,
         size: res.size,
       };
+      this.pending.add(layer.chainId);
       const existing = this.get(layer.chainId);
       if (existing) {
         // Same content arrived in another compression: keep only the blob in use.
@@ -116,6 +126,11 @@ export class LayerStore {
     } finally {
       await fs.rm(work, { recursive: true, force: true });
     }
+  }
+
+  /** An image now holds these layers (or the caller gave up on them). */
+  settle(chainIds: Iterable<string>): void {
+    for (const c of chainIds) this.pending.delete(c);
   }
 
   /** True when an image or another layer still builds on `chainId`. */
@@ -154,17 +169,30 @@ export class LayerStore {
 
   /**
    * Start-up reconciliation: directories without a row (a crash between
-   * rename and insert) and rows no image builds on (a crash between the
-   * layers and the image row) are removed.
+   * rename and insert) are removed, then orphan layers.
    */
   async reconcile(held: (chainId: string) => boolean = () => false): Promise<void> {
     const rows = new Set((this.db.prepare('SELECT chain_id FROM layers').all() as { chain_id: string }[]).map((r) => r.chain_id));
     for (const name of await fs.readdir(this.root)) {
       if (!rows.has('sha256:' + name)) await this.discard(path.join(this.root, name));
     }
+    await this.releaseOrphans(held);
+  }
+
+  /**
+   * Removes layers no image builds on (a crash between the layers and the
+   * image row, a container removed after its image was force-deleted),
+   * except those `held` by containers or pending in this process.
+   */
+  async releaseOrphans(held: (chainId: string) => boolean = () => false): Promise<string[]> {
     const leaves = this.db
-      .prepare('SELECT chain_id FROM layers l WHERE NOT EXISTS (SELECT 1 FROM layers c WHERE c.parent = l.chain_id) AND NOT EXISTS (SELECT 1 FROM images i WHERE i.top_layer = l.chain_id)')
+      .prepare(
+        'SELECT chain_id FROM layers l WHERE NOT EXISTS (SELECT 1 FROM layers c WHERE c.parent = l.chain_id) AND NOT EXISTS (SELECT 1 FROM images i WHERE i.top_layer = l.chain_id)',
+      )
       .all() as { chain_id: string }[];
-    for (const { chain_id } of leaves) await this.release(chain_id, held);
+    const removed: string[] = [];
+    const keep = (c: string): boolean => held(c) || this.pending.has(c);
+    for (const { chain_id } of leaves) removed.push(...(await this.release(chain_id, keep)));
+    return removed;
   }
 }
