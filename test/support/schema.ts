@@ -50,6 +50,8 @@ export interface CheckOptions {
   allowExtra?: boolean | string[];
   /** Skip `enum` checks (the swagger's enums are sometimes incomplete). */
   ignoreEnums?: boolean;
+  /** Reject null for optional scalars too (by default only required ones must not be null). */
+  strictNull?: boolean;
 }
 
 function resolve(ref: string): Schema {
@@ -73,8 +75,8 @@ function typeOf(v: unknown): string {
   return typeof v;
 }
 
-function check(value: unknown, schema: Schema, at: string, errors: string[], opts: CheckOptions): void {
-  if (schema.$ref) return check(value, { ...resolve(schema.$ref), ...withoutRef(schema) }, at, errors, opts);
+function check(value: unknown, schema: Schema, at: string, errors: string[], opts: CheckOptions, required = true): void {
+  if (schema.$ref) return check(value, { ...resolve(schema.$ref), ...withoutRef(schema) }, at, errors, opts, required);
   if (schema.allOf) {
     // Merge the parts so properties declared in any part count as known.
     const merged: Schema = { ...schema, allOf: undefined, properties: { ...schema.properties }, required: [...(schema.required ?? [])] };
@@ -86,14 +88,15 @@ function check(value: unknown, schema: Schema, at: string, errors: string[], opt
       merged.type ??= flat.type;
       if (flat.additionalProperties !== undefined) merged.additionalProperties ??= flat.additionalProperties;
     }
-    return check(value, merged, at, errors, opts);
+    return check(value, merged, at, errors, opts, required);
   }
   const type = schema.type ?? (schema.properties ? 'object' : undefined);
   if (value === null) {
-    // Go encodes nil maps and slices as null, so Docker sends null for
-    // objects and arrays the swagger does not mark x-nullable.
-    if (!schema['x-nullable'] && type !== undefined && type !== 'object' && type !== 'array')
-      errors.push(`${at}: is null, expected ${type}`);
+    // Go encodes nil maps, slices and pointers as null, so Docker sends null
+    // for objects, arrays and optional scalars (*int64 MemorySwappiness, a
+    // running exec's ExitCode) that the swagger does not mark x-nullable.
+    const scalar = type !== undefined && type !== 'object' && type !== 'array';
+    if (scalar && !schema['x-nullable'] && (required || opts.strictNull)) errors.push(`${at}: is null, expected ${type}`);
     return;
   }
   const actual = typeOf(value);
@@ -118,8 +121,9 @@ function check(value: unknown, schema: Schema, at: string, errors: string[], opt
     const props = schema.properties ?? {};
     for (const [key, v] of Object.entries(obj)) {
       const where = `${at}.${key}`;
-      if (props[key]) check(v, props[key], where, errors, opts);
-      else if (typeof schema.additionalProperties === 'object') check(v, schema.additionalProperties, where, errors, opts);
+      const isRequired = schema.required?.includes(key) ?? false;
+      if (props[key]) check(v, props[key], where, errors, opts, isRequired);
+      else if (typeof schema.additionalProperties === 'object') check(v, schema.additionalProperties, where, errors, opts, false);
       else if (schema.additionalProperties === true || !schema.properties) continue;
       else if (opts.allowExtra === true || (Array.isArray(opts.allowExtra) && opts.allowExtra.includes(key))) continue;
       else errors.push(`${where}: not declared by the swagger`);

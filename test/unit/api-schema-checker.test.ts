@@ -25,11 +25,13 @@ test('wrong types, enums, and undeclared properties are reported with their path
   assert.deepEqual(schemaErrors({ ...port, Colour: 'red' }, '#/definitions/Port', { allowExtra: ['Colour'] }), []);
 });
 
-test('null is accepted for objects and arrays (Go nil) but not for scalars', () => {
+test('null is accepted for objects, arrays and optional scalars (Go nil), not for required scalars', () => {
   assert.deepEqual(schemaErrors({ Labels: null }, { type: 'object', properties: { Labels: { type: 'object' } } }), []);
-  assert.deepEqual(schemaErrors({ n: null }, { type: 'object', properties: { n: { type: 'integer' } } }), [
-    '$.n: is null, expected integer',
-  ]);
+  const optional = { type: 'object', properties: { n: { type: 'integer' } } };
+  assert.deepEqual(schemaErrors({ n: null }, optional), []);
+  assert.deepEqual(schemaErrors({ n: null }, optional, { strictNull: true }), ['$.n: is null, expected integer']);
+  assert.deepEqual(schemaErrors({ n: null }, { ...optional, required: ['n'] }), ['$.n: is null, expected integer']);
+  assert.deepEqual(schemaErrors({ PrivatePort: null, Type: 'tcp' }, '#/definitions/Port'), ['$.PrivatePort: is null, expected integer']);
 });
 
 test('nested refs, arrays and allOf are followed', () => {
