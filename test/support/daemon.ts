@@ -2,11 +2,12 @@
 // driven through the berth CLI and the real docker CLI, and torn down even
 // when a test fails.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../src/client/client.js';
+import { reapLeftovers, removeContainersViaApi, removeDirSync } from './teardown.js';
 
 /** The repository root (tests run from dist/test/…). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -43,10 +44,40 @@ export interface TestDaemon {
 }
 
 const live = new Set<TestDaemon>();
-process.on('exit', () => {
-  // Last resort if a test process dies without running its after hooks.
-  for (const d of live) d.proc.kill('SIGKILL');
-});
+
+/** Crash-time teardown for every daemon still alive: synchronous, so it works in 'exit' and signal handlers. */
+function reapAll(): void {
+  for (const d of live) {
+    try {
+      d.proc.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+    reapLeftovers(d.dir);
+    removeDirSync(d.dir);
+  }
+  live.clear();
+}
+
+let handlersInstalled = false;
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  // A test file whose after() hooks never run (a test timed out, the runner
+  // sends SIGTERM, someone presses ^C) must not leave daemons, conmons or
+  // containers running on this shared machine.
+  process.on('exit', reapAll);
+  const signals: [NodeJS.Signals, number][] = [
+    ['SIGTERM', 15],
+    ['SIGINT', 2],
+    ['SIGHUP', 1],
+  ];
+  for (const [sig, num] of signals)
+    process.once(sig, () => {
+      reapAll();
+      process.exit(128 + num);
+    });
+}
 
 function result(r: SpawnSyncReturns<Buffer>): RunResult {
   return { code: r.status ?? 128, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
@@ -95,13 +126,26 @@ export async function startDaemon(opts: { args?: string[]; config?: object } = {
       d.proc = await launch(args, logFile, sock);
     },
     async stop() {
+      // Containers outlive berthd (conmon), so remove them while it still answers.
+      if (d.proc.exitCode === null && d.proc.signalCode === null) await removeContainersViaApi(d.client);
+      const stopped = d.kill('SIGTERM').then(() => true);
+      const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref());
+      if (!(await Promise.race([stopped, timeout]))) await d.kill('SIGKILL');
       live.delete(d);
-      await d.kill('SIGTERM').catch(() => undefined);
+      reapLeftovers(dir);
       await cleanupDir(dir, dataRoot, execRoot);
     },
   };
-  d.proc = await launch(args, logFile, sock);
-  live.add(d);
+  installHandlers();
+  live.add(d); // before launch: a failed start is cleaned up too
+  try {
+    d.proc = await launch(args, logFile, sock);
+  } catch (e) {
+    live.delete(d);
+    reapLeftovers(dir);
+    removeDirSync(dir);
+    throw e;
+  }
   return d;
 }
 
@@ -131,12 +175,6 @@ async function launch(args: string[], logFile: string, sock: string): Promise<Ch
 
 /** Unmounts anything left under the test dir (deepest first), then removes it. */
 export async function cleanupDir(dir: string, ...roots: string[]): Promise<void> {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + '/')))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync('umount', ['-l', m]);
   void roots;
-  rmSync(dir, { recursive: true, force: true });
+  removeDirSync(dir);
 }
