@@ -16,12 +16,19 @@ const program = new Command('berth')
   .option('-l, --log-level <level>', 'Set the logging level')
   .option('-D, --debug', 'Enable debug mode')
   .enablePositionalOptions()
-  .showSuggestionAfterError(true)
+  .showSuggestionAfterError(false)
+  .configureOutput({
+    // docker's text for an unknown command; commander's own for the rest.
+    outputError: (str, write) => {
+      const unknown = /unknown command '([^']*)'/.exec(str);
+      write(unknown ? `berth: unknown command: berth ${unknown[1]}\n\nRun 'berth --help' for more information\n` : str);
+    },
+  })
   .exitOverride((err) => {
     // commander's own errors (unknown flag, missing argument) are usage errors.
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
       process.exit(0);
-    process.exit(125);
+    process.exit(err.code === 'commander.unknownCommand' ? 1 : 125);
   });
 
 const ctx = new CliContext(() => program.opts<GlobalOptions>());

@@ -36,6 +36,14 @@ function argError(spec: Spec, invoked: string, n: number): string | undefined {
   return undefined;
 }
 
+/** docker's help layout: usage, description, aliases, options. */
+export function helpText(spec: Spec, invoked: string): string {
+  let s = `Usage:  berth ${invoked} ${spec.usage}\n\n${spec.description}\n`;
+  if (spec.paths.length > 1) s += `\nAliases:\n  ${spec.paths.map((p) => 'berth ' + p.join(' ')).join(', ')}\n`;
+  if (spec.flags.length) s += `\nOptions:\n${flagHelp(spec.flags)}\n`;
+  return s.trimEnd();
+}
+
 export async function runSpec(spec: Spec, invoked: string, argv: string[], ctx: CliContext): Promise<void> {
   const defs = [...spec.flags, HELP];
   let f: ParsedFlags;
@@ -47,7 +55,7 @@ export async function runSpec(spec: Spec, invoked: string, argv: string[], ctx: 
     throw e;
   }
   if (f.bool('help')) {
-    ctx.print(`\nUsage:  berth ${invoked} ${spec.usage}\n\n${spec.description}\n\nOptions:\n${flagHelp(defs)}`);
+    ctx.print(helpText(spec, invoked));
     return;
   }
   const err = argError(spec, invoked, f.args.length);
@@ -56,19 +64,52 @@ export async function runSpec(spec: Spec, invoked: string, argv: string[], ctx: 
   if (typeof code === 'number' && code !== 0) throw new CliError('', code);
 }
 
-function group(parent: Command, name: string): Command {
-  return parent.commands.find((c) => c.name() === name) ?? parent.command(name).enablePositionalOptions();
+/** Commands that are another name for one listed elsewhere (`image list`): not shown in group help. */
+const aliases = new WeakSet<Command>();
+
+const GROUPS: Record<string, string> = { image: 'Manage images', system: 'Manage berth', container: 'Manage containers' };
+
+/** `berth image` alone prints the group's commands; an unknown one is docker's error. */
+function group(parent: Command, name: string, ctx: CliContext): Command {
+  const existing = parent.commands.find((c) => c.name() === name);
+  if (existing) return existing;
+  const g = parent
+    .command(name)
+    .description(GROUPS[name] ?? '')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .enablePositionalOptions()
+    .argument('[args...]');
+  g.action((args: string[]) => {
+    if (args.length && args[0] !== '--help') {
+      throw new CliError(
+        `berth: unknown command: berth ${name} ${args[0]}\n\nUsage:  berth ${name}\n\nRun 'berth ${name} --help' for more information`,
+        1,
+      );
+    }
+    const subs = g.commands
+      .filter((c) => !aliases.has(c))
+      .map((c) => c.name())
+      .sort();
+    const width = Math.max(...subs.map((n) => n.length)) + 2;
+    const lines = subs.map((n) => `  ${n.padEnd(Math.max(width, 12))}${g.commands.find((c) => c.name() === n)!.description()}`);
+    ctx.print(
+      `Usage:  berth ${name} COMMAND\n\n${g.description()}\n\nCommands:\n${lines.join('\n')}\n\nRun 'berth ${name} COMMAND --help' for more information on a command.`,
+    );
+  });
+  return g;
 }
 
 /** Adds each spec under all of its paths (creating `image`, `system` groups as needed). */
 export function registerSpecs(program: Command, ctx: CliContext, specs: Spec[]): void {
   for (const spec of specs) {
-    for (const path of spec.paths) {
+    spec.paths.forEach((path, i) => {
       let parent = program;
-      for (const word of path.slice(0, -1)) parent = group(parent, word);
+      for (const word of path.slice(0, -1)) parent = group(parent, word, ctx);
       const leaf = path[path.length - 1];
-      if (parent.commands.some((c) => c.name() === leaf)) continue; // another group owns it
-      parent
+      if (parent.commands.some((c) => c.name() === leaf)) return; // another group owns it
+      const cmd = parent
         .command(leaf)
         .description(spec.description)
         .helpOption(false)
@@ -77,7 +118,9 @@ export function registerSpecs(program: Command, ctx: CliContext, specs: Spec[]):
         .passThroughOptions()
         .argument('[args...]')
         .action(async (args: string[]) => runSpec(spec, path.join(' '), args, ctx));
-    }
+      // `image list` next to `image ls` is an alias; `images` at the top level is docker's shortcut, listed there.
+      if (i > 0 && path.length > 1 && spec.paths.some((p, j) => j < i && p.length === path.length)) aliases.add(cmd);
+    });
   }
 }
 

@@ -85,7 +85,7 @@ async function saveImages(ctx: CliContext, names: string[], output: string): Pro
 
 export const transferSpecs: Spec[] = [
   {
-    paths: [['import'], ['image', 'import']],
+    paths: [['image', 'import'], ['import']],
     usage: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]',
     description: 'Import the contents from a tarball to create a filesystem image',
     flags: [
@@ -97,7 +97,7 @@ export const transferSpecs: Spec[] = [
     run: (f, ctx) => importImage(ctx, f.args[0], f.args[1], f.list('change'), f.string('message')),
   },
   {
-    paths: [['load'], ['image', 'load']],
+    paths: [['image', 'load'], ['load']],
     usage: '[OPTIONS]',
     description: 'Load an image from a tar archive or STDIN',
     flags: [
@@ -109,7 +109,7 @@ export const transferSpecs: Spec[] = [
     run: (f, ctx) => loadImages(ctx, f.string('input'), f.bool('quiet')),
   },
   {
-    paths: [['save'], ['image', 'save']],
+    paths: [['image', 'save'], ['save']],
     usage: '[OPTIONS] IMAGE [IMAGE...]',
     description: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
     flags: [flag.string('output', 'o', 'Write to a file, instead of STDOUT'), flag.list('platform', undefined, 'Save only the given platform(s)')],

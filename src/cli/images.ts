@@ -111,7 +111,7 @@ async function prune(ctx: CliContext, o: { all: boolean; force: boolean; filters
 }
 
 const listSpec: Spec = {
-  paths: [['images'], ['image', 'ls'], ['image', 'list']],
+  paths: [['image', 'ls'], ['image', 'list'], ['images']],
   usage: '[OPTIONS] [REPOSITORY[:TAG]]',
   description: 'List images',
   flags: [
@@ -137,7 +137,7 @@ const listSpec: Spec = {
 const specs: Spec[] = [
   listSpec,
   {
-    paths: [['tag'], ['image', 'tag']],
+    paths: [['image', 'tag'], ['tag']],
     usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
     description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
     flags: [],
@@ -145,7 +145,7 @@ const specs: Spec[] = [
     run: (f, ctx) => tag(ctx, f.args[0], f.args[1]),
   },
   {
-    paths: [['rmi'], ['image', 'rm'], ['image', 'remove']],
+    paths: [['image', 'rm'], ['image', 'remove'], ['rmi']],
     usage: '[OPTIONS] IMAGE [IMAGE...]',
     description: 'Remove one or more images',
     flags: [flag.bool('force', 'f', 'Force removal of the image'), flag.bool('no-prune', undefined, 'Do not delete untagged parents')],
@@ -153,7 +153,7 @@ const specs: Spec[] = [
     run: (f, ctx) => removeImages(ctx, f.args, f.bool('force'), f.bool('no-prune')),
   },
   {
-    paths: [['history'], ['image', 'history']],
+    paths: [['image', 'history'], ['history']],
     usage: '[OPTIONS] IMAGE',
     description: 'Show the history of an image',
     flags: [

@@ -212,7 +212,7 @@ const specs: Spec[] = [
     run: (f, ctx) => version(ctx, f.string('format')),
   },
   {
-    paths: [['info'], ['system', 'info']],
+    paths: [['system', 'info'], ['info']],
     usage: '[OPTIONS]',
     description: 'Display system-wide information',
     flags: [formatFlag],
@@ -220,7 +220,7 @@ const specs: Spec[] = [
     run: (f, ctx) => info(ctx, f.string('format')),
   },
   {
-    paths: [['events'], ['system', 'events']],
+    paths: [['system', 'events'], ['events']],
     usage: '[OPTIONS]',
     description: 'Get real time events from the server',
     flags: [
