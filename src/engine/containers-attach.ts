@@ -58,7 +58,7 @@ export class Attacher {
     // Not running yet: connect between runtime create and start.
     const hooks = this.svc.lifecycle.hooks.beforeStart;
     const list = hooks.get(c.id) ?? [];
-    const hook = async (): Promise<void> => connect();
+    const hook = { connect, abort: () => conn.end() };
     list.push(hook);
     hooks.set(c.id, list);
     const drop = (): void => {

@@ -23,10 +23,15 @@ export interface WaitResult {
 
 /** Hooks other parts register on the lifecycle (health checks, attach). */
 export interface LifecycleHooks {
-  /** Called after the runtime created the process and before it runs (attach before start). */
-  beforeStart: Map<string, ((c: ContainerRecord) => Promise<void>)[]>;
+  /** Called after the runtime created the process and before it runs (attach before start); `abort` when the start failed. */
+  beforeStart: Map<string, PendingStartHook[]>;
   onStarted: ((c: ContainerRecord) => void)[];
   onExited: ((c: ContainerRecord) => void)[];
+}
+
+export interface PendingStartHook {
+  connect(c: ContainerRecord): Promise<void>;
+  abort(): void;
 }
 
 export class Lifecycle {
@@ -67,7 +72,13 @@ export class Lifecycle {
         throw new Conflict('container is marked for removal and cannot be started');
       this.cancelPendingRestart(c);
       c.manuallyStopped = false;
-      await this.run(c);
+      try {
+        await this.run(c);
+      } catch (e) {
+        // dockerd removes an AutoRemove container whose start failed (`docker run --rm` waits for it).
+        if (c.hostConfig.AutoRemove) await this.svc.destroy(c).catch(() => undefined);
+        throw e;
+      }
     });
   }
 
@@ -80,7 +91,7 @@ export class Lifecycle {
       writeEtcFiles(p, this.svc.etcInput(c));
       await rt.delete(c.id).catch(() => undefined); // state left by an earlier run
       const { pid } = await rt.create(this.runSpec(c));
-      for (const hook of this.hooks.beforeStart.get(c.id) ?? []) await hook(c).catch(() => undefined);
+      for (const hook of this.hooks.beforeStart.get(c.id) ?? []) await hook.connect(c).catch(() => hook.abort());
       this.hooks.beforeStart.delete(c.id);
       await rt.start(c.id);
       const s = c.state;
@@ -91,6 +102,7 @@ export class Lifecycle {
       c.hasBeenStarted = true;
       this.save(c);
     } catch (err) {
+      for (const hook of this.hooks.beforeStart.get(c.id) ?? []) hook.abort();
       this.hooks.beforeStart.delete(c.id);
       await rt.delete(c.id).catch(() => undefined);
       await this.unmountRootfs(c);

@@ -4,6 +4,7 @@
 // files. All state changes go through `ContainerStore` (one transaction each).
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Hijacked } from '../api/context.js';
 import { Conflict, InvalidArgument, NotFound } from '../api/errors.js';
 import type { Filters } from '../api/query.js';
 import type { Runtime } from '../runtime/types.js';
@@ -66,6 +67,8 @@ export class ContainerService {
   readonly root: string;
   /** Exec session IDs per container (the exec service fills it). */
   readonly execIds = new Map<string, Set<string>>();
+  /** Hijacked attach/exec connections: the HTTP server does not track them, so shutdown ends them here. */
+  private readonly hijacked = new Set<Hijacked>();
 
   constructor(readonly deps: ContainerDeps) {
     this.store = new ContainerStore(deps.db);
@@ -89,6 +92,17 @@ export class ContainerService {
       hostname: path.join(dir, 'hostname'),
       log: path.join(dir, 'container.log'),
     };
+  }
+
+  track(conn: Hijacked): void {
+    this.hijacked.add(conn);
+    conn.output.once('close', () => this.hijacked.delete(conn));
+  }
+
+  /** Daemon shutdown: hang up attach/exec clients; the containers keep running (live restore). */
+  closeStreams(): void {
+    for (const conn of this.hijacked) conn.output.destroy();
+    this.hijacked.clear();
   }
 
   find(ref: string): ContainerRecord {

@@ -117,7 +117,7 @@ export class Daemon {
     };
     this.images.heldLayers = () => this.containers.store.all().map((c) => c.topLayer);
     registerContainerRoutes(this.router, this.containers, new Attacher(this.containers));
-    registerExecRoutes(this.router, this.exec);
+    registerExecRoutes(this.router, this.exec, this.containers);
   }
 
   /** Counts for `/info`; services replace these as they are wired. */
@@ -153,6 +153,8 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    // Hijacked attach/exec connections would keep server.close() waiting; containers keep running.
+    this.containers?.closeStreams();
     await Promise.all(
       this.servers.map(
         (s) =>

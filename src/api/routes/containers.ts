@@ -108,6 +108,7 @@ export function registerContainerRoutes(router: Router, svc: ContainerService, a
     const { c, keys } = attacher.precheck(ctx.params.id, opts);
     const type = streamContentType(ctx.version, c.config.Tty);
     const conn = ctx.hijack(type);
+    svc.track(conn);
     try {
       await attacher.attach(c, keys, opts, conn, !c.config.Tty);
     } catch (e) {

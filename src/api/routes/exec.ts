@@ -1,11 +1,12 @@
 // Exec routes: create (under /containers), start (hijacked unless detached),
 // resize and inspect.
+import type { ContainerService } from '../../engine/containers.js';
 import type { ExecService } from '../../engine/exec.js';
 import { InvalidArgument } from '../errors.js';
 import type { Router } from '../router.js';
 import { streamContentType } from '../streams.js';
 
-export function registerExecRoutes(router: Router, exec: ExecService): void {
+export function registerExecRoutes(router: Router, exec: ExecService, containers: ContainerService): void {
   router.post('/containers/:id/exec', async (ctx) => {
     const body = await ctx.json();
     if (!body || typeof body !== 'object') throw new InvalidArgument('invalid JSON body');
@@ -22,6 +23,7 @@ export function registerExecRoutes(router: Router, exec: ExecService): void {
       return ctx.send(200);
     }
     const conn = ctx.hijack(streamContentType(ctx.version, tty));
+    containers.track(conn);
     try {
       await exec.start(s, { tty, conn, multiplexed: !tty });
     } catch {
