@@ -68,7 +68,13 @@ async function saveImages(ctx: CliContext, names: string[], output: string): Pro
   if (!output && ctx.stdoutIsTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
   const res = await ctx.client.call('GET', '/images/get', { query: { names } });
   if (!output) {
-    await pipeline(res, ctx.out as NodeJS.WritableStream, { end: false });
+    try {
+      await pipeline(res, ctx.out as NodeJS.WritableStream, { end: false });
+    } catch (e) {
+      // The reader went away (`save | head`): docker dies of SIGPIPE, quietly.
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') throw new CliError('', 141);
+      throw e;
+    }
     return;
   }
   // A temp file beside the target, renamed when complete (docker's CopyToFile).
