@@ -4,7 +4,7 @@
 // is registered and checked against the config's diff IDs, and each image is
 // recorded with its tags in one transaction.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidArgument } from '../api/errors.js';
@@ -93,6 +93,26 @@ export async function loadImages(images: ImageService, source: Readable, say: (l
   }
 }
 
+/**
+ * Legacy archives link duplicate layers with symlinks; follow them, but only
+ * within the archive (a link to a host file must not become a layer).
+ */
+async function insideArchive(file: string): Promise<string> {
+  const real = await fs.realpath(file).catch(() => {
+    throw new InvalidArgument(`invalid archive: ${path.basename(file)} is missing`);
+  });
+  const root = await fs.realpath(archiveRootOf(file));
+  if (!real.startsWith(root + '/')) throw new InvalidArgument(`invalid archive: ${path.basename(file)} points outside the archive`);
+  return real;
+}
+
+/** The load-<random> directory a path belongs to. */
+function archiveRootOf(file: string): string {
+  const parts = file.split('/');
+  const i = parts.findIndex((p) => p.startsWith('load-'));
+  return parts.slice(0, i + 1).join('/');
+}
+
 async function loadOne(images: ImageService, item: LoadItem, say: (line: string) => void): Promise<string> {
   const raw = await fs.readFile(item.configPath, 'utf8').catch(() => {
     throw new InvalidArgument(`invalid archive: config ${path.basename(item.configPath)} is missing`);
@@ -105,7 +125,7 @@ async function loadOne(images: ImageService, item: LoadItem, say: (line: string)
   const registered: string[] = [];
   try {
     for (let i = 0; i < item.layerPaths.length; i++) {
-      const layer = await images.registerLayer(createReadStream(item.layerPaths[i]), parent);
+      const layer = await images.registerLayer({ file: await insideArchive(item.layerPaths[i]) }, parent);
       registered.push(layer.chainId);
       if (layer.diffId !== diffIds[i])
         throw new InvalidArgument(`invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${layer.diffId}"`);

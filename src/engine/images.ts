@@ -3,13 +3,13 @@
 // layer/content stores; the JSON shapes are in images-view.ts, deletion
 // rules in images-delete.ts, import in images-import.ts, archives in
 // images-archive.ts.
-import type { Readable } from 'node:stream';
 import type { ContainerConfig, ImageConfig } from '../image/config.js';
 import { sha256 } from '../image/digest.js';
 import { familiar, formatReference, parseReference, repoTagReference, withDefaultTag } from '../image/reference.js';
 import { ContentStore } from '../store/content.js';
 import type { DB } from '../store/db.js';
 import { LayerStore, type Layer } from '../store/layers.js';
+import type { LayerSource } from '../store/unpack.js';
 import type { EventBus } from './events.js';
 import { ImageRecords, type ImageRecord } from './images-store.js';
 import { InvalidArgument } from '../api/errors.js';
@@ -96,7 +96,7 @@ export class ImageService {
   }
 
   /** Registers a layer from a tar stream (import, load, build, commit, pull). */
-  registerLayer(source: Readable, parent: string | null): Promise<Layer> {
+  registerLayer(source: LayerSource, parent: string | null): Promise<Layer> {
     return this.layers.register(source, parent);
   }
 

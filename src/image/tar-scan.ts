@@ -9,6 +9,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { parseWhiteout, type Whiteout } from './whiteout.js';
 
 const BLOCK = 512;
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
 export class UnsafeTarError extends Error {}
 
@@ -90,12 +91,38 @@ export class TarScanner extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (!this.result.ended && (this.header.length || this.skip || this.collect))
-      return cb(new UnsafeTarError('unexpected EOF in tar archive'));
+    try {
+      this.finish();
+    } catch (e) {
+      return cb(e as Error);
+    }
     cb();
   }
 
-  private scan(chunk: Buffer): void {
+  /**
+   * Skips member data instead of reading it: call after each header. Returns
+   * the bytes the reader may jump over (0 when the scanner needs the bytes,
+   * e.g. for pax records, or when none follow).
+   */
+  takeSkip(): number {
+    const n = this.skip;
+    this.skip = 0;
+    return n;
+  }
+
+  /** Bytes the scanner still wants to read (pax / long-name bodies). */
+  wants(): number {
+    return this.collect ? this.collect.padded : 0;
+  }
+
+  /** Throws when the archive ended in the middle of a member. */
+  finish(): void {
+    if (!this.result.ended && (this.header.length || this.skip || this.collect))
+      throw new UnsafeTarError('unexpected EOF in tar archive');
+  }
+
+  /** Parses the next bytes of the archive (the stream interface calls this for each chunk). */
+  scan(chunk: Buffer): void {
     let off = 0;
     while (off < chunk.length) {
       if (this.result.ended) return; // trailing padding after the end marker
@@ -144,7 +171,8 @@ export class TarScanner extends Transform {
   }
 
   private onHeader(h: Buffer): void {
-    if (h.every((b) => b === 0)) {
+    // A real header never starts with NUL (its name); check the rest only then.
+    if (h[0] === 0 && h.equals(ZERO_BLOCK)) {
       if (++this.zeroBlocks >= 2) this.result.ended = true;
       return;
     }

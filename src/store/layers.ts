@@ -5,13 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { chainId as computeChainId } from '../image/chain.js';
 import { digestHex } from '../image/digest.js';
 import { ensureDir, exists } from '../util/fsx.js';
 import type { ContentStore } from './content.js';
 import type { DB } from './db.js';
-import { unpackLayer } from './unpack.js';
+import { unpackLayer, type LayerSource } from './unpack.js';
 
 export interface Layer {
   chainId: string;
@@ -95,7 +94,7 @@ export class LayerStore {
    * `parent`. The same content on the same parent yields the existing layer.
    * This is the one entry point for import, load, pull, build and commit.
    */
-  async register(source: Readable, parent: string | null): Promise<Layer> {
+  async register(source: LayerSource, parent: string | null): Promise<Layer> {
     if (parent && !this.get(parent)) throw new Error(`parent layer ${parent} does not exist`);
     const work = path.join(this.tmp, 'layer-' + randomBytes(8).toString('hex'));
     try {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -182,6 +182,24 @@ describe('docker save and load', () => {
       ]);
       const ld2 = a.docker(['load'], { input: escape });
       assert.notEqual(ld2.code, 0);
+      // A legacy archive whose layer.tar is a symlink to a host file.
+      const secret = path.join(outside, '..', path.basename(outside) + '-secret.tar');
+      writeFileSync(secret, tarBuffer([f('stolen', 'host data')]));
+      try {
+        const linkCfg = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(readFileSync(secret))] } });
+        const viaLink = tarBuffer([
+          f('c.json', linkCfg),
+          dir('l'),
+          { header: { name: 'l/layer.tar', type: 'symlink', linkname: secret } },
+          f('manifest.json', JSON.stringify([{ Config: 'c.json', RepoTags: ['evil:3'], Layers: ['l/layer.tar'] }])),
+        ]);
+        const ld3 = a.docker(['load'], { input: viaLink });
+        assert.notEqual(ld3.code, 0);
+        assert.match(ld3.stderr + ld3.stdout, /points outside the archive/);
+        assert.equal(a.docker(['image', 'inspect', 'evil:3']).code, 1);
+      } finally {
+        rmSync(secret, { force: true });
+      }
       assert.deepEqual(readdirSync(outside), []);
       assert.equal(a.docker(['image', 'inspect', 'evil:1']).code, 1);
       assert.equal(a.docker(['image', 'inspect', 'evil:2']).code, 1);

@@ -147,6 +147,21 @@ describe('layer store', () => {
     });
   }
 
+  test('layers given as files (docker load) go through the same checks; the file itself is kept as the blob', async () => {
+    const good = path.join(root, 'good.tar.gz');
+    const tar = tarBuffer([file('from-file', 'f')]);
+    writeFileSync(good, gzipSync(tar));
+    const l = await layers.register({ file: good }, null);
+    assert.equal(l.diffId, sha(tar));
+    assert.equal(l.blob, sha(readFileSync(good)));
+    assert.equal(readFileSync(path.join(layers.diffDir(l.chainId), 'from-file'), 'utf8'), 'f');
+    const evil = path.join(root, 'evil.tar');
+    writeFileSync(evil, hostile[0][1]);
+    await assert.rejects(layers.register({ file: evil }, null), /refusing to extract/);
+    assert.deepEqual(readdirSync(outside), []);
+    assert.deepEqual(readdirSync(path.join(root, 'data', 'tmp')), []);
+  });
+
   test('an absolute member name lands inside the layer', async () => {
     const l = await layers.register(Readable.from([tarBuffer([file(outside + '/abs', 'inside')])]), null);
     assert.deepEqual(readdirSync(outside), []);
