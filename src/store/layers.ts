@@ -108,22 +108,40 @@ export class LayerStore {
         size: res.size,
       };
       this.pending.add(layer.chainId);
-      const existing = this.get(layer.chainId);
-      if (existing) {
-        // Same content arrived in another compression: keep only the blob in use.
-        if (existing.blob !== layer.blob && !this.db.prepare('SELECT 1 FROM layers WHERE blob = ? LIMIT 1').get(layer.blob))
-          await this.content.delete(layer.blob);
-        return existing;
-      }
-      const final = path.join(this.root, digestHex(layer.chainId));
-      if (await exists(final)) await this.discard(final); // left by a crash before the row was written
-      await fs.rename(work, final);
-      this.db
-        .prepare('INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, blob, media_type, size) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(layer.chainId, layer.diffId, layer.parent, layer.blob, layer.mediaType, layer.size);
-      return layer;
+      // One commit per chain ID at a time: a concurrent register of the same
+      // content must not see the directory before its row (or remove it).
+      return await this.serialize(layer.chainId, async () => {
+        const existing = this.get(layer.chainId);
+        if (existing) {
+          // Same content arrived in another compression: keep only the blob in use.
+          if (existing.blob !== layer.blob && !this.db.prepare('SELECT 1 FROM layers WHERE blob = ? LIMIT 1').get(layer.blob))
+            await this.content.delete(layer.blob);
+          return existing;
+        }
+        const final = path.join(this.root, digestHex(layer.chainId));
+        if (await exists(final)) await this.discard(final); // left by a crash before the row was written
+        await fs.rename(work, final);
+        this.db
+          .prepare('INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, blob, media_type, size) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(layer.chainId, layer.diffId, layer.parent, layer.blob, layer.mediaType, layer.size);
+        return layer;
+      });
     } finally {
       await fs.rm(work, { recursive: true, force: true });
+    }
+  }
+
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private async serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
     }
   }
 
@@ -149,7 +167,7 @@ export class LayerStore {
     const removed: string[] = [];
     for (let c = top; c; ) {
       const l = this.get(c);
-      if (!l || this.inUse(c) || held(c)) break;
+      if (!l || this.inUse(c) || held(c) || this.pending.has(c)) break;
       const dir = path.join(this.root, digestHex(c));
       const trash = path.join(this.tmp, 'rm-' + randomBytes(8).toString('hex'));
       await fs.rename(dir, trash).catch(() => undefined);

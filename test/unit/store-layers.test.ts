@@ -179,6 +179,15 @@ t.close()`;
     assert.deepEqual(readdirSync(outside), []);
   });
 
+  test('concurrent registers of the same content agree on one layer', async () => {
+    const tar = tarBuffer([file('same', 'x'.repeat(50_000))]);
+    const [x, y, z] = await Promise.all([0, 1, 2].map(() => layers.register(Readable.from([tar]), null)));
+    assert.equal(x.chainId, y.chainId);
+    assert.equal(y.chainId, z.chainId);
+    assert.equal(readFileSync(path.join(layers.diffDir(x.chainId), 'same'), 'utf8').length, 50_000);
+    assert.deepEqual(readdirSync(path.join(root, 'data', 'tmp')), []);
+  });
+
   test('release removes unused layers, their directories, rows and blobs, down the chain', async () => {
     const a = await layers.register(Readable.from([tarBuffer([file('r1', '1')])]), null);
     const b = await layers.register(Readable.from([tarBuffer([file('r2', '2')])]), a.chainId);
