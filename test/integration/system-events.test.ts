@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { DOCKER, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
+import { assertMatchesSchema } from '../support/schema.js';
 
 describe('docker events', () => {
   let d: TestDaemon;
@@ -40,6 +41,8 @@ describe('docker events', () => {
     );
     assert.deepEqual(evs.slice(1, 3).map((e) => e.Actor.Attributes.name), ['evt-a:1', 'evt-b:1']);
     for (const e of evs) {
+      // status/id/from are the legacy fields Docker still sends for images and containers.
+      assertMatchesSchema(e, '#/definitions/EventMessage', { allowExtra: ['status', 'id', 'from'] });
       assert.equal(e.Actor.ID, imageId);
       assert.equal(e.scope, 'local');
       assert.ok(e.time >= t0 && e.time <= t1);
