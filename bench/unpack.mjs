@@ -63,12 +63,14 @@ try {
     t0 = process.hrtime.bigint();
     let layer = await layers.register({ file: tar }, null);
     berth.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    layers.settle([layer.chainId]);
     await layers.release(layer.chainId);
 
     // A layer arriving as a stream (docker import body).
     t0 = process.hrtime.bigint();
     layer = await layers.register(createReadStream(tar, { highWaterMark: 1 << 20 }), null);
     berthStream.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    layers.settle([layer.chainId]);
     await layers.release(layer.chainId);
   }
   db.close();

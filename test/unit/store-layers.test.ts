@@ -191,6 +191,8 @@ t.close()`;
   test('release removes unused layers, their directories, rows and blobs, down the chain', async () => {
     const a = await layers.register(Readable.from([tarBuffer([file('r1', '1')])]), null);
     const b = await layers.register(Readable.from([tarBuffer([file('r2', '2')])]), a.chainId);
+    assert.deepEqual(await layers.release(b.chainId), [], 'layers pending in this process (no image yet) are kept');
+    layers.settle([a.chainId, b.chainId]);
     const removed = await layers.release(b.chainId);
     assert.deepEqual(removed, [b.chainId, a.chainId]);
     assert.equal(layers.get(a.chainId), undefined);
