@@ -53,6 +53,7 @@ list_tests() {
 }
 
 status=0
+runner_failures=0
 run_suite() { # name dir concurrency
   local name=$1 dir=$2 conc=$3
   mapfile -t files < <(list_tests "$dir")
@@ -64,9 +65,20 @@ run_suite() { # name dir concurrency
   node --test --test-concurrency="$conc" --test-timeout="$timeout_ms" \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$report_dir/$name.tap" \
-    "${files[@]}" || status=1
+    "${files[@]}"
+  local rc=$?
   echo "== $name summary"
-  grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$report_dir/$name.tap" || true
+  grep -E '^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ' "$report_dir/$name.tap" 2>/dev/null || true
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    # The runner failed without reporting a failing test (crash, bad flag): count it.
+    local reported
+    reported=$(awk '$1 == "#" && ($2 == "fail" || $2 == "cancelled") { n += $3 } END { print n + 0 }' "$report_dir/$name.tap" 2>/dev/null || echo 0)
+    if [ "${reported:-0}" -eq 0 ]; then
+      echo "test.sh: the $name run exited with $rc without reporting a failure; counting it as one" >&2
+      runner_failures=$((runner_failures + 1))
+    fi
+  fi
 }
 
 run_suite unit dist/test/unit 4
@@ -75,7 +87,7 @@ run_suite integration dist/test/integration "$concurrency"
 # --- totals from the TAP summaries (top-level "# pass N" lines) -------------
 sum() { cat "$report_dir"/*.tap 2>/dev/null | awk -v k="$1" '$1 == "#" && $2 == k { n += $3 } END { print n + 0 }'; }
 passed=$(sum pass)
-failed=$(( $(sum fail) + $(sum cancelled) + build_failed ))
+failed=$(( $(sum fail) + $(sum cancelled) + build_failed + runner_failures ))
 [ "$failed" -eq 0 ] || status=1
 [ "$build_failed" -eq 0 ] || echo "(the build failed: counted as 1 failure)"
 echo "$passed passed, $failed failed"
