@@ -186,7 +186,7 @@ export class OciRuntime implements Runtime {
       logMaxSize: spec.logMaxSize,
       tty: spec.tty,
       stdin: spec.openStdin,
-      leaveStdinOpen: spec.openStdin && !spec.stdinOnce,
+      leaveStdinOpen: spec.openStdin && spec.stdinOnce === false,
     });
     try {
       conmon.start.write('go');

@@ -20,7 +20,12 @@ export interface ContainerRunSpec {
   domainname?: string;
   tty: boolean;
   openStdin: boolean;
-  /** Docker's StdinOnce: close the container's stdin when the attached client detaches. */
+  /**
+   * Docker's StdinOnce: when an attached client ends (or drops) its stdin, the
+   * container's stdin is closed. Unset counts as true (what `docker run -i`
+   * sends); pass false (`docker run -dit` + attach/detach) to keep stdin open
+   * across attach sessions (conmon --leave-stdin-open).
+   */
   stdinOnce?: boolean;
   /** Host files bind-mounted at /etc/hosts, /etc/resolv.conf, /etc/hostname. */
   etcFiles: { hosts?: string; resolvConf?: string; hostname?: string };

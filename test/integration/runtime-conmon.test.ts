@@ -84,7 +84,7 @@ describe('runtime: conmon + runc', () => {
   });
 
   it('pipes stdin to a non-TTY container and closes it on end', async () => {
-    const c = await container({ args: ['sh', '-c', 'cat; echo done >&2'], openStdin: true, stdinOnce: true });
+    const c = await container({ args: ['sh', '-c', 'cat; echo done >&2'], openStdin: true });
     await rt.start(c.id);
     const a = await rt.attach(c.id, { stdin: true });
     const out = readUntil(a.stdout, (s) => s.includes('ping'));
@@ -93,6 +93,24 @@ describe('runtime: conmon + runc', () => {
     assert.equal(await out, 'ping\n');
     assert.equal(await err, 'done\n');
     assert.equal((await rt.waitExit(c.id)).exitCode, 0);
+  });
+
+  it('keeps stdin open across attach sessions when stdinOnce is false', async () => {
+    const c = await container({ args: ['cat'], openStdin: true, stdinOnce: false });
+    await rt.start(c.id);
+    const a1 = await rt.attach(c.id, { stdin: true });
+    a1.stdin!.write('one\n');
+    await readUntil(a1.stdout, (s) => s.includes('one'));
+    a1.stdin!.end();
+    a1.close();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await rt.state(c.id))?.status, 'running');
+    const a2 = await rt.attach(c.id, { stdin: true });
+    a2.stdin!.write('two\n');
+    await readUntil(a2.stdout, (s) => s.includes('two'));
+    a2.close();
+    await rt.kill(c.id, 'KILL');
+    assert.equal((await rt.waitExit(c.id)).exitCode, 137);
   });
 
   it('execs with an exit code, separate streams, and a resizable TTY', async () => {
@@ -190,5 +208,13 @@ describe('runtime: conmon + runc', () => {
       assert.match(e.message, /^failed to create task for container: failed to create shim task: OCI runtime create failed: .*no such file or directory.*: unknown$/);
       return true;
     });
+  });
+
+  it('reports an OOM kill', async () => {
+    const c = await container({ args: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], resources: { memory: 8 * 1024 * 1024 } });
+    await rt.start(c.id);
+    const exit = await rt.waitExit(c.id);
+    assert.equal(exit.exitCode, 137);
+    assert.equal(exit.oomKilled, true);
   });
 });
