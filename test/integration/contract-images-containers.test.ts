@@ -12,7 +12,12 @@ describe('contract: images and containers', () => {
   let d: TestDaemon;
   const json = { 'Content-Type': 'application/json' };
   const call = async (method: string, path: string, body?: unknown, status = 200): Promise<any> => {
-    const r = await rawRequest(d.sock, method, `/v1.51${path}`, body === undefined ? {} : { body: JSON.stringify(body), headers: json });
+    const r = await rawRequest(
+      d.sock,
+      method,
+      `/v1.51${path}`,
+      body === undefined ? {} : { body: JSON.stringify(body), headers: json },
+    );
     assert.equal(r.status, status, `${method} ${path}: ${r.body}`);
     return r.json;
   };
@@ -50,15 +55,36 @@ describe('contract: images and containers', () => {
   });
 
   test('POST /containers/create is ContainerCreateResponse; inspect of a created container is ContainerInspectResponse', async () => {
-    const created = await call('POST', '/containers/create?name=contract-created', { Image: 'busybox', Cmd: ['true'] }, 201);
+    const created = await call(
+      'POST',
+      '/containers/create?name=contract-created',
+      { Image: 'busybox', Cmd: ['true'] },
+      201,
+    );
     assertMatchesResponse(created, 'post', '/containers/create', 201);
-    assertMatchesResponse(await call('GET', `/containers/${created.Id}/json`), 'get', '/containers/{id}/json');
+    assertMatchesResponse(
+      await call('GET', `/containers/${created.Id}/json`),
+      'get',
+      '/containers/{id}/json',
+    );
   });
 
   describe('a running container', () => {
     let id: string;
     before(async () => {
-      const r = d.docker(['run', '-d', '--name', 'contract-run', '-l', 'a=b', '-e', 'X=1', 'busybox', 'sleep', '300']);
+      const r = d.docker([
+        'run',
+        '-d',
+        '--name',
+        'contract-run',
+        '-l',
+        'a=b',
+        '-e',
+        'X=1',
+        'busybox',
+        'sleep',
+        '300',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       id = r.stdout.trim();
     });
@@ -78,11 +104,19 @@ describe('contract: images and containers', () => {
     });
 
     test('GET /containers/{id}/stats?stream=false is ContainerStatsResponse', async () => {
-      assertMatchesResponse(await call('GET', `/containers/${id}/stats?stream=false`), 'get', '/containers/{id}/stats');
+      assertMatchesResponse(
+        await call('GET', `/containers/${id}/stats?stream=false`),
+        'get',
+        '/containers/{id}/stats',
+      );
     });
 
     test('POST /containers/{id}/update answers ContainerUpdateResponse', async () => {
-      assertMatchesResponse(await call('POST', `/containers/${id}/update`, { CpuShares: 512 }), 'post', '/containers/{id}/update');
+      assertMatchesResponse(
+        await call('POST', `/containers/${id}/update`, { CpuShares: 512 }),
+        'post',
+        '/containers/{id}/update',
+      );
     });
 
     test('exec create is IdResponse; GET /exec/{id}/json is ExecInspectResponse', async () => {

@@ -54,7 +54,7 @@ describe('system API', () => {
     assert.equal(info.ServerErrors, undefined);
   });
 
-  test('GET and HEAD /_ping answer OK with Docker\'s headers', async () => {
+  test("GET and HEAD /_ping answer OK with Docker's headers", async () => {
     for (const method of ['GET', 'HEAD']) {
       const r = await rawRequest(d.sock, method, '/_ping');
       assert.equal(r.status, 200);
@@ -82,14 +82,17 @@ describe('system API', () => {
     assert.equal('AllowNondistributableArtifactsCIDRs' in cur.RegistryConfig, false);
   });
 
-  test('too new and too old API versions get 400 with Docker\'s messages', async () => {
+  test("too new and too old API versions get 400 with Docker's messages", async () => {
     const tooNew = await rawRequest(d.sock, 'GET', '/v1.99/version');
     assert.equal(tooNew.status, 400);
-    assert.deepEqual(tooNew.json, { message: 'client version 1.99 is too new. Maximum supported API version is 1.51' });
+    assert.deepEqual(tooNew.json, {
+      message: 'client version 1.99 is too new. Maximum supported API version is 1.51',
+    });
     const tooOld = await rawRequest(d.sock, 'GET', '/v1.12/info');
     assert.equal(tooOld.status, 400);
     assert.deepEqual(tooOld.json, {
-      message: 'client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version',
+      message:
+        'client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version',
     });
     // The real CLI pinned to a too-new version shows the daemon's message.
     const r = d.docker(['version'], { env: { DOCKER_API_VERSION: '1.52' } });
@@ -109,7 +112,9 @@ describe('system API', () => {
   test('/events with since and until in the past answers at once and ends', async () => {
     const now = Math.floor(Date.now() / 1000);
     const started = Date.now();
-    const r = await rawRequest(d.sock, 'GET', `/events?since=${now - 60}&until=${now - 1}`, { timeoutMs: 5000 });
+    const r = await rawRequest(d.sock, 'GET', `/events?since=${now - 60}&until=${now - 1}`, {
+      timeoutMs: 5000,
+    });
     assert.equal(r.status, 200);
     assert.match(String(r.headers['content-type']), /^application\/json/);
     assert.deepEqual(jsonLines(r.body), []);
@@ -126,7 +131,11 @@ describe('system API', () => {
   });
 
   test('/events rejects bad filters and times with 400', async () => {
-    const bad = await rawRequest(d.sock, 'GET', `/events?until=1&filters=${encodeURIComponent('{"colour":["red"]}')}`);
+    const bad = await rawRequest(
+      d.sock,
+      'GET',
+      `/events?until=1&filters=${encodeURIComponent('{"colour":["red"]}')}`,
+    );
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.json, { message: "invalid filter 'colour'" });
     const r = d.docker(['events', '--since', '1h', '--until', '0s', '--filter', 'type=container']);

@@ -9,7 +9,9 @@ import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { busyboxTar, ensureBusybox, splitRef } from '../support/images.js';
 
 function tarListing(tar: string): string[] {
-  const r = spawnSync('tar', ['--list', '--verbose', '--numeric-owner', '--full-time', '--file', tar], { encoding: 'utf8' });
+  const r = spawnSync('tar', ['--list', '--verbose', '--numeric-owner', '--full-time', '--file', tar], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.split('\n').filter(Boolean);
 }
@@ -31,11 +33,14 @@ describe('busybox base image', () => {
       assert.match(l, / 1970-01-01 00:00:00 /, `deterministic mtime: ${l}`);
     }
     // Every applet busybox knows is there, as a link to the one binary.
-    const applets = spawnSync('/bin/busybox', ['--list-full'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const applets = spawnSync('/bin/busybox', ['--list-full'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
     assert.ok(applets.length > 100);
     for (const a of applets) assert.ok(byName.has(a), `applet ${a} missing`);
     assert.match(byName.get('bin/sh')!, /^h|^-rwx/);
-    for (const d of ['root/', 'home/', 'var/', 'etc/', 'proc/', 'sys/', 'dev/']) assert.ok(byName.has(d), `${d} missing`);
+    for (const d of ['root/', 'home/', 'var/', 'etc/', 'proc/', 'sys/', 'dev/'])
+      assert.ok(byName.has(d), `${d} missing`);
     assert.match(byName.get('tmp/')!, /^drwxrwxrwt /);
     assert.match(byName.get('root/')!, /^drwx------ /);
 

@@ -26,7 +26,17 @@ describe('daemon life cycle', () => {
   const secondDaemon = (sock: string, dataRoot: string, execRoot: string) =>
     spawnSync(
       process.execPath,
-      [BERTHD, '-H', `unix://${sock}`, '--data-root', dataRoot, '--exec-root', execRoot, '--config-file', path.join(scratch, 'daemon.json')],
+      [
+        BERTHD,
+        '-H',
+        `unix://${sock}`,
+        '--data-root',
+        dataRoot,
+        '--exec-root',
+        execRoot,
+        '--config-file',
+        path.join(scratch, 'daemon.json'),
+      ],
       { encoding: 'utf8', timeout: 20_000 },
     );
 
@@ -39,9 +49,16 @@ describe('daemon life cycle', () => {
   test('a second berthd on the same data root refuses with exit code 1', async () => {
     const r = secondDaemon(path.join(scratch, 'other.sock'), d.dataRoot, path.join(scratch, 'exec1'));
     assert.equal(r.status, 1, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
-    assert.match(r.stderr, new RegExp(`already using the data root ${d.dataRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(
+      r.stderr,
+      new RegExp(`already using the data root ${d.dataRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
     assert.match(r.stderr, new RegExp(`pid ${d.proc.pid}`));
-    assert.equal(existsSync(path.join(scratch, 'other.sock')), false, 'the refused daemon must not leave a socket');
+    assert.equal(
+      existsSync(path.join(scratch, 'other.sock')),
+      false,
+      'the refused daemon must not leave a socket',
+    );
     // The first daemon is unharmed.
     assert.equal((await rawRequest(d.sock, 'GET', '/_ping')).status, 200);
   });

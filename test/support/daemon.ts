@@ -89,7 +89,17 @@ export async function startDaemon(opts: { args?: string[]; config?: object } = {
   const dataRoot = path.join(dir, 'data');
   const execRoot = path.join(dir, 'exec');
   const logFile = path.join(dir, 'berthd.log');
-  const args = [BERTHD, '-H', `unix://${sock}`, '--data-root', dataRoot, '--exec-root', execRoot, '--log-level', 'debug'];
+  const args = [
+    BERTHD,
+    '-H',
+    `unix://${sock}`,
+    '--data-root',
+    dataRoot,
+    '--exec-root',
+    execRoot,
+    '--log-level',
+    'debug',
+  ];
   // Always an explicit, existing file: never the machine's /etc/berth/daemon.json
   // (berthd refuses an explicit --config-file that does not exist, as dockerd does).
   const cfgFile = path.join(dir, 'daemon.json');
@@ -98,9 +108,21 @@ export async function startDaemon(opts: { args?: string[]; config?: object } = {
   args.push(...(opts.args ?? []));
 
   const host = `unix://${sock}`;
-  const baseEnv = { ...process.env, DOCKER_HOST: host, BERTH_HOST: host, DOCKER_CONFIG: path.join(dir, 'docker-config') };
+  const baseEnv = {
+    ...process.env,
+    DOCKER_HOST: host,
+    BERTH_HOST: host,
+    DOCKER_CONFIG: path.join(dir, 'docker-config'),
+  };
   const run = (cmd: string[], o: { input?: string | Buffer; env?: Record<string, string> } = {}): RunResult =>
-    result(spawnSync(cmd[0], cmd.slice(1), { input: o.input, env: { ...baseEnv, ...o.env }, maxBuffer: 1 << 30, timeout: 120_000 }));
+    result(
+      spawnSync(cmd[0], cmd.slice(1), {
+        input: o.input,
+        env: { ...baseEnv, ...o.env },
+        maxBuffer: 1 << 30,
+        timeout: 120_000,
+      }),
+    );
 
   const d: TestDaemon = {
     dir,

@@ -19,22 +19,27 @@ export function rawRequest(
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Host: 'berth', ...opts.headers };
     if (opts.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
-    const req = http.request({ socketPath: sock, method, path, headers, timeout: opts.timeoutMs ?? 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = body.trim() ? JSON.parse(body) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${opts.timeoutMs ?? 30_000} ms`)));
+    const req = http.request(
+      { socketPath: sock, method, path, headers, timeout: opts.timeoutMs ?? 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = body.trim() ? JSON.parse(body) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+        });
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`${method} ${path}: no answer within ${opts.timeoutMs ?? 30_000} ms`)),
+    );
     req.on('error', reject);
     req.end(opts.body);
   });

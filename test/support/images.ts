@@ -31,12 +31,22 @@ const PASSWD = [
   'nobody:x:65534:65534:nobody:/home:/bin/false',
   '',
 ].join('\n');
-const GROUP = ['root:x:0:', 'daemon:x:1:', 'wheel:x:10:root', 'user:x:1000:', 'nogroup:x:65534:', 'nobody:x:65534:', ''].join(
-  '\n',
-);
-const SHADOW = ['root:*:10933:0:99999:7:::', 'daemon:*:10933:0:99999:7:::', 'user:*:10933:0:99999:7:::', 'nobody:*:10933:0:99999:7:::', ''].join(
-  '\n',
-);
+const GROUP = [
+  'root:x:0:',
+  'daemon:x:1:',
+  'wheel:x:10:root',
+  'user:x:1000:',
+  'nogroup:x:65534:',
+  'nobody:x:65534:',
+  '',
+].join('\n');
+const SHADOW = [
+  'root:*:10933:0:99999:7:::',
+  'daemon:*:10933:0:99999:7:::',
+  'user:*:10933:0:99999:7:::',
+  'nobody:*:10933:0:99999:7:::',
+  '',
+].join('\n');
 
 /**
  * Path of a busybox rootfs tar (uncompressed), built once per machine and
@@ -45,8 +55,14 @@ const SHADOW = ['root:*:10933:0:99999:7:::', 'daemon:*:10933:0:99999:7:::', 'use
  */
 export function busyboxTar(): string {
   if (!existsSync(BUSYBOX_BIN))
-    throw new Error(`${BUSYBOX_BIN} is missing: install Debian's busybox-static (apt-get install busybox-static)`);
-  const key = createHash('sha256').update(readFileSync(BUSYBOX_BIN)).update(`layout-${LAYOUT_VERSION}`).digest('hex').slice(0, 16);
+    throw new Error(
+      `${BUSYBOX_BIN} is missing: install Debian's busybox-static (apt-get install busybox-static)`,
+    );
+  const key = createHash('sha256')
+    .update(readFileSync(BUSYBOX_BIN))
+    .update(`layout-${LAYOUT_VERSION}`)
+    .digest('hex')
+    .slice(0, 16);
   const target = path.join(os.tmpdir(), `berth-busybox-${key}.tar`);
   if (existsSync(target)) return target;
 
@@ -90,7 +106,21 @@ function layOutRootfs(root: string): void {
     writeFileSync(path.join(root, p), content);
     chmodSync(path.join(root, p), mode);
   };
-  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'etc', 'home', 'var', 'var/spool/mail', 'var/www', 'dev', 'proc', 'sys', 'lib'])
+  for (const d of [
+    'bin',
+    'sbin',
+    'usr/bin',
+    'usr/sbin',
+    'etc',
+    'home',
+    'var',
+    'var/spool/mail',
+    'var/www',
+    'dev',
+    'proc',
+    'sys',
+    'lib',
+  ])
     dir(d);
   dir('root', 0o700);
   dir('tmp', 0o1777);
@@ -101,7 +131,10 @@ function layOutRootfs(root: string): void {
   // Applets are hard links to the one binary, as in the official image.
   const list = spawnSync(BUSYBOX_BIN, ['--list-full'], { encoding: 'utf8' });
   if (list.status !== 0) throw new Error(`busybox --list-full failed: ${list.stderr}`);
-  for (const applet of list.stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const applet of list.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const dest = path.join(root, applet);
     if (existsSync(dest)) continue;
     mkdirSync(path.dirname(dest), { recursive: true });

@@ -20,7 +20,9 @@ export function findSpec(): string {
     path.join('/work/shared/specs', SPEC_NAME),
   ].filter((p): p is string => !!p);
   for (const c of candidates) if (existsSync(c)) return c;
-  throw new Error(`cannot find ${SPEC_NAME}; looked in:\n  ${candidates.join('\n  ')}\nset BERTH_API_SPEC to its path`);
+  throw new Error(
+    `cannot find ${SPEC_NAME}; looked in:\n  ${candidates.join('\n  ')}\nset BERTH_API_SPEC to its path`,
+  );
 }
 
 export type Schema = {
@@ -75,11 +77,24 @@ function typeOf(v: unknown): string {
   return typeof v;
 }
 
-function check(value: unknown, schema: Schema, at: string, errors: string[], opts: CheckOptions, required = true): void {
-  if (schema.$ref) return check(value, { ...resolve(schema.$ref), ...withoutRef(schema) }, at, errors, opts, required);
+function check(
+  value: unknown,
+  schema: Schema,
+  at: string,
+  errors: string[],
+  opts: CheckOptions,
+  required = true,
+): void {
+  if (schema.$ref)
+    return check(value, { ...resolve(schema.$ref), ...withoutRef(schema) }, at, errors, opts, required);
   if (schema.allOf) {
     // Merge the parts so properties declared in any part count as known.
-    const merged: Schema = { ...schema, allOf: undefined, properties: { ...schema.properties }, required: [...(schema.required ?? [])] };
+    const merged: Schema = {
+      ...schema,
+      allOf: undefined,
+      properties: { ...schema.properties },
+      required: [...(schema.required ?? [])],
+    };
     for (const part of schema.allOf) {
       const p = part.$ref ? resolve(part.$ref) : part;
       const flat = p.allOf ? flatten(p) : p;
@@ -96,7 +111,8 @@ function check(value: unknown, schema: Schema, at: string, errors: string[], opt
     // for objects, arrays and optional scalars (*int64 MemorySwappiness, a
     // running exec's ExitCode) that the swagger does not mark x-nullable.
     const scalar = type !== undefined && type !== 'object' && type !== 'array';
-    if (scalar && !schema['x-nullable'] && (required || opts.strictNull)) errors.push(`${at}: is null, expected ${type}`);
+    if (scalar && !schema['x-nullable'] && (required || opts.strictNull))
+      errors.push(`${at}: is null, expected ${type}`);
     return;
   }
   const actual = typeOf(value);
@@ -123,9 +139,11 @@ function check(value: unknown, schema: Schema, at: string, errors: string[], opt
       const where = `${at}.${key}`;
       const isRequired = schema.required?.includes(key) ?? false;
       if (props[key]) check(v, props[key], where, errors, opts, isRequired);
-      else if (typeof schema.additionalProperties === 'object') check(v, schema.additionalProperties, where, errors, opts, false);
+      else if (typeof schema.additionalProperties === 'object')
+        check(v, schema.additionalProperties, where, errors, opts, false);
       else if (schema.additionalProperties === true || !schema.properties) continue;
-      else if (opts.allowExtra === true || (Array.isArray(opts.allowExtra) && opts.allowExtra.includes(key))) continue;
+      else if (opts.allowExtra === true || (Array.isArray(opts.allowExtra) && opts.allowExtra.includes(key)))
+        continue;
       else errors.push(`${where}: not declared by the swagger`);
     }
   }
@@ -165,10 +183,17 @@ export function responseSchema(method: string, apiPath: string, status = 200): S
   const op = loadSpec().paths[apiPath]?.[method.toLowerCase()];
   if (!op) throw new Error(`the swagger has no ${method.toUpperCase()} ${apiPath}`);
   const resp = op.responses?.[status] ?? op.responses?.[String(status)];
-  if (!resp?.schema) throw new Error(`the swagger gives no ${status} body schema for ${method.toUpperCase()} ${apiPath}`);
+  if (!resp?.schema)
+    throw new Error(`the swagger gives no ${status} body schema for ${method.toUpperCase()} ${apiPath}`);
   return resp.schema as Schema;
 }
 
-export function assertMatchesResponse(body: unknown, method: string, apiPath: string, status = 200, opts: CheckOptions = {}): void {
+export function assertMatchesResponse(
+  body: unknown,
+  method: string,
+  apiPath: string,
+  status = 200,
+  opts: CheckOptions = {},
+): void {
   assertMatchesSchema(body, responseSchema(method, apiPath, status), opts);
 }

@@ -17,7 +17,10 @@ export async function removeContainersViaApi(client: Client, timeoutMs = 20_000)
     const list = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Id: string }[];
     await Promise.all(
       list.map(async (c) => {
-        const r = await client.open('DELETE', `/containers/${c.Id}`, { query: { force: '1', v: '1' }, signal });
+        const r = await client.open('DELETE', `/containers/${c.Id}`, {
+          query: { force: '1', v: '1' },
+          signal,
+        });
         r.resume();
         await new Promise((resolve) => r.once('end', resolve).once('error', resolve));
       }),

@@ -40,7 +40,12 @@ describe('GET /events', () => {
     t1 = Date.now() / 1000;
     await new Promise((r) => setTimeout(r, 20));
     bus.publish('network', 'create', 'net1', { name: 'front', type: 'bridge' });
-    bus.publish('container', 'die', 'dead0001', { name: 'db', image: 'postgres', exitCode: '1', 'com.example': 'x' });
+    bus.publish('container', 'die', 'dead0001', {
+      name: 'db',
+      image: 'postgres',
+      exitCode: '1',
+      'com.example': 'x',
+    });
   });
   after(async () => {
     server?.closeAllConnections();
@@ -50,17 +55,29 @@ describe('GET /events', () => {
 
   const window = async (query: string): Promise<any[]> => {
     const now = Date.now() / 1000;
-    const r = await rawRequest(sock, 'GET', `/events?since=${t0.toFixed(3)}&until=${now.toFixed(3)}${query}`, { timeoutMs: 5000 });
+    const r = await rawRequest(
+      sock,
+      'GET',
+      `/events?since=${t0.toFixed(3)}&until=${now.toFixed(3)}${query}`,
+      { timeoutMs: 5000 },
+    );
     assert.equal(r.status, 200, r.body);
     return jsonLines(r.body);
   };
-  const f = (filters: Record<string, string[]>): string => `&filters=${encodeURIComponent(JSON.stringify(filters))}`;
+  const f = (filters: Record<string, string[]>): string =>
+    `&filters=${encodeURIComponent(JSON.stringify(filters))}`;
 
   test('since/until replays the recorded events in order, with legacy fields for containers', async () => {
     const evs = await window('');
     assert.deepEqual(
       evs.map((e) => `${e.Type} ${e.Action} ${e.Actor.ID}`),
-      ['container create c0ffee01', 'container start c0ffee01', 'image tag sha256:abc', 'network create net1', 'container die dead0001'],
+      [
+        'container create c0ffee01',
+        'container start c0ffee01',
+        'image tag sha256:abc',
+        'network create net1',
+        'container die dead0001',
+      ],
     );
     assert.equal(evs[0].status, 'create');
     assert.equal(evs[0].id, 'c0ffee01');
@@ -71,20 +88,42 @@ describe('GET /events', () => {
   });
 
   test('the window bounds are honoured', async () => {
-    const until = await rawRequest(sock, 'GET', `/events?since=${t0.toFixed(3)}&until=${t1.toFixed(3)}`, { timeoutMs: 5000 });
+    const until = await rawRequest(sock, 'GET', `/events?since=${t0.toFixed(3)}&until=${t1.toFixed(3)}`, {
+      timeoutMs: 5000,
+    });
     assert.equal(jsonLines(until.body).length, 3);
     const since = await window('').then((all) => all.filter((e) => e.time >= Math.floor(t1)));
     assert.ok(since.length >= 2);
-    const later = await rawRequest(sock, 'GET', `/events?since=${t1.toFixed(3)}&until=${(Date.now() / 1000).toFixed(3)}`, { timeoutMs: 5000 });
-    assert.deepEqual(jsonLines(later.body).map((e) => e.Action), ['create', 'die']);
+    const later = await rawRequest(
+      sock,
+      'GET',
+      `/events?since=${t1.toFixed(3)}&until=${(Date.now() / 1000).toFixed(3)}`,
+      { timeoutMs: 5000 },
+    );
+    assert.deepEqual(
+      jsonLines(later.body).map((e) => e.Action),
+      ['create', 'die'],
+    );
   });
 
   test('filters: one key ORs its values, keys AND together', async () => {
-    assert.deepEqual((await window(f({ type: ['network', 'image'] }))).map((e) => e.Action), ['tag', 'create']);
-    assert.deepEqual((await window(f({ type: ['container'], event: ['start', 'die'] }))).map((e) => e.Actor.ID), ['c0ffee01', 'dead0001']);
-    assert.deepEqual((await window(f({ container: ['db'] }))).map((e) => e.Action), ['die']);
+    assert.deepEqual(
+      (await window(f({ type: ['network', 'image'] }))).map((e) => e.Action),
+      ['tag', 'create'],
+    );
+    assert.deepEqual(
+      (await window(f({ type: ['container'], event: ['start', 'die'] }))).map((e) => e.Actor.ID),
+      ['c0ffee01', 'dead0001'],
+    );
+    assert.deepEqual(
+      (await window(f({ container: ['db'] }))).map((e) => e.Action),
+      ['die'],
+    );
     assert.deepEqual((await window(f({ container: ['c0ffee'] }))).length, 2, 'an ID prefix matches');
-    assert.deepEqual((await window(f({ label: ['com.example=x'] }))).map((e) => e.Actor.ID), ['dead0001']);
+    assert.deepEqual(
+      (await window(f({ label: ['com.example=x'] }))).map((e) => e.Actor.ID),
+      ['dead0001'],
+    );
     assert.deepEqual(await window(f({ label: ['com.example=y'] })), []);
   });
 
@@ -94,7 +133,10 @@ describe('GET /events', () => {
     await new Promise((r) => setTimeout(r, 500));
     bus.publish('volume', 'create', 'vol1', { driver: 'local' });
     const evs = jsonLines((await pending).body);
-    assert.deepEqual(evs.map((e) => `${e.Type} ${e.Action}`), ['volume create']);
+    assert.deepEqual(
+      evs.map((e) => `${e.Type} ${e.Action}`),
+      ['volume create'],
+    );
   });
 
   test('a bad since is 400', async () => {

@@ -9,7 +9,14 @@ import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Conflict, InvalidArgument, NotFound, NotImplemented, NotModified, Unavailable } from '../../src/api/errors.js';
+import {
+  Conflict,
+  InvalidArgument,
+  NotFound,
+  NotImplemented,
+  NotModified,
+  Unavailable,
+} from '../../src/api/errors.js';
 import { Router } from '../../src/api/router.js';
 import { createApiServer } from '../../src/api/server.js';
 import { Logger } from '../../src/util/log.js';
@@ -52,7 +59,10 @@ describe('API server', () => {
   });
 
   test('a JSON body reaches the handler; the version prefix is passed on', async () => {
-    const r = await rawRequest(sock, 'POST', '/v1.44/echo', { body: '{"a":[1,2]}', headers: { 'Content-Type': 'application/json' } });
+    const r = await rawRequest(sock, 'POST', '/v1.44/echo', {
+      body: '{"a":[1,2]}',
+      headers: { 'Content-Type': 'application/json' },
+    });
     assert.equal(r.status, 201);
     assert.deepEqual(r.json, { got: { a: [1, 2] }, version: '1.44' });
     const bare = await rawRequest(sock, 'POST', '/echo', { body: '' });
@@ -60,7 +70,10 @@ describe('API server', () => {
   });
 
   test('malformed JSON is 400 "invalid JSON: …" and the server keeps serving', async () => {
-    const r = await rawRequest(sock, 'POST', '/echo', { body: '{"a": ', headers: { 'Content-Type': 'application/json' } });
+    const r = await rawRequest(sock, 'POST', '/echo', {
+      body: '{"a": ',
+      headers: { 'Content-Type': 'application/json' },
+    });
     assert.equal(r.status, 400);
     assert.match(r.json.message, /^invalid JSON: /);
     assert.equal((await rawRequest(sock, 'POST', '/echo', { body: '{}' })).status, 201);
