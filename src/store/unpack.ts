@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream, promises as fs, type WriteStream }
 import path from 'node:path';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TarScanner } from '../image/tar-scan.js';
+import { TarScanner, type ScanResult } from '../image/tar-scan.js';
 import { tarBuffer, type TarHeader } from '../image/tar-write.js';
 import { OVERLAY_OPAQUE_XATTR, type Whiteout } from '../image/whiteout.js';
 import { HashingPassThrough, type ContentStore, type Ingested } from './content.js';
@@ -139,6 +139,8 @@ interface Staged {
   plainFile: string;
   /** Digests; for a file source they are computed while tar runs. */
   hashes: Promise<{ blob: Ingested; diffId: string }>;
+  /** Headers already scanned on the way in (stream sources). */
+  scan?: ScanResult;
 }
 
 async function headOf(file: string): Promise<Buffer> {
@@ -164,17 +166,26 @@ async function stageStream(source: Readable, content: ContentStore, temps: strin
   const blobFile = content.ingestPath();
   temps.push(blobFile);
   const blobHash = new HashingPassThrough();
+  const scanner = new TarScanner();
   if (compression === 'none') {
-    await pipeline(source, blobHash, createWriteStream(blobFile, { mode: 0o600, highWaterMark: 8 << 20 }));
+    await pipeline(source, blobHash, scanner, createWriteStream(blobFile, { mode: 0o600, highWaterMark: 8 << 20 }));
     const blob = { digest: blobHash.digest(), size: blobHash.size };
-    return { compression, blobFile, plainFile: blobFile, hashes: Promise.resolve({ blob, diffId: blob.digest }) };
+    return { compression, blobFile, plainFile: blobFile, hashes: Promise.resolve({ blob, diffId: blob.digest }), scan: scanner.result };
   }
   const plainFile = content.ingestPath();
   temps.push(plainFile);
   const diffHash = new HashingPassThrough();
-  await pipeline(source, blobHash, new FileTee(blobFile), decompressor(compression), diffHash, createWriteStream(plainFile, { mode: 0o600 }));
+  await pipeline(
+    source,
+    blobHash,
+    new FileTee(blobFile),
+    decompressor(compression),
+    diffHash,
+    scanner,
+    createWriteStream(plainFile, { mode: 0o600, highWaterMark: 8 << 20 }),
+  );
   const blob = { digest: blobHash.digest(), size: blobHash.size };
-  return { compression, blobFile, plainFile, hashes: Promise.resolve({ blob, diffId: diffHash.digest() }) };
+  return { compression, blobFile, plainFile, hashes: Promise.resolve({ blob, diffId: diffHash.digest() }), scan: scanner.result };
 }
 
 /** A file source: linked into tmp/ (no copy); hashed while tar reads it. */
@@ -208,7 +219,7 @@ export async function unpackLayer(source: LayerSource, dir: string, content: Con
   const temps: string[] = [];
   try {
     const staged = 'file' in source ? await stageFile(source.file, content, temps) : await stageStream(source, content, temps);
-    const scan = await scanTarFile(staged.plainFile);
+    const scan = staged.scan ?? (await scanTarFile(staged.plainFile));
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     const tar = runTar(['-x', '-f', staged.plainFile, '-C', dir, ...TAR_EXTRACT_FLAGS, '--exclude=.wh.*']);
     const [, hashes] = await Promise.all([tar.done, staged.hashes]);
