@@ -209,7 +209,7 @@ describe('docker save and load', () => {
     }
   });
 
-  test('berthd killed with SIGKILL mid-load: no half image, no temp files after restart', async () => {
+  test('berthd killed with SIGKILL mid-load and mid-import: no half image, no temp files after restart', async () => {
     const d = await startDaemon();
     try {
       const big = randomBytes(24 * 1024 * 1024);
@@ -237,6 +237,20 @@ describe('docker save and load', () => {
       assert.deepEqual(readdirSync(path.join(d.dataRoot, 'layers')), []);
       // And the same archive loads completely afterwards.
       assert.match(ok(d.docker(['load'], { input: archive }), 'load'), /Loaded image: half:1/);
+
+      // The same for an import cut off by a crash.
+      const imp = http.request({ socketPath: d.sock, method: 'POST', path: '/images/create?fromSrc=-&repo=halfimp&tag=1' });
+      imp.on('error', () => undefined);
+      imp.write(layer.subarray(0, layer.length - 1024 * 1024));
+      const deadline2 = Date.now() + 20_000;
+      while (readdirSync(tmp).length === 0 && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(readdirSync(tmp).length > 0, 'import in progress');
+      await d.kill('SIGKILL');
+      imp.destroy();
+      await d.restart();
+      assert.equal(d.docker(['image', 'inspect', 'halfimp:1']).code, 1, 'no image');
+      assert.deepEqual(readdirSync(tmp), []);
+      assert.equal(readdirSync(path.join(d.dataRoot, 'layers')).length, 1, 'only the loaded image keeps a layer');
     } finally {
       await d.stop();
     }
