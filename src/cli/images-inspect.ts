@@ -6,6 +6,7 @@ import { ApiError, type Client } from '../client/client.js';
 import { CliError, type CliContext } from './context.js';
 import { flag, type Spec } from './command-spec.js';
 import { Template } from './format/template.js';
+import { quickGet } from './quick-get.js';
 
 export interface InspectKind {
   type: string;
@@ -94,7 +95,7 @@ export const inspectSpecs: Spec[] = [
     description: 'Display detailed information on one or more images',
     flags: [formatFlag],
     args: { min: 1 },
-    run: (f, ctx) => inspectObjects(ctx, f.args, f.string('format'), (ref) => ctx.client.get(`/images/${ref}/json`)),
+    run: (f, ctx) => inspectObjects(ctx, f.args, f.string('format'), (ref) => quickGet(ctx, `/images/${ref}/json`)),
   },
   {
     paths: [['inspect']],

@@ -12,6 +12,7 @@ import { filtersJson } from './system.js';
 import { inspectSpecs } from './images-inspect.js';
 import { transferSpecs } from './images-transfer.js';
 import { confirm } from './images-prompt.js';
+import { quickGet } from './quick-get.js';
 
 const TABLE = 'table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}';
 const TABLE_DIGESTS = 'table {{.Repository}}\\t{{.Tag}}\\t{{.Digest}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}';
@@ -35,7 +36,7 @@ async function listImages(
 ): Promise<void> {
   const filters = [...o.filters];
   if (args[0]) filters.push(`reference=${args[0]}`);
-  const images = await ctx.client.get<ImageSummary[]>('/images/json', { all: o.all || undefined, filters: filtersJson(filters) });
+  const images = await quickGet<ImageSummary[]>(ctx, '/images/json', { all: o.all || undefined, filters: filtersJson(filters) });
   const rows = imageRows(images, { trunc: !o.noTrunc, digests: o.digests });
   ctx.out.write(formatList(rows, { format: imageFormat(o.format, o.quiet, o.digests), headers: IMAGE_HEADERS }));
 }
@@ -74,7 +75,7 @@ async function removeImages(ctx: CliContext, names: string[], force: boolean, no
 }
 
 async function history(ctx: CliContext, name: string, o: { human: boolean; noTrunc: boolean; quiet: boolean; format: string }): Promise<void> {
-  const items = await ctx.client.get<HistoryItem[]>(`/images/${name}/history`);
+  const items = await quickGet<HistoryItem[]>(ctx, `/images/${name}/history`);
   let format = o.format;
   if (format === '' || format === 'table') {
     if (o.quiet) format = '{{.ID}}';

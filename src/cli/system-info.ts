@@ -6,6 +6,7 @@ import { BERTH_VERSION, GIT_COMMIT } from '../version.js';
 import type { CliContext } from './context.js';
 import { bytesSize } from './format/units.js';
 import { sortedKeys } from './format/goprint.js';
+import { quickGet } from './quick-get.js';
 
 export interface InfoData extends Record<string, any> {
   ClientInfo: Record<string, unknown>;
@@ -26,7 +27,7 @@ export async function infoData(ctx: CliContext): Promise<InfoData> {
     Warnings: null,
   };
   try {
-    const server = await ctx.client.get<Record<string, any>>('/info');
+    const server = await quickGet<Record<string, any>>(ctx, '/info');
     // docker 28's registry.ServiceConfig and IndexInfo declare their fields alphabetically.
     if (server.RegistryConfig) server.RegistryConfig = sortedKeys(server.RegistryConfig, true);
     return { ...server, ClientInfo: clientInfo };

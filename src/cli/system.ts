@@ -11,6 +11,7 @@ import { tabwrite } from './format/table.js';
 import { sortedKeys } from './format/goprint.js';
 import { rfc3339NanoFixed, toApiTimestamp } from './format/units.js';
 import { infoData, prettyInfo } from './system-info.js';
+import { quickGet } from './quick-get.js';
 
 /** Go field names that differ from the JSON keys (`.Client.APIVersion`). */
 export function withAliases<T extends object>(o: T, aliases: Record<string, string>): T {
@@ -90,7 +91,7 @@ async function version(ctx: CliContext, format: string): Promise<number> {
   let server: Record<string, any> | null = null;
   let failure: unknown;
   try {
-    server = await ctx.client.get('/version');
+    server = await quickGet(ctx, '/version');
   } catch (e) {
     failure = e;
   }
