@@ -146,9 +146,26 @@ export class OciRuntime implements Runtime {
     return short;
   }
 
-  private async runtime(args: string[]): Promise<string> {
+  /** The runtime binary and state root a container was created with (`ContainerRunSpec.runtime`). */
+  private binaryOf(id: string): { path: string; root: string } {
     try {
-      const { stdout } = await run(this.runtimePath, [`--root=${this.root}`, ...args], { maxBuffer: 16 * 1024 * 1024 });
+      const r = JSON.parse(readFileSync(path.join(this.bundleDir(id), 'runtime.json'), 'utf8')) as { path: string; root: string };
+      if (r.path && r.root) return r;
+    } catch {
+      /* the default runtime */
+    }
+    return { path: this.runtimePath, root: this.root };
+  }
+
+  private binaryFor(choice: RuntimeChoice | undefined): { path: string; root: string } {
+    if (!choice || choice.path === this.runtimePath) return { path: this.runtimePath, root: this.root };
+    return { path: choice.path, root: path.join(this.execRoot, 'runtimes', choice.name) };
+  }
+
+  private async runtime(id: string, args: string[]): Promise<string> {
+    const bin = this.binaryOf(id);
+    try {
+      const { stdout } = await run(bin.path, [`--root=${bin.root}`, ...args], { maxBuffer: 16 * 1024 * 1024 });
       return stdout;
     } catch (err) {
       const e = err as { stderr?: string; message: string };
@@ -173,12 +190,15 @@ export class OciRuntime implements Runtime {
     this.ensureCwd(spec.rootfs, oci.process.cwd, oci.process.user.uid, oci.process.user.gid);
     writeAtomic(path.join(bundle, 'config.json'), serializeSpec(oci));
     mkdirSync(path.dirname(spec.logPath), { recursive: true });
+    const bin = this.binaryFor(spec.runtime);
+    if (bin.path !== this.runtimePath) writeAtomic(path.join(bundle, 'runtime.json'), JSON.stringify(bin));
+    mkdirSync(bin.root, { recursive: true });
 
     const conmon = spawnConmon({
       cid: spec.id,
       cuuid: spec.id,
-      runtimePath: this.runtimePath,
-      runtimeRoot: this.root,
+      runtimePath: bin.path,
+      runtimeRoot: bin.root,
       bundle,
       exitDir: this.exitDir,
       persistDir: bundle,
@@ -217,7 +237,7 @@ export class OciRuntime implements Runtime {
 
   async start(id: string): Promise<void> {
     try {
-      await this.runtime(['start', id]);
+      await this.runtime(id, ['start', id]);
     } catch (err) {
       throw startError('OCI runtime start failed', (err as Error).message);
     }
@@ -225,7 +245,7 @@ export class OciRuntime implements Runtime {
 
   async kill(id: string, signal: string): Promise<void> {
     try {
-      await this.runtime(['kill', id, signal.replace(/^SIG/i, '')]);
+      await this.runtime(id, ['kill', id, signal.replace(/^SIG/i, '')]);
     } catch (err) {
       const msg = (err as Error).message;
       if (/not running|does not exist|process already finished/.test(msg)) throw new Conflict(`container ${id} is not running`);
@@ -234,19 +254,19 @@ export class OciRuntime implements Runtime {
   }
 
   async pause(id: string): Promise<void> {
-    await this.runtime(['pause', id]).catch((e: Error) => {
+    await this.runtime(id, ['pause', id]).catch((e: Error) => {
       throw new SystemError(`cannot pause container ${id}: ${e.message}`);
     });
   }
 
   async resume(id: string): Promise<void> {
-    await this.runtime(['resume', id]).catch((e: Error) => {
+    await this.runtime(id, ['resume', id]).catch((e: Error) => {
       throw new SystemError(`cannot unpause container ${id}: ${e.message}`);
     });
   }
 
   private async forceDelete(id: string) {
-    await this.runtime(['delete', '--force', id]).catch(() => undefined);
+    await this.runtime(id, ['delete', '--force', id]).catch(() => undefined);
   }
 
   async delete(id: string): Promise<void> {
@@ -295,7 +315,7 @@ export class OciRuntime implements Runtime {
 
   async state(id: string): Promise<RuntimeState | null> {
     try {
-      const s = JSON.parse(await this.runtime(['state', id])) as { status: RuntimeState['status']; pid: number };
+      const s = JSON.parse(await this.runtime(id, ['state', id])) as { status: RuntimeState['status']; pid: number };
       return { status: s.status, pid: s.pid };
     } catch {
       return null;
@@ -347,11 +367,12 @@ export class OciRuntime implements Runtime {
     const processSpec = this.execProcess(config, spec);
     writeFileSync(path.join(dir, 'process.json'), JSON.stringify(processSpec));
 
+    const bin = this.binaryOf(id);
     const conmon: ConmonHandle = spawnConmon({
       cid: id,
       cuuid: execId,
-      runtimePath: this.runtimePath,
-      runtimeRoot: this.root,
+      runtimePath: bin.path,
+      runtimeRoot: bin.root,
       bundle: dir,
       exitDir: dir,
       tty: spec.tty,
@@ -446,7 +467,7 @@ export class OciRuntime implements Runtime {
     if (r.pidsLimit !== undefined) a.push(`--pids-limit=${r.pidsLimit > 0 ? r.pidsLimit : -1}`);
     if (a.length === 1) return;
     try {
-      await this.runtime([...a, id]);
+      await this.runtime(id, [...a, id]);
     } catch (err) {
       throw new SystemError(`Cannot update container ${id}: ${(err as Error).message}`);
     }

@@ -54,6 +54,11 @@ export interface ContainerRunSpec {
     ulimits?: { Name: string; Soft: number; Hard: number }[];
   };
   sysctls?: Record<string, string>;
+  /**
+   * OCI runtime for this container (`docker run --runtime`), as resolved by
+   * probe.chooseRuntime(name, daemon.json runtimes); unset = the daemon default.
+   */
+  runtime?: { name: string; path: string };
   /** Log file (conmon k8s-file format) and its rotation limits. */
   logPath: string;
   logMaxSize?: number;

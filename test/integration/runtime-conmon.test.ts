@@ -2,7 +2,7 @@
 // mounted through our overlay helper.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OciRuntime } from '../../src/runtime/oci.js';
 import { mountOverlay, unmount, isMountPoint } from '../../src/runtime/rootfs.js';
@@ -216,5 +216,19 @@ describe('runtime: conmon + runc', () => {
     const exit = await rt.waitExit(c.id);
     assert.equal(exit.exitCode, 137);
     assert.equal(exit.oomKilled, true);
+  });
+
+  it('runs a container with a runtime chosen per container (--runtime)', async () => {
+    const wrapper = path.join(dir, 'wrapped-runc');
+    const calls = path.join(dir, 'wrapped-calls');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$@" >> ${calls}\nexec runc "$@"\n`, { mode: 0o755 });
+    const c = await container({ args: ['sh', '-c', 'exit 6'], runtime: { name: 'wrapped', path: wrapper } });
+    await rt.start(c.id);
+    assert.equal((await rt.waitExit(c.id)).exitCode, 6);
+    assert.equal((await rt.state(c.id))?.status, 'stopped');
+    await rt.delete(c.id);
+    const log = readFileSync(calls, 'utf8');
+    for (const verb of ['create', 'start', 'state', 'delete']) assert.match(log, new RegExp(`--root=\\S+/runtimes/wrapped ${verb}`), verb);
+    assert.equal(await rt.state(c.id), null);
   });
 });
