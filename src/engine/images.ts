@@ -129,7 +129,7 @@ export class ImageService {
   /** `docker tag`: `repo`/`tag` query arguments, Docker's validation. */
   tag(source: string, repo: string, tag: string | undefined): void {
     const img = this.get(source);
-    const ref = repoTagReference(repo, tag);
+    const ref = repoTagReference(repo, tag, 'refusing to create a tag with a digest reference');
     if (!ref) throw new InvalidArgument('repository name must have at least one component');
     const stored = formatReference(ref);
     this.records.setRef(stored, img.id);

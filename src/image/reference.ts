@@ -128,10 +128,14 @@ export function isValidTag(tag: string): boolean {
  * `repo` + `tag` query arguments (tag, import, commit) → a reference, as
  * Docker's RepoTagReference: the tag may also be inside `repo`.
  */
-export function repoTagReference(repo: string, tag: string | undefined): Reference | null {
+export function repoTagReference(
+  repo: string,
+  tag: string | undefined,
+  digestError = 'cannot import digest reference',
+): Reference | null {
   if (!repo) return null;
   const ref = parseReference(repo);
-  if (ref.digest) throw new InvalidArgument('cannot import digest reference');
+  if (ref.digest) throw new InvalidArgument(digestError);
   if (tag) {
     if (!isValidTag(tag)) throw invalid();
     return { ...ref, tag };
