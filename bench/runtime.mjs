@@ -4,6 +4,7 @@
 // a container runs). Run after `node scripts/build.mjs`:
 //   node bench/runtime.mjs [iterations]
 // Uses a busybox rootfs on an overlay mount in a temp dir; cleans up after itself.
+/* global process, performance, console */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,7 +33,11 @@ async function fresh(args) {
 
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0].toFixed(1), median: s[Math.floor(s.length / 2)].toFixed(1), max: s[s.length - 1].toFixed(1) };
+  return {
+    min: s[0].toFixed(1),
+    median: s[Math.floor(s.length / 2)].toFixed(1),
+    max: s[s.length - 1].toFixed(1),
+  };
 };
 
 try {
@@ -55,13 +60,23 @@ try {
   const execs = [];
   for (let i = 0; i < N; i++) {
     const t0 = performance.now();
-    const p = await rt.exec(spec.id, { args: ['true'], env: [], tty: false, privileged: false, attachStdin: false });
+    const p = await rt.exec(spec.id, {
+      args: ['true'],
+      env: [],
+      tty: false,
+      privileged: false,
+      attachStdin: false,
+    });
     await p.exited;
     execs.push(performance.now() - t0);
   }
   const conmonPid = Number(readFileSync(path.join(rt.bundleDir(spec.id), 'conmon.pid'), 'utf8'));
-  const rssKiB = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(conmonPid)], { encoding: 'utf8' }).trim());
-  const pssKiB = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${conmonPid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN);
+  const rssKiB = Number(
+    execFileSync('ps', ['-o', 'rss=', '-p', String(conmonPid)], { encoding: 'utf8' }).trim(),
+  );
+  const pssKiB = Number(
+    /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${conmonPid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN,
+  );
   await rt.kill(spec.id, 'KILL');
   await rt.waitExit(spec.id);
   await rt.delete(spec.id);
@@ -70,7 +85,9 @@ try {
   console.log('create+start `true` (ms):', stats(createStart));
   console.log('create→exit seen (ms):   ', stats(toExit));
   console.log('exec `true` to exit (ms):', stats(execs));
-  console.log(`conmon RSS: ${rssKiB} KiB (${(rssKiB / 1024).toFixed(2)} MiB), PSS: ${pssKiB} KiB — goal < 2 MiB RSS: ${rssKiB < 2048 ? 'met' : 'NOT met'}`);
+  console.log(
+    `conmon RSS: ${rssKiB} KiB (${(rssKiB / 1024).toFixed(2)} MiB), PSS: ${pssKiB} KiB — goal < 2 MiB RSS: ${rssKiB < 2048 ? 'met' : 'NOT met'}`,
+  );
 } finally {
   for (const id of ids) await rt.delete(id).catch(() => undefined);
   for (const m of mounts) await unmount(m).catch(() => undefined);

@@ -85,8 +85,5 @@ export function readKeyValues(file: string): Record<string, number> {
 export function cgroupPids(p: CgroupPaths): number[] {
   const dir = p.v1.pids ?? p.v1.memory ?? p.v2;
   if (!dir) return [];
-  return readText(path.join(dir, 'cgroup.procs'))
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
+  return readText(path.join(dir, 'cgroup.procs')).split('\n').filter(Boolean).map(Number);
 }

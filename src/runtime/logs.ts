@@ -73,9 +73,16 @@ export function parseLogLine(line: Buffer): LogRecord | undefined {
   const tag = line.subarray(s2 + 1, s3 < 0 ? line.length : s3).toString();
   const text = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
   const timeNs = parseRfc3339Nano(time);
-  if (timeNs === undefined || (stream !== 'stdout' && stream !== 'stderr') || (tag !== 'F' && tag !== 'P')) return undefined;
+  if (timeNs === undefined || (stream !== 'stdout' && stream !== 'stderr') || (tag !== 'F' && tag !== 'P'))
+    return undefined;
   const partial = tag === 'P';
-  return { time, timeNs, stream, partial, data: partial ? Buffer.from(text) : Buffer.concat([text, Buffer.from('\n')]) };
+  return {
+    time,
+    timeNs,
+    stream,
+    partial,
+    data: partial ? Buffer.from(text) : Buffer.concat([text, Buffer.from('\n')]),
+  };
 }
 
 /** Existing generations of a log, oldest first. */

@@ -35,7 +35,16 @@ import { chooseRuntime, findInitBinary, type RuntimeChoice } from './probe.js';
 import { hostHardLimits } from './rlimits.js';
 import { buildSpec, serializeSpec, type OciSpec, type SpecHostFacts } from './spec.js';
 import { readStats } from './stats.js';
-import type { AttachStreams, ContainerRunSpec, ExecProcess, ExecSpec, ExitStatus, Runtime, RuntimeState, Stats } from './types.js';
+import type {
+  AttachStreams,
+  ContainerRunSpec,
+  ExecProcess,
+  ExecSpec,
+  ExitStatus,
+  Runtime,
+  RuntimeState,
+  Stats,
+} from './types.js';
 import { resolveUser } from './user.js';
 
 const run = promisify(execFile);
@@ -54,7 +63,10 @@ export interface OciRuntimeOptions {
 
 /** Exit code Docker gives a container whose process could not be started. */
 export function exitCodeForStartError(message: string): number | undefined {
-  if (/executable file not found|no such file or directory|system cannot find the file specified/i.test(message)) return 127;
+  if (
+    /executable file not found|no such file or directory|system cannot find the file specified/i.test(message)
+  )
+    return 127;
   if (/permission denied/i.test(message)) return 126;
   return undefined;
 }
@@ -125,7 +137,13 @@ export class OciRuntime implements Runtime {
     this.root = path.join(this.execRoot, 'runc');
     this.exitDir = path.join(this.execRoot, 'exits');
     this.cgroupParent = opts.cgroupParent ?? '/berth';
-    for (const d of [this.root, this.exitDir, path.join(this.execRoot, 'containers'), path.join(this.execRoot, 'x')]) mkdirSync(d, { recursive: true });
+    for (const d of [
+      this.root,
+      this.exitDir,
+      path.join(this.execRoot, 'containers'),
+      path.join(this.execRoot, 'x'),
+    ])
+      mkdirSync(d, { recursive: true });
     this.facts = {
       hostHard: hostHardLimits(),
       initBinary: opts.initBinary ?? findInitBinary(),
@@ -142,14 +160,18 @@ export class OciRuntime implements Runtime {
     const full = path.join(this.execRoot, 'containers', id);
     if (Buffer.byteLength(path.join(full, 'attach')) <= SUN_PATH_MAX) return full;
     const short = path.join(this.execRoot, 'containers', id.slice(0, 12));
-    if (Buffer.byteLength(path.join(short, 'attach')) > SUN_PATH_MAX) throw new SystemError(`exec root ${this.execRoot} is too long for unix sockets`);
+    if (Buffer.byteLength(path.join(short, 'attach')) > SUN_PATH_MAX)
+      throw new SystemError(`exec root ${this.execRoot} is too long for unix sockets`);
     return short;
   }
 
   /** The runtime binary and state root a container was created with (`ContainerRunSpec.runtime`). */
   private binaryOf(id: string): { path: string; root: string } {
     try {
-      const r = JSON.parse(readFileSync(path.join(this.bundleDir(id), 'runtime.json'), 'utf8')) as { path: string; root: string };
+      const r = JSON.parse(readFileSync(path.join(this.bundleDir(id), 'runtime.json'), 'utf8')) as {
+        path: string;
+        root: string;
+      };
       if (r.path && r.root) return r;
     } catch {
       /* the default runtime */
@@ -165,7 +187,9 @@ export class OciRuntime implements Runtime {
   private async runtime(id: string, args: string[]): Promise<string> {
     const bin = this.binaryOf(id);
     try {
-      const { stdout } = await run(bin.path, [`--root=${bin.root}`, ...args], { maxBuffer: 16 * 1024 * 1024 });
+      const { stdout } = await run(bin.path, [`--root=${bin.root}`, ...args], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
       return stdout;
     } catch (err) {
       const e = err as { stderr?: string; message: string };
@@ -214,7 +238,10 @@ export class OciRuntime implements Runtime {
       if (!r || r.data <= 0) {
         await this.forceDelete(spec.id);
         rmSync(bundle, { recursive: true, force: true });
-        throw startError('failed to create task for container: failed to create shim task: OCI runtime create failed', r?.message ?? conmon.stderr());
+        throw startError(
+          'failed to create task for container: failed to create shim task: OCI runtime create failed',
+          r?.message ?? conmon.stderr(),
+        );
       }
       return { pid: r.data };
     } finally {
@@ -224,7 +251,10 @@ export class OciRuntime implements Runtime {
 
   /** Docker creates a missing working directory, owned by the container user. */
   private ensureCwd(rootfs: string, cwd: string, uid: number, gid: number) {
-    const rel = path.normalize(cwd).split('/').filter((p) => p && p !== '..');
+    const rel = path
+      .normalize(cwd)
+      .split('/')
+      .filter((p) => p && p !== '..');
     let cur = rootfs;
     for (const part of rel) {
       cur = path.join(cur, part);
@@ -248,7 +278,8 @@ export class OciRuntime implements Runtime {
       await this.runtime(id, ['kill', id, signal.replace(/^SIG/i, '')]);
     } catch (err) {
       const msg = (err as Error).message;
-      if (/not running|does not exist|process already finished/.test(msg)) throw new Conflict(`container ${id} is not running`);
+      if (/not running|does not exist|process already finished/.test(msg))
+        throw new Conflict(`container ${id} is not running`);
       throw new SystemError(`cannot kill container: ${id}: ${msg}`);
     }
   }
@@ -305,7 +336,8 @@ export class OciRuntime implements Runtime {
     const p = cgroupPathsFor(`${this.cgroupParent}/${id}`);
     for (const dir of [...Object.values(p.v1), ...(p.v2 ? [p.v2] : [])]) {
       try {
-        for (const child of readdirSync(dir, { withFileTypes: true })) if (child.isDirectory()) rmdirSync(path.join(dir, child.name));
+        for (const child of readdirSync(dir, { withFileTypes: true }))
+          if (child.isDirectory()) rmdirSync(path.join(dir, child.name));
         rmdirSync(dir);
       } catch {
         /* absent or busy */
@@ -315,7 +347,10 @@ export class OciRuntime implements Runtime {
 
   async state(id: string): Promise<RuntimeState | null> {
     try {
-      const s = JSON.parse(await this.runtime(id, ['state', id])) as { status: RuntimeState['status']; pid: number };
+      const s = JSON.parse(await this.runtime(id, ['state', id])) as {
+        status: RuntimeState['status'];
+        pid: number;
+      };
       return { status: s.status, pid: s.pid };
     } catch {
       return null;
@@ -330,7 +365,8 @@ export class OciRuntime implements Runtime {
     const bundle = this.bundleDir(id);
     const file = exitFileOf(this.exitDir, id);
     const oom = path.join(bundle, 'oom');
-    if (!existsSync(bundle) && !existsSync(file)) return Promise.reject(new NotFound(`No such container: ${id}`));
+    if (!existsSync(bundle) && !existsSync(file))
+      return Promise.reject(new NotFound(`No such container: ${id}`));
     return this.exits.wait(() => {
       const s = readExitFile(file, oom);
       if (s) return s;
@@ -339,11 +375,14 @@ export class OciRuntime implements Runtime {
       try {
         conmonPid = Number(readFileSync(path.join(bundle, 'conmon.pid'), 'utf8').trim());
       } catch {
-        if (!existsSync(bundle)) return { exitCode: 255, finishedAt: new Date().toISOString(), oomKilled: false };
+        if (!existsSync(bundle))
+          return { exitCode: 255, finishedAt: new Date().toISOString(), oomKilled: false };
         return null;
       }
       if (conmonPid > 0 && !pidAlive(conmonPid)) {
-        return readExitFile(file, oom) ?? { exitCode: 255, finishedAt: new Date().toISOString(), oomKilled: false };
+        return (
+          readExitFile(file, oom) ?? { exitCode: 255, finishedAt: new Date().toISOString(), oomKilled: false }
+        );
       }
       return null;
     });
@@ -427,9 +466,15 @@ export class OciRuntime implements Runtime {
     let user = base.user;
     if (spec.user) {
       const u = resolveUser(config.root.path, spec.user);
-      user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
+      user = {
+        uid: u.uid,
+        gid: u.gid,
+        ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}),
+      };
     }
-    const caps = spec.privileged ? { bounding: ALL_CAPS, effective: ALL_CAPS, permitted: ALL_CAPS } : base.capabilities;
+    const caps = spec.privileged
+      ? { bounding: ALL_CAPS, effective: ALL_CAPS, permitted: ALL_CAPS }
+      : base.capabilities;
     if (spec.tty && !env.has('TERM')) env.set('TERM', 'TERM=xterm');
     return {
       ...base,

@@ -16,7 +16,9 @@ export type RuntimesConfig = Record<string, { path: string; runtimeArgs?: string
 
 export function findBinary(name: string): string | undefined {
   if (name.includes('/')) return existsSync(name) ? name : undefined;
-  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+    .split(':')
+    .concat(['/usr/sbin', '/sbin'])) {
     const p = path.join(dir, name);
     try {
       accessSync(p, constants.X_OK);
@@ -45,7 +47,13 @@ export function chooseRuntime(wanted?: string, runtimes: RuntimesConfig = {}): R
 
 /** Static init binary for --init, mounted at /sbin/docker-init. */
 export function findInitBinary(): string | undefined {
-  for (const p of ['/usr/libexec/docker/docker-init', '/usr/bin/docker-init', '/usr/bin/tini-static', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit']) {
+  for (const p of [
+    '/usr/libexec/docker/docker-init',
+    '/usr/bin/docker-init',
+    '/usr/bin/tini-static',
+    '/usr/bin/catatonit',
+    '/usr/libexec/podman/catatonit',
+  ]) {
     if (existsSync(p)) return p;
   }
   return undefined;

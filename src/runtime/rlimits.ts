@@ -73,7 +73,11 @@ export function clampRlimits(
     const limit = hostHard[type] ?? Infinity;
     const h = Math.min(hard, limit);
     const s = Math.min(soft, h);
-    out.push({ type, soft: Number.isFinite(s) ? s : RLIM_INFINITY, hard: Number.isFinite(h) ? h : RLIM_INFINITY });
+    out.push({
+      type,
+      soft: Number.isFinite(s) ? s : RLIM_INFINITY,
+      hard: Number.isFinite(h) ? h : RLIM_INFINITY,
+    });
   }
   return out;
 }

@@ -38,7 +38,8 @@ function commonDir(paths: string[]): string {
 /** The `-o` string and the cwd mount(8) must run in for it (`links`: symlinks to create there first). */
 export function overlayMountOptions(o: OverlayOptions): { options: string; cwd: string; links?: string[] } {
   if (o.lowerDirs.length === 0) throw new Error('overlay needs at least one lower layer');
-  if (o.lowerDirs.length > MAX_LOWER_LAYERS) throw new Error(`max depth exceeded: ${o.lowerDirs.length} layers`);
+  if (o.lowerDirs.length > MAX_LOWER_LAYERS)
+    throw new Error(`max depth exceeded: ${o.lowerDirs.length} layers`);
   const tail = (lower: string) => {
     let s = `lowerdir=${lower}`;
     if (o.upper && o.work) s += `,upperdir=${path.resolve(o.upper)},workdir=${path.resolve(o.work)}`;
@@ -55,7 +56,12 @@ export function overlayMountOptions(o: OverlayOptions): { options: string; cwd: 
   return { options: short, cwd: linkDir, links };
 }
 
-export async function mountOverlay(lowerDirs: string[], upper: string | undefined, work: string | undefined, target: string): Promise<void> {
+export async function mountOverlay(
+  lowerDirs: string[],
+  upper: string | undefined,
+  work: string | undefined,
+  target: string,
+): Promise<void> {
   mkdirSync(target, { recursive: true });
   if (upper) mkdirSync(upper, { recursive: true });
   if (work) mkdirSync(work, { recursive: true });

@@ -74,9 +74,15 @@ const CLONE_NS_MASK = 2114060288;
 const RULES: Rule[] = [
   { names: 'socket', args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] }, // AF_VSOCK denied
   // personality: only PER_LINUX, PER_LINUX32, UNAME26 variants and the query value.
-  ...[0, 8, 131072, 131080, 4294967295].map((v): Rule => ({ names: 'personality', args: [{ index: 0, value: v, op: 'SCMP_CMP_EQ' }] })),
+  ...[0, 8, 131072, 131080, 4294967295].map((v): Rule => ({
+    names: 'personality',
+    args: [{ index: 0, value: v, op: 'SCMP_CMP_EQ' }],
+  })),
   { names: 'sync_file_range2 swapcontext', arches: ['ppc64le'] },
-  { names: 'arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls', arches: ['arm', 'arm64'] },
+  {
+    names: 'arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls',
+    arches: ['arm', 'arm64'],
+  },
   { names: 'arch_prctl', arches: ['amd64', 'x32'] },
   { names: 'modify_ldt', arches: ['amd64', 'x32', 'x86'] },
   { names: 's390_pci_mmio_read s390_pci_mmio_write s390_runtime_instr', arches: ['s390', 's390x'] },
@@ -87,15 +93,28 @@ const RULES: Rule[] = [
       'bpf clone clone3 fanotify_init fsconfig fsmount fsopen fspick lookup_dcookie mount mount_setattr move_mount open_tree perf_event_open quotactl quotactl_fd setdomainname sethostname setns syslog umount umount2 unshare',
     cap: 'CAP_SYS_ADMIN',
   },
-  { names: 'clone', notCap: 'CAP_SYS_ADMIN', notArches: ['s390', 's390x'], args: [{ index: 0, value: CLONE_NS_MASK, op: 'SCMP_CMP_MASKED_EQ' }] },
-  { names: 'clone', notCap: 'CAP_SYS_ADMIN', arches: ['s390', 's390x'], args: [{ index: 1, value: CLONE_NS_MASK, op: 'SCMP_CMP_MASKED_EQ' }] },
+  {
+    names: 'clone',
+    notCap: 'CAP_SYS_ADMIN',
+    notArches: ['s390', 's390x'],
+    args: [{ index: 0, value: CLONE_NS_MASK, op: 'SCMP_CMP_MASKED_EQ' }],
+  },
+  {
+    names: 'clone',
+    notCap: 'CAP_SYS_ADMIN',
+    arches: ['s390', 's390x'],
+    args: [{ index: 1, value: CLONE_NS_MASK, op: 'SCMP_CMP_MASKED_EQ' }],
+  },
   // clone3 cannot be filtered by flags, so answer ENOSYS and let libc fall back to clone.
   { names: 'clone3', notCap: 'CAP_SYS_ADMIN', errno: 38 },
   { names: 'reboot', cap: 'CAP_SYS_BOOT' },
   { names: 'chroot', cap: 'CAP_SYS_CHROOT' },
   { names: 'delete_module init_module finit_module', cap: 'CAP_SYS_MODULE' },
   { names: 'acct', cap: 'CAP_SYS_PACCT' },
-  { names: 'kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace', cap: 'CAP_SYS_PTRACE' },
+  {
+    names: 'kcmp pidfd_getfd process_madvise process_vm_readv process_vm_writev ptrace',
+    cap: 'CAP_SYS_PTRACE',
+  },
   { names: 'iopl ioperm', cap: 'CAP_SYS_RAWIO' },
   { names: 'settimeofday stime clock_settime clock_settime64', cap: 'CAP_SYS_TIME' },
   { names: 'vhangup', cap: 'CAP_SYS_TTY_CONFIG' },

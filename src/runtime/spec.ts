@@ -28,7 +28,13 @@ export const DEFAULT_MASKED_PATHS = [
   '/sys/firmware',
   '/sys/devices/virtual/powercap',
 ];
-export const DEFAULT_READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const DEFAULT_READONLY_PATHS = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
 
 export interface OciMount {
   destination: string;
@@ -61,20 +67,44 @@ export type OciSpec = Record<string, unknown> & {
   };
   root: { path: string; readonly: boolean };
   mounts: OciMount[];
-  linux: Record<string, unknown> & { namespaces: { type: string; path?: string }[]; resources: Record<string, unknown> };
+  linux: Record<string, unknown> & {
+    namespaces: { type: string; path?: string }[];
+    resources: Record<string, unknown>;
+  };
 };
 
 function defaultMounts(spec: ContainerRunSpec): OciMount[] {
   const sysOpts = ['nosuid', 'noexec', 'nodev', spec.privileged ? 'rw' : 'ro'];
-  const shmSize = spec.resources.shmSize && spec.resources.shmSize > 0 ? spec.resources.shmSize : DEFAULT_SHM_SIZE;
+  const shmSize =
+    spec.resources.shmSize && spec.resources.shmSize > 0 ? spec.resources.shmSize : DEFAULT_SHM_SIZE;
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
+    {
+      destination: '/dev/pts',
+      type: 'devpts',
+      source: 'devpts',
+      options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+    },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysOpts },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', spec.privileged ? 'rw' : 'ro'] },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', spec.privileged ? 'rw' : 'ro'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`] },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmSize}`],
+    },
   ];
 }
 
@@ -164,7 +194,15 @@ export function hostDevices(dir = '/dev'): Record<string, unknown>[] {
         const rdev = st.rdev;
         const major = Math.floor(rdev / 256) & 0xfff;
         const minor = (rdev & 0xff) | ((Math.floor(rdev / 4096) & 0xfff00) >>> 0);
-        out.push({ path: p, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, fileMode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
+        out.push({
+          path: p,
+          type: st.isCharacterDevice() ? 'c' : 'b',
+          major,
+          minor,
+          fileMode: st.mode & 0o7777,
+          uid: st.uid,
+          gid: st.gid,
+        });
       }
     }
   };
@@ -213,12 +251,20 @@ export function buildSpec(spec: ContainerRunSpec, facts: SpecHostFacts, user?: R
   bind('/etc/hosts', spec.etcFiles.hosts);
   if (spec.init) {
     if (!facts.initBinary) throw new InvalidArgument('no init binary available (install tini or catatonit)');
-    etc.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: facts.initBinary, options: ['bind', 'ro'] });
+    etc.push({
+      destination: INIT_PATH_IN_CONTAINER,
+      type: 'bind',
+      source: facts.initBinary,
+      options: ['bind', 'ro'],
+    });
   }
   const taken = new Set([...userMounts, ...etc].map((m) => path.normalize(m.destination)));
   const mounts = [
     ...defaultMounts(spec).filter((m) => !taken.has(m.destination)),
-    ...sortMounts([...etc.filter((m) => !userMounts.some((x) => path.normalize(x.destination) === m.destination)), ...userMounts]),
+    ...sortMounts([
+      ...etc.filter((m) => !userMounts.some((x) => path.normalize(x.destination) === m.destination)),
+      ...userMounts,
+    ]),
   ];
 
   const linux: OciSpec['linux'] = {
@@ -239,7 +285,11 @@ export function buildSpec(spec: ContainerRunSpec, facts: SpecHostFacts, user?: R
     ociVersion: '1.0.2-dev',
     process: {
       terminal: spec.tty,
-      user: { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) },
+      user: {
+        uid: u.uid,
+        gid: u.gid,
+        ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}),
+      },
       args,
       env: processEnv(spec, u.home),
       cwd: spec.cwd || '/',

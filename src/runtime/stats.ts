@@ -11,7 +11,12 @@ const CLK_TCK = 100;
 export function systemCpuNs(procStat = readText('/proc/stat')): number {
   const line = procStat.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) return 0;
-  const ticks = line.trim().split(/\s+/).slice(1, 8).map(Number).reduce((a, b) => a + b, 0);
+  const ticks = line
+    .trim()
+    .split(/\s+/)
+    .slice(1, 8)
+    .map(Number)
+    .reduce((a, b) => a + b, 0);
   return (ticks * 1e9) / CLK_TCK;
 }
 
@@ -31,7 +36,8 @@ export function parseBlkioV1(text: string): Stats['blkio'] {
   const out: Stats['blkio'] = [];
   for (const line of text.split('\n')) {
     const m = /^(\d+):(\d+) (\w+) (\d+)$/.exec(line.trim());
-    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3].toLowerCase(), value: Number(m[4]) });
+    if (m)
+      out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3].toLowerCase(), value: Number(m[4]) });
   }
   return out;
 }
@@ -45,8 +51,10 @@ export function parseIoStatV2(text: string): Stats['blkio'] {
     if (!d) continue;
     for (const kv of kvs) {
       const [k, v] = kv.split('=');
-      if (k === 'rbytes') out.push({ major: Number(d[1]), minor: Number(d[2]), op: 'read', value: Number(v) });
-      if (k === 'wbytes') out.push({ major: Number(d[1]), minor: Number(d[2]), op: 'write', value: Number(v) });
+      if (k === 'rbytes')
+        out.push({ major: Number(d[1]), minor: Number(d[2]), op: 'read', value: Number(v) });
+      if (k === 'wbytes')
+        out.push({ major: Number(d[1]), minor: Number(d[2]), op: 'write', value: Number(v) });
     }
   }
   return out;
@@ -60,8 +68,17 @@ export function readStats(cg: CgroupPaths, pid: number): Stats {
   let pids: Stats['pids'];
   let blkio: Stats['blkio'];
   if (v1.memory || v1.cpuacct) {
-    const percpu = readText(path.join(v1.cpuacct ?? '', 'cpuacct.usage_percpu')).trim().split(/\s+/).filter(Boolean).map(Number);
-    cpu = { total: readNumber(path.join(v1.cpuacct ?? '', 'cpuacct.usage')) ?? 0, system: systemCpuNs(), onlineCpus: os.cpus().length, percpu };
+    const percpu = readText(path.join(v1.cpuacct ?? '', 'cpuacct.usage_percpu'))
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    cpu = {
+      total: readNumber(path.join(v1.cpuacct ?? '', 'cpuacct.usage')) ?? 0,
+      system: systemCpuNs(),
+      onlineCpus: os.cpus().length,
+      percpu,
+    };
     const stats = readKeyValues(path.join(v1.memory ?? '', 'memory.stat'));
     const limit = readNumber(path.join(v1.memory ?? '', 'memory.limit_in_bytes')) ?? hostMem;
     memory = {
@@ -70,7 +87,10 @@ export function readStats(cg: CgroupPaths, pid: number): Stats {
       cache: stats.cache,
       stats,
     };
-    pids = { current: readNumber(path.join(v1.pids ?? '', 'pids.current')) ?? 0, limit: readNumber(path.join(v1.pids ?? '', 'pids.max')) };
+    pids = {
+      current: readNumber(path.join(v1.pids ?? '', 'pids.current')) ?? 0,
+      limit: readNumber(path.join(v1.pids ?? '', 'pids.max')),
+    };
     blkio = parseBlkioV1(readText(path.join(v1.blkio ?? '', 'blkio.throttle.io_service_bytes')));
   } else {
     const dir = cg.v2 ?? '';
@@ -78,8 +98,16 @@ export function readStats(cg: CgroupPaths, pid: number): Stats {
     cpu = { total: (cpuStat.usage_usec ?? 0) * 1000, system: systemCpuNs(), onlineCpus: os.cpus().length };
     const stats = readKeyValues(path.join(dir, 'memory.stat'));
     const limit = readNumber(path.join(dir, 'memory.max')) ?? hostMem;
-    memory = { usage: readNumber(path.join(dir, 'memory.current')) ?? 0, limit: Math.min(limit, hostMem), cache: stats.file, stats };
-    pids = { current: readNumber(path.join(dir, 'pids.current')) ?? 0, limit: readNumber(path.join(dir, 'pids.max')) };
+    memory = {
+      usage: readNumber(path.join(dir, 'memory.current')) ?? 0,
+      limit: Math.min(limit, hostMem),
+      cache: stats.file,
+      stats,
+    };
+    pids = {
+      current: readNumber(path.join(dir, 'pids.current')) ?? 0,
+      limit: readNumber(path.join(dir, 'pids.max')),
+    };
     blkio = parseIoStatV2(readText(path.join(dir, 'io.stat')));
   }
   const net = pid > 0 ? parseNetDev(readText(`/proc/${pid}/net/dev`)) : undefined;

@@ -58,7 +58,9 @@ const isNumeric = (s: string) => /^\d+$/.test(s);
 
 /** `groupAdd` are Docker's `--group-add` values (names or gids). */
 export function resolveUser(rootfs: string, user: string, groupAdd: string[] = []): ResolvedUser {
-  const [userArg, groupArg] = user.includes(':') ? [user.slice(0, user.indexOf(':')), user.slice(user.indexOf(':') + 1)] : [user, ''];
+  const [userArg, groupArg] = user.includes(':')
+    ? [user.slice(0, user.indexOf(':')), user.slice(user.indexOf(':') + 1)]
+    : [user, ''];
   const passwd = parsePasswd(readRootfsFile(rootfs, 'etc/passwd') ?? '');
   const groups = parseGroup(readRootfsFile(rootfs, 'etc/group') ?? '');
 
@@ -71,7 +73,8 @@ export function resolveUser(rootfs: string, user: string, groupAdd: string[] = [
     entry = passwd.find((p) => p.uid === result.uid);
   } else {
     entry = passwd.find((p) => p.name === userArg);
-    if (!entry) throw new InvalidArgument(`unable to find user ${userArg}: no matching entries in passwd file`);
+    if (!entry)
+      throw new InvalidArgument(`unable to find user ${userArg}: no matching entries in passwd file`);
   }
   if (entry) {
     result.uid = entry.uid;
@@ -83,12 +86,14 @@ export function resolveUser(rootfs: string, user: string, groupAdd: string[] = [
     if (isNumeric(groupArg)) result.gid = Number(groupArg);
     else {
       const g = groups.find((x) => x.name === groupArg);
-      if (!g) throw new InvalidArgument(`unable to find group ${groupArg}: no matching entries in group file`);
+      if (!g)
+        throw new InvalidArgument(`unable to find group ${groupArg}: no matching entries in group file`);
       result.gid = g.gid;
     }
   } else if (entry) {
     // Supplementary groups: every group that lists the user as a member.
-    for (const g of groups) if (g.members.includes(entry.name) && g.gid !== result.gid) result.additionalGids.push(g.gid);
+    for (const g of groups)
+      if (g.members.includes(entry.name) && g.gid !== result.gid) result.additionalGids.push(g.gid);
   }
 
   // Like Docker (containerd's WithAdditionalGIDs), the primary group leads the list.

@@ -64,9 +64,18 @@ describe('runtime: conmon + runc', () => {
     await rt.start(c.id);
     assert.equal((await rt.waitExit(c.id)).exitCode, 0);
     const lines = readFileSync(c.logPath, 'utf8').trim().split('\n');
-    assert.ok(lines.some((l) => / stdout F out-line$/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => / stderr F err-line$/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => / stdout P partial$/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => / stdout F out-line$/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => / stderr F err-line$/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => / stdout P partial$/.test(l)),
+      lines.join('\n'),
+    );
   });
 
   it('round-trips a TTY session through the attach socket and resizes it', async () => {
@@ -116,7 +125,13 @@ describe('runtime: conmon + runc', () => {
   it('execs with an exit code, separate streams, and a resizable TTY', async () => {
     const c = await container({ args: ['sleep', '30'] });
     await rt.start(c.id);
-    const p = await rt.exec(c.id, { args: ['sh', '-c', 'echo o; echo e >&2; exit 5'], env: [], tty: false, privileged: false, attachStdin: false });
+    const p = await rt.exec(c.id, {
+      args: ['sh', '-c', 'echo o; echo e >&2; exit 5'],
+      env: [],
+      tty: false,
+      privileged: false,
+      attachStdin: false,
+    });
     const out = readUntil(p.stdout, (s) => s.includes('o\n'));
     const err = readUntil(p.stderr!, (s) => s.includes('e\n'));
     assert.equal(await p.exited, 5);
@@ -139,7 +154,10 @@ describe('runtime: conmon + runc', () => {
   });
 
   it('applies the memory limit and counts pids in the cgroup', async () => {
-    const c = await container({ args: ['sh', '-c', 'sleep 30 & sleep 30 & wait'], resources: { memory: 64 * 1024 * 1024, pidsLimit: 50 } });
+    const c = await container({
+      args: ['sh', '-c', 'sleep 30 & sleep 30 & wait'],
+      resources: { memory: 64 * 1024 * 1024, pidsLimit: 50 },
+    });
     await rt.start(c.id);
     await new Promise((r) => setTimeout(r, 200));
     const stats = await rt.stats(c.id);
@@ -150,7 +168,8 @@ describe('runtime: conmon + runc', () => {
     assert.ok(stats.cpu.system > 0);
     assert.equal((await rt.pids(c.id)).length, 3);
     const limitFile = `/sys/fs/cgroup/memory/berth/${c.id}/memory.limit_in_bytes`;
-    if (existsSync('/sys/fs/cgroup/memory/berth')) assert.equal(readFileSync(limitFile, 'utf8').trim(), String(64 * 1024 * 1024));
+    if (existsSync('/sys/fs/cgroup/memory/berth'))
+      assert.equal(readFileSync(limitFile, 'utf8').trim(), String(64 * 1024 * 1024));
     await rt.update(c.id, { memory: 96 * 1024 * 1024, memorySwap: -1 });
     assert.equal((await rt.stats(c.id)).memory.limit, 96 * 1024 * 1024);
     await rt.kill(c.id, 'TERM');
@@ -166,11 +185,18 @@ describe('runtime: conmon + runc', () => {
   });
 
   it('reports an unknown user the way Docker does', async () => {
-    await assert.rejects(container({ user: 'nosuchuser' }), /unable to find user nosuchuser: no matching entries in passwd file/);
+    await assert.rejects(
+      container({ user: 'nosuchuser' }),
+      /unable to find user nosuchuser: no matching entries in passwd file/,
+    );
   });
 
   it('runs as a named user with its supplementary groups, under --init', async () => {
-    const c = await container({ args: ['sh', '-c', 'id; echo pid1=$(cat /proc/1/comm)'], user: 'app', init: true });
+    const c = await container({
+      args: ['sh', '-c', 'id; echo pid1=$(cat /proc/1/comm)'],
+      user: 'app',
+      init: true,
+    });
     await rt.start(c.id);
     assert.equal((await rt.waitExit(c.id)).exitCode, 0);
     const log = readFileSync(c.logPath, 'utf8');
@@ -205,13 +231,19 @@ describe('runtime: conmon + runc', () => {
 
   it('fails to create with Docker’s message for a missing executable', async () => {
     await assert.rejects(container({ args: ['/no/such/binary'] }), (e: Error) => {
-      assert.match(e.message, /^failed to create task for container: failed to create shim task: OCI runtime create failed: .*no such file or directory.*: unknown$/);
+      assert.match(
+        e.message,
+        /^failed to create task for container: failed to create shim task: OCI runtime create failed: .*no such file or directory.*: unknown$/,
+      );
       return true;
     });
   });
 
   it('reports an OOM kill', async () => {
-    const c = await container({ args: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], resources: { memory: 8 * 1024 * 1024 } });
+    const c = await container({
+      args: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'],
+      resources: { memory: 8 * 1024 * 1024 },
+    });
     await rt.start(c.id);
     const exit = await rt.waitExit(c.id);
     assert.equal(exit.exitCode, 137);
@@ -228,7 +260,8 @@ describe('runtime: conmon + runc', () => {
     assert.equal((await rt.state(c.id))?.status, 'stopped');
     await rt.delete(c.id);
     const log = readFileSync(calls, 'utf8');
-    for (const verb of ['create', 'start', 'state', 'delete']) assert.match(log, new RegExp(`--root=\\S+/runtimes/wrapped ${verb}`), verb);
+    for (const verb of ['create', 'start', 'state', 'delete'])
+      assert.match(log, new RegExp(`--root=\\S+/runtimes/wrapped ${verb}`), verb);
     assert.equal(await rt.state(c.id), null);
   });
 });

@@ -11,7 +11,8 @@ export const BUSYBOX = '/bin/busybox';
 
 /** A minimal image layer: static busybox, applet links, /etc/passwd and /etc/group. */
 export function makeBusyboxLayer(dir: string): string {
-  for (const d of ['bin', 'sbin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root', 'home/app']) mkdirSync(path.join(dir, d), { recursive: true });
+  for (const d of ['bin', 'sbin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root', 'home/app'])
+    mkdirSync(path.join(dir, d), { recursive: true });
   chmodSync(path.join(dir, 'tmp'), 0o1777);
   copyFileSync(BUSYBOX, path.join(dir, 'bin/busybox'));
   chmodSync(path.join(dir, 'bin/busybox'), 0o755);
@@ -24,8 +25,14 @@ export function makeBusyboxLayer(dir: string): string {
       /* duplicate */
     }
   }
-  writeFileSync(path.join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
-  writeFileSync(path.join(dir, 'etc/group'), 'root:x:0:\nwheel:x:10:app\napp:x:1000:\naudio:x:29:app\nnogroup:x:65534:\n');
+  writeFileSync(
+    path.join(dir, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  );
+  writeFileSync(
+    path.join(dir, 'etc/group'),
+    'root:x:0:\nwheel:x:10:app\napp:x:1000:\naudio:x:29:app\nnogroup:x:65534:\n',
+  );
   return dir;
 }
 
@@ -37,7 +44,12 @@ export function uniqueId(): string {
   return Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
 }
 
-export function runSpec(id: string, rootfs: string, logPath: string, over: Partial<ContainerRunSpec> = {}): ContainerRunSpec {
+export function runSpec(
+  id: string,
+  rootfs: string,
+  logPath: string,
+  over: Partial<ContainerRunSpec> = {},
+): ContainerRunSpec {
   return {
     id,
     rootfs,
@@ -82,7 +94,11 @@ export function forceCleanup(runcRoot: string, ids: string[], mounts: string[], 
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
 
-export async function readUntil(stream: NodeJS.ReadableStream, pred: (s: string) => boolean, timeoutMs = 5000): Promise<string> {
+export async function readUntil(
+  stream: NodeJS.ReadableStream,
+  pred: (s: string) => boolean,
+  timeoutMs = 5000,
+): Promise<string> {
   let acc = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => {

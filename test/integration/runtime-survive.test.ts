@@ -54,7 +54,9 @@ describe('runtime: containers survive their creator', () => {
   });
 
   /** Runs the creator in its own process; resolves with the container pid and the creator. */
-  async function createInChild(args: string[]): Promise<{ id: string; pid: number; creator: ChildProcess; logPath: string }> {
+  async function createInChild(
+    args: string[],
+  ): Promise<{ id: string; pid: number; creator: ChildProcess; logPath: string }> {
     const id = uniqueId();
     ids.push(id);
     const c = path.join(dir, 'c', id.slice(0, 12));
@@ -62,7 +64,9 @@ describe('runtime: containers survive their creator', () => {
     mounts.push(path.join(c, 'merged'));
     const logPath = path.join(dir, 'logs', `${id}.log`);
     const spec = runSpec(id, path.join(c, 'merged'), logPath, { args });
-    const creator = spawn(process.execPath, [creatorPath, execRoot, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const creator = spawn(process.execPath, [creatorPath, execRoot, JSON.stringify(spec)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(creator);
     const pid = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -71,7 +75,9 @@ describe('runtime: containers survive their creator', () => {
         const m = /READY (\d+)/.exec(out);
         if (m) resolve(Number(m[1]));
       });
-      creator.on('exit', (code) => reject(new Error(`creator exited with ${code} before the container started`)));
+      creator.on('exit', (code) =>
+        reject(new Error(`creator exited with ${code} before the container started`)),
+      );
     });
     return { id, pid, creator, logPath };
   }

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseLogLine, parseRfc3339Nano, parseUnixTimestamp, readLogs, type LogRecord } from '../../src/runtime/logs.js';
+import {
+  parseLogLine,
+  parseRfc3339Nano,
+  parseUnixTimestamp,
+  readLogs,
+  type LogRecord,
+} from '../../src/runtime/logs.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-logs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +20,8 @@ async function collect(it: AsyncGenerator<LogRecord>): Promise<string[]> {
   return out;
 }
 
-const T = (s: number, ns = 0) => `2026-01-01T00:00:${String(s).padStart(2, '0')}.${String(ns).padStart(9, '0')}+00:00`;
+const T = (s: number, ns = 0) =>
+  `2026-01-01T00:00:${String(s).padStart(2, '0')}.${String(ns).padStart(9, '0')}+00:00`;
 
 describe('k8s-file log parsing', () => {
   it('parses timestamps with nanoseconds and offsets', () => {
@@ -41,12 +48,25 @@ describe('k8s-file log parsing', () => {
     writeFileSync(`${log}.2`, `${T(1)} stdout F one\n`);
     writeFileSync(`${log}.1`, `${T(2)} stderr F two\n`);
     writeFileSync(log, `${T(3)} stdout P thr\n${T(3, 5)} stdout F ee\n${T(4)} stderr F four\n`);
-    assert.deepEqual(await collect(readLogs(log)), ['stdout:one\n', 'stderr:two\n', 'stdout:thr', 'stdout:ee\n', 'stderr:four\n']);
+    assert.deepEqual(await collect(readLogs(log)), [
+      'stdout:one\n',
+      'stderr:two\n',
+      'stdout:thr',
+      'stdout:ee\n',
+      'stderr:four\n',
+    ]);
     assert.deepEqual(await collect(readLogs(log, { tail: 2 })), ['stdout:ee\n', 'stderr:four\n']);
     assert.deepEqual(await collect(readLogs(log, { tail: 0 })), []);
-    assert.deepEqual(await collect(readLogs(log, { stderr: false })), ['stdout:one\n', 'stdout:thr', 'stdout:ee\n']);
+    assert.deepEqual(await collect(readLogs(log, { stderr: false })), [
+      'stdout:one\n',
+      'stdout:thr',
+      'stdout:ee\n',
+    ]);
     const base = parseRfc3339Nano(T(0))!;
-    assert.deepEqual(await collect(readLogs(log, { sinceNs: base + 2_000_000_000n, untilNs: base + 3_000_000_000n })), ['stderr:two\n', 'stdout:thr']);
+    assert.deepEqual(
+      await collect(readLogs(log, { sinceNs: base + 2_000_000_000n, untilNs: base + 3_000_000_000n })),
+      ['stderr:two\n', 'stdout:thr'],
+    );
   });
 
   it('follows appends, survives replacement of the file, and stops when told', async () => {

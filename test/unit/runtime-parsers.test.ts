@@ -7,12 +7,20 @@ import { rfc3339Nano } from '../../src/runtime/exits.js';
 
 describe('overlay options', () => {
   it('uses absolute lowerdirs while they fit in a page', () => {
-    const o = overlayMountOptions({ lowerDirs: ['/l/2', '/l/1'], upper: '/c/u', work: '/c/w', target: '/c/m' });
+    const o = overlayMountOptions({
+      lowerDirs: ['/l/2', '/l/1'],
+      upper: '/c/u',
+      work: '/c/w',
+      target: '/c/m',
+    });
     assert.deepEqual(o, { options: 'lowerdir=/l/2:/l/1,upperdir=/c/u,workdir=/c/w', cwd: '/' });
   });
 
   it('switches to relative lowerdirs from their common parent when the string is too long', () => {
-    const lowers = Array.from({ length: 50 }, (_, i) => `/var/lib/berth/layers/${String(i).padStart(64, 'a')}`);
+    const lowers = Array.from(
+      { length: 50 },
+      (_, i) => `/var/lib/berth/layers/${String(i).padStart(64, 'a')}`,
+    );
     const o = overlayMountOptions({ lowerDirs: lowers, upper: '/c/u', work: '/c/w', target: '/c/m' });
     assert.equal(o.cwd, '/var/lib/berth/layers');
     assert.ok(o.options.length < 4096);
@@ -21,7 +29,10 @@ describe('overlay options', () => {
   });
 
   it('falls back to short symlinks when even relative lowerdirs overflow', () => {
-    const lowers = Array.from({ length: 500 }, (_, i) => `/var/lib/berth/layers/${String(i).padStart(64, 'a')}`);
+    const lowers = Array.from(
+      { length: 500 },
+      (_, i) => `/var/lib/berth/layers/${String(i).padStart(64, 'a')}`,
+    );
     const o = overlayMountOptions({ lowerDirs: lowers, upper: '/c/u', work: '/c/w', target: '/c/m' });
     assert.equal(o.cwd, '/c/.lower-m');
     assert.equal(o.links?.length, 500);
@@ -51,15 +62,44 @@ describe('stats parsers', () => {
 
 describe('conmon', () => {
   it('builds the monitor command line', () => {
-    const a = conmonArgs({ cid: 'c', cuuid: 'c', runtimePath: '/usr/sbin/runc', runtimeRoot: '/r', bundle: '/b', exitDir: '/e', logPath: '/l', logMaxSize: 1000, tty: true, stdin: true, leaveStdinOpen: true });
+    const a = conmonArgs({
+      cid: 'c',
+      cuuid: 'c',
+      runtimePath: '/usr/sbin/runc',
+      runtimeRoot: '/r',
+      bundle: '/b',
+      exitDir: '/e',
+      logPath: '/l',
+      logMaxSize: 1000,
+      tty: true,
+      stdin: true,
+      leaveStdinOpen: true,
+    });
     const s = a.join(' ');
-    for (const want of ['--api-version 1', '-r /usr/sbin/runc', '--runtime-arg --root=/r', '-b /b', '--exit-dir /e', '-l k8s-file:/l', '--log-size-max 1000', '--full-attach', '-t', '-i', '--leave-stdin-open']) {
+    for (const want of [
+      '--api-version 1',
+      '-r /usr/sbin/runc',
+      '--runtime-arg --root=/r',
+      '-b /b',
+      '--exit-dir /e',
+      '-l k8s-file:/l',
+      '--log-size-max 1000',
+      '--full-attach',
+      '-t',
+      '-i',
+      '--leave-stdin-open',
+    ]) {
       assert.ok(s.includes(want), want);
     }
   });
 
   it('extracts runc error text', () => {
-    assert.equal(runtimeErrorText('time="x" level=error msg="runc create failed: exec: \\"x\\": executable file not found in $PATH"'), 'runc create failed: exec: "x": executable file not found in $PATH');
+    assert.equal(
+      runtimeErrorText(
+        'time="x" level=error msg="runc create failed: exec: \\"x\\": executable file not found in $PATH"',
+      ),
+      'runc create failed: exec: "x": executable file not found in $PATH',
+    );
     assert.equal(rfc3339Nano(1_700_000_000_123_456_789n), '2023-11-14T22:13:20.123456789Z');
   });
 });
