@@ -29,7 +29,7 @@ try {
     const dir = path.join(src, `d${d}`);
     mkdirSync(dir, { recursive: true });
     for (let f = 0; f < 100; f++) {
-      const size = 1024 + ((d * 100 + f) * 2654435761) % (20 * 1024);
+      const size = 1024 + (((d * 100 + f) * 2654435761) % (20 * 1024));
       writeFileSync(path.join(dir, `f${f}`), chunk.subarray(0, size));
       bytes += size;
     }
@@ -78,7 +78,8 @@ try {
   const p = median(plain);
   const b = median(berth);
   const bs = median(berthStream);
-  const line = (name, xs, m) => console.log(`${name} median ${m.toFixed(0)} ms  (${xs.map((x) => x.toFixed(0)).join(', ')})`);
+  const line = (name, xs, m) =>
+    console.log(`${name} median ${m.toFixed(0)} ms  (${xs.map((x) => x.toFixed(0)).join(', ')})`);
   line('plain tar -x          :', plain, p);
   line('berth register (file) :', berth, b);
   line('berth register (stream):', berthStream, bs);

@@ -18,7 +18,14 @@ import {
   type ManifestItem,
 } from '../image/archive.js';
 import { sha256 } from '../image/digest.js';
-import { familiarName, familiarString, parseReference, repoName, withDefaultTag, formatReference } from '../image/reference.js';
+import {
+  familiarName,
+  familiarString,
+  parseReference,
+  repoName,
+  withDefaultTag,
+  formatReference,
+} from '../image/reference.js';
 import { tarHeader, tarPadding, TAR_END, type TarHeader } from '../image/tar-write.js';
 import { HashingPassThrough } from '../store/content.js';
 import { decompressor, detectCompression } from '../store/decompress.js';
@@ -31,7 +38,10 @@ interface Member {
 }
 
 /** Images to save with the references each is saved under (`busybox` = every tag of busybox). */
-function selectImages(images: ImageService, names: string[]): Map<string, { img: ImageRecord; refs: string[] }> {
+function selectImages(
+  images: ImageService,
+  names: string[],
+): Map<string, { img: ImageRecord; refs: string[] }> {
   const out = new Map<string, { img: ImageRecord; refs: string[] }>();
   const add = (img: ImageRecord, ref?: string): void => {
     const entry = out.get(img.id) ?? { img, refs: [] };
@@ -48,9 +58,12 @@ function selectImages(images: ImageService, names: string[]): Map<string, { img:
     if (parsed && !parsed.tag && !parsed.digest && !images.records.byPrefix(name).length) {
       // A bare repository name: all its tags.
       const repo = repoName(parsed);
-      const found = images.records
-        .all()
-        .flatMap((img) => images.records.refs(img.id).filter((r) => !r.includes('@') && r.startsWith(repo + ':')).map((r) => ({ img, r })));
+      const found = images.records.all().flatMap((img) =>
+        images.records
+          .refs(img.id)
+          .filter((r) => !r.includes('@') && r.startsWith(repo + ':'))
+          .map((r) => ({ img, r })),
+      );
       if (found.length) {
         for (const { img, r } of found) add(img, r);
         continue;
@@ -64,7 +77,11 @@ function selectImages(images: ImageService, names: string[]): Map<string, { img:
 }
 
 /** A layer as an uncompressed file: the stored blob itself, or a decompressed temp copy. */
-async function plainLayer(images: ImageService, blob: string, temps: string[]): Promise<{ file: string; size: number; digest: string }> {
+async function plainLayer(
+  images: ImageService,
+  blob: string,
+  temps: string[],
+): Promise<{ file: string; size: number; digest: string }> {
   const file = images.content.path(blob);
   const head = Buffer.alloc(6);
   const fh = await fs.open(file, 'r');
@@ -99,9 +116,13 @@ export async function saveImages(images: ImageService, names: string[]): Promise
       const layerDescs: { digest: string; size: number }[] = [];
       for (const layer of images.layers.chain(img.topLayer).reverse()) {
         const plain = await plainLayer(images, layer.blob, temps);
-        if (plain.digest !== layer.diffId) throw new Error(`layer ${layer.chainId} does not match its diff ID`);
+        if (plain.digest !== layer.diffId)
+          throw new Error(`layer ${layer.chainId} does not match its diff ID`);
         const name = blobPath(layer.diffId);
-        members.set(name, { header: { name, type: 'file', mode: 0o644, size: plain.size, mtime }, file: plain.file });
+        members.set(name, {
+          header: { name, type: 'file', mode: 0o644, size: plain.size, mtime },
+          file: plain.file,
+        });
         layerPaths.push(name);
         layerDescs.push({ digest: layer.diffId, size: plain.size });
       }
@@ -115,12 +136,22 @@ export async function saveImages(images: ImageService, names: string[]): Promise
       for (const r of refs) {
         const ref = withDefaultTag(parseReference(r));
         const fam = familiarName(ref);
-        repositories[fam] = { ...repositories[fam], [ref.tag!]: layerDescs.length ? layerDescs[layerDescs.length - 1].digest.slice(7) : '' };
+        repositories[fam] = {
+          ...repositories[fam],
+          [ref.tag!]: layerDescs.length ? layerDescs[layerDescs.length - 1].digest.slice(7) : '',
+        };
         repoTags.push(familiarString(ref));
-        indexEntries.push({ ...untagged, annotations: { [ANNOTATION_IMAGE_NAME]: formatReference(ref), [ANNOTATION_REF_NAME]: ref.tag! } });
+        indexEntries.push({
+          ...untagged,
+          annotations: { [ANNOTATION_IMAGE_NAME]: formatReference(ref), [ANNOTATION_REF_NAME]: ref.tag! },
+        });
       }
       if (refs.length === 0) indexEntries.push(untagged);
-      manifestJson.push({ Config: blobPath(img.id), RepoTags: repoTags.length ? repoTags : null, Layers: layerPaths });
+      manifestJson.push({
+        Config: blobPath(img.id),
+        RepoTags: repoTags.length ? repoTags : null,
+        Layers: layerPaths,
+      });
       if (img.parent && selected.has(img.parent)) manifestJson[manifestJson.length - 1].Parent = img.parent;
       images.publish(img, 'save', img.id);
     }
@@ -128,10 +159,15 @@ export async function saveImages(images: ImageService, names: string[]): Promise
     await Promise.all(temps.map((t) => fs.rm(t, { force: true })));
     throw e;
   }
-  blob('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: indexEntries })), 0);
+  blob(
+    'index.json',
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: indexEntries })),
+    0,
+  );
   blob('manifest.json', Buffer.from(JSON.stringify(manifestJson) + '\n'), 0);
   blob('oci-layout', Buffer.from(OCI_LAYOUT_CONTENT), 0);
-  if (Object.keys(repositories).length) blob('repositories', Buffer.from(JSON.stringify(repositories) + '\n'), 0);
+  if (Object.keys(repositories).length)
+    blob('repositories', Buffer.from(JSON.stringify(repositories) + '\n'), 0);
   members.set('blobs', { header: { name: 'blobs', type: 'dir', mode: 0o755, mtime: 0 } });
   members.set('blobs/sha256', { header: { name: 'blobs/sha256', type: 'dir', mode: 0o755, mtime: 0 } });
 
@@ -160,4 +196,3 @@ export async function saveImages(images: ImageService, names: string[]): Promise
   }
   return Readable.from(generate(), { objectMode: false });
 }
-

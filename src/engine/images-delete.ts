@@ -14,7 +14,9 @@ import { parseUntil } from './images-view.js';
 export type DeleteRecord = { Untagged: string } | { Deleted: string };
 
 function conflict(id: string, hard: boolean, message: string): Conflict {
-  return new Conflict(`conflict: unable to delete ${shortId(id)} (${hard ? 'cannot' : 'must'} be forced) - ${message}`);
+  return new Conflict(
+    `conflict: unable to delete ${shortId(id)} (${hard ? 'cannot' : 'must'} be forced) - ${message}`,
+  );
 }
 
 function isIdPrefix(id: string, given: string): boolean {
@@ -41,9 +43,12 @@ export class ImageDeleter {
     const { records } = this.images;
     if (records.children(id).length > 0) return conflict(id, true, 'image has dependent child images');
     const use = this.images.isImageInUse(id);
-    if (use?.running && mask.running) return conflict(id, true, `image is being used by running container ${shortId(use.containerId)}`);
-    if (use && !use.running && mask.stopped) return conflict(id, false, `image is being used by stopped container ${shortId(use.containerId)}`);
-    if (mask.references && records.refs(id).length > 1) return conflict(id, false, 'image is referenced in multiple repositories');
+    if (use?.running && mask.running)
+      return conflict(id, true, `image is being used by running container ${shortId(use.containerId)}`);
+    if (use && !use.running && mask.stopped)
+      return conflict(id, false, `image is being used by stopped container ${shortId(use.containerId)}`);
+    if (mask.references && records.refs(id).length > 1)
+      return conflict(id, false, 'image is referenced in multiple repositories');
     return null;
   }
 
@@ -83,7 +88,13 @@ export class ImageDeleter {
     return out;
   }
 
-  private async deleteHelper(id: string, force: boolean, prune: boolean, quiet: boolean, out: DeleteRecord[]): Promise<void> {
+  private async deleteHelper(
+    id: string,
+    force: boolean,
+    prune: boolean,
+    quiet: boolean,
+    out: DeleteRecord[],
+  ): Promise<void> {
     const { records } = this.images;
     const c = this.check(id, { running: true, stopped: !force, references: !force });
     if (c) {
@@ -96,7 +107,8 @@ export class ImageDeleter {
     records.delete(id);
     this.images.publish(img, 'delete', id);
     out.push({ Deleted: id });
-    for (const layer of await this.images.layers.release(img.topLayer, this.images.layerHeld())) out.push({ Deleted: layer });
+    for (const layer of await this.images.layers.release(img.topLayer, this.images.layerHeld()))
+      out.push({ Deleted: layer });
     if (prune && img.parent && records.get(img.parent) && records.refs(img.parent).length === 0)
       await this.deleteHelper(img.parent, false, true, true, out).catch(() => undefined);
   }
@@ -104,7 +116,9 @@ export class ImageDeleter {
   /** `POST /images/prune`: dangling images by default; `dangling=false` means all unused. */
   async prune(filters: Filters): Promise<{ ImagesDeleted: DeleteRecord[] | null; SpaceReclaimed: number }> {
     checkFilterKeys(filters, ['dangling', 'until', 'label', 'label!']);
-    const danglingOnly = !(filters.get('dangling') ?? []).some((v) => ['false', '0'].includes(v.toLowerCase()));
+    const danglingOnly = !(filters.get('dangling') ?? []).some((v) =>
+      ['false', '0'].includes(v.toLowerCase()),
+    );
     const until = filters.get('until')?.map((u) => parseUntil(u));
     const labels = filters.get('label') ?? [];
     const notLabels = filters.get('label!') ?? [];
@@ -139,7 +153,8 @@ export class ImageDeleter {
       deleted.push({ Deleted: c });
       reclaimed += orphanSizes.get(c) ?? 0;
     }
-    for (const d of deleted) if ('Deleted' in d && layersBefore.has(d.Deleted)) reclaimed += layersBefore.get(d.Deleted)!;
+    for (const d of deleted)
+      if ('Deleted' in d && layersBefore.has(d.Deleted)) reclaimed += layersBefore.get(d.Deleted)!;
     if (deleted.length) this.images.events.publish('image', 'prune', '', { reclaimed: String(reclaimed) });
     return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }

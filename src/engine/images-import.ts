@@ -14,7 +14,11 @@ export interface ImportOptions {
   src: string;
 }
 
-export async function importImage(images: ImageService, source: Readable, opts: ImportOptions): Promise<string> {
+export async function importImage(
+  images: ImageService,
+  source: Readable,
+  opts: ImportOptions,
+): Promise<string> {
   // Validate everything before reading the body.
   const ref = opts.repo ? repoTagReference(opts.repo, opts.tag) : null;
   const container = applyChanges({}, opts.changes ?? []);

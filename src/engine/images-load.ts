@@ -8,7 +8,15 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidArgument } from '../api/errors.js';
-import { pickPlatform, type Descriptor, type Index, type Manifest, type ManifestItem, ANNOTATION_IMAGE_NAME, blobPath } from '../image/archive.js';
+import {
+  pickPlatform,
+  type Descriptor,
+  type Index,
+  type Manifest,
+  type ManifestItem,
+  ANNOTATION_IMAGE_NAME,
+  blobPath,
+} from '../image/archive.js';
 import { goArch, type ImageConfig } from '../image/config.js';
 import { sha256 } from '../image/digest.js';
 import { familiar, formatReference, parseReference, withDefaultTag } from '../image/reference.js';
@@ -49,7 +57,8 @@ async function fromOciIndex(dir: string, index: Index): Promise<LoadItem[]> {
     let doc = await readJson<Manifest & Index>(blob(desc));
     while (doc && 'manifests' in doc && Array.isArray(doc.manifests)) {
       desc = pickPlatform(doc.manifests, goArch());
-      if (!desc) throw new InvalidArgument('no matching manifest for linux/' + goArch() + ' in the image index');
+      if (!desc)
+        throw new InvalidArgument('no matching manifest for linux/' + goArch() + ' in the image index');
       doc = await readJson<Manifest & Index>(blob(desc));
     }
     if (!doc?.config) throw new InvalidArgument(`manifest ${desc?.digest} not found in the archive`);
@@ -73,7 +82,11 @@ async function fromOciIndex(dir: string, index: Index): Promise<LoadItem[]> {
  * Loads every image in the archive; `say` receives the lines dockerd prints
  * (`Loaded image: busybox:latest\n`). Returns the loaded image IDs.
  */
-export async function loadImages(images: ImageService, source: Readable, say: (line: string) => void): Promise<string[]> {
+export async function loadImages(
+  images: ImageService,
+  source: Readable,
+  say: (line: string) => void,
+): Promise<string[]> {
   const dir = path.join(images.paths.tmp, 'load-' + randomBytes(8).toString('hex'));
   try {
     await extractArchive(source, dir);
@@ -82,7 +95,8 @@ export async function loadImages(images: ImageService, source: Readable, say: (l
     if (manifest) items = fromDockerManifest(dir, manifest);
     else {
       const index = await readJson<Index>(path.join(dir, 'index.json'));
-      if (!index) throw new InvalidArgument('invalid archive: does not contain a manifest.json or an index.json');
+      if (!index)
+        throw new InvalidArgument('invalid archive: does not contain a manifest.json or an index.json');
       items = await fromOciIndex(dir, index);
     }
     const ids: string[] = [];
@@ -102,7 +116,8 @@ async function insideArchive(file: string): Promise<string> {
     throw new InvalidArgument(`invalid archive: ${path.basename(file)} is missing`);
   });
   const root = await fs.realpath(archiveRootOf(file));
-  if (!real.startsWith(root + '/')) throw new InvalidArgument(`invalid archive: ${path.basename(file)} points outside the archive`);
+  if (!real.startsWith(root + '/'))
+    throw new InvalidArgument(`invalid archive: ${path.basename(file)} points outside the archive`);
   return real;
 }
 
@@ -120,7 +135,9 @@ async function loadOne(images: ImageService, item: LoadItem, say: (line: string)
   const config = JSON.parse(raw) as ImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== item.layerPaths.length)
-    throw new InvalidArgument(`invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${item.layerPaths.length}`);
+    throw new InvalidArgument(
+      `invalid manifest, layers length mismatch: expected ${diffIds.length}, got ${item.layerPaths.length}`,
+    );
   let parent: string | null = null;
   const registered: string[] = [];
   try {
@@ -128,7 +145,9 @@ async function loadOne(images: ImageService, item: LoadItem, say: (line: string)
       const layer = await images.registerLayer({ file: await insideArchive(item.layerPaths[i]) }, parent);
       registered.push(layer.chainId);
       if (layer.diffId !== diffIds[i])
-        throw new InvalidArgument(`invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${layer.diffId}"`);
+        throw new InvalidArgument(
+          `invalid diffID for layer ${i}: expected "${diffIds[i]}", got "${layer.diffId}"`,
+        );
       parent = layer.chainId;
     }
   } catch (e) {
@@ -143,7 +162,9 @@ async function loadOne(images: ImageService, item: LoadItem, say: (line: string)
   }
   images.createImage(raw, parent, item.refs);
   for (const [ref, before] of moved)
-    say(`The image ${familiar(ref)} already exists, renaming the old one with ID ${before} to empty string\n`);
+    say(
+      `The image ${familiar(ref)} already exists, renaming the old one with ID ${before} to empty string\n`,
+    );
   images.publish(id, 'load', id);
   if (item.refs.length === 0) say(`Loaded image ID: ${id}\n`);
   for (const ref of item.refs) say(`Loaded image: ${familiar(ref)}\n`);

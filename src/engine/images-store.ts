@@ -46,7 +46,8 @@ const fromRow = (r: ImageRow): ImageRecord => ({
 export function noSuchImage(name: string): NotFound {
   let shown = name;
   try {
-    if (!isHex64(name) && !name.startsWith('sha256:')) shown = familiarString(withDefaultTag(parseReference(name)));
+    if (!isHex64(name) && !name.startsWith('sha256:'))
+      shown = familiarString(withDefaultTag(parseReference(name)));
   } catch {
     /* shown as given */
   }
@@ -71,18 +72,24 @@ export class ImageRecords {
 
   /** Stored references of an image (`docker.io/library/busybox:latest`, `…@sha256:…`). */
   refs(id: string): string[] {
-    return (this.db.prepare('SELECT ref FROM image_refs WHERE image_id = ? ORDER BY ref').all(id) as { ref: string }[]).map(
-      (r) => r.ref,
-    );
+    return (
+      this.db.prepare('SELECT ref FROM image_refs WHERE image_id = ? ORDER BY ref').all(id) as {
+        ref: string;
+      }[]
+    ).map((r) => r.ref);
   }
 
   refTarget(ref: string): string | undefined {
-    return (this.db.prepare('SELECT image_id FROM image_refs WHERE ref = ?').get(ref) as { image_id: string } | undefined)
-      ?.image_id;
+    return (
+      this.db.prepare('SELECT image_id FROM image_refs WHERE ref = ?').get(ref) as
+        { image_id: string } | undefined
+    )?.image_id;
   }
 
   children(id: string): string[] {
-    return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id);
+    return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map(
+      (r) => r.id,
+    );
   }
 
   /**
@@ -104,9 +111,12 @@ export class ImageRecords {
   setRef(ref: string, id: string): string | undefined {
     const before = this.refTarget(ref);
     this.db
-      .prepare('INSERT INTO image_refs (ref, image_id, is_digest) VALUES (?, ?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id')
+      .prepare(
+        'INSERT INTO image_refs (ref, image_id, is_digest) VALUES (?, ?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id',
+      )
       .run(ref, id, ref.includes('@') ? 1 : 0);
-    if (!ref.includes('@')) this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(new Date().toISOString(), id);
+    if (!ref.includes('@'))
+      this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(new Date().toISOString(), id);
     return before && before !== id ? before : undefined;
   }
 
@@ -123,7 +133,9 @@ export class ImageRecords {
     const hex = prefix.replace(/^sha256:/, '');
     if (!/^[a-f0-9]+$/.test(hex)) return [];
     return (
-      this.db.prepare("SELECT id FROM images WHERE id >= ? AND id < ? ORDER BY id").all('sha256:' + hex, 'sha256:' + hex + 'g') as {
+      this.db
+        .prepare('SELECT id FROM images WHERE id >= ? AND id < ? ORDER BY id')
+        .all('sha256:' + hex, 'sha256:' + hex + 'g') as {
         id: string;
       }[]
     ).map((r) => r.id);

@@ -9,7 +9,11 @@ import type { ImageService, ImageRecord } from './images.js';
 
 const unixSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000) || 0;
 
-export function imageSummary(images: ImageService, img: ImageRecord, version: string): Record<string, unknown> {
+export function imageSummary(
+  images: ImageService,
+  img: ImageRecord,
+  version: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     Containers: -1,
     Created: unixSeconds(img.created),
@@ -59,7 +63,11 @@ function inspectConfig(img: ImageRecord, version: string): Record<string, unknow
   };
 }
 
-export function imageInspect(images: ImageService, img: ImageRecord, version: string): Record<string, unknown> {
+export function imageInspect(
+  images: ImageService,
+  img: ImageRecord,
+  version: string,
+): Record<string, unknown> {
   const chain = images.layers.chain(img.topLayer);
   const dirs = chain.map((l) => images.layers.diffDir(l.chainId));
   const graphData: Record<string, string> = {};
@@ -80,7 +88,10 @@ export function imageInspect(images: ImageService, img: ImageRecord, version: st
   };
   if (!gte(version, '1.45')) {
     out.Container = img.config.container ?? '';
-    out.ContainerConfig = inspectConfig({ ...img, config: { ...img.config, config: img.config.container_config } }, '1.49');
+    out.ContainerConfig = inspectConfig(
+      { ...img, config: { ...img.config, config: img.config.container_config } },
+      '1.49',
+    );
   }
   if (img.config.docker_version) out.DockerVersion = img.config.docker_version;
   else if (!gte(version, '1.50')) out.DockerVersion = '';
@@ -122,9 +133,17 @@ export function imageHistory(images: ImageService, img: ImageRecord): Record<str
   }
   // Layers without a history entry (configs that omit history).
   for (; li < layers.length; li++)
-    out.push({ Comment: '', Created: unixSeconds(img.created), CreatedBy: '', Id: '<missing>', Size: layers[li].size, Tags: null });
+    out.push({
+      Comment: '',
+      Created: unixSeconds(img.created),
+      CreatedBy: '',
+      Id: '<missing>',
+      Size: layers[li].size,
+      Tags: null,
+    });
   out.reverse();
-  if (out.length === 0) out.push({ Comment: '', Created: unixSeconds(img.created), CreatedBy: '', Id: '', Size: 0, Tags: null });
+  if (out.length === 0)
+    out.push({ Comment: '', Created: unixSeconds(img.created), CreatedBy: '', Id: '', Size: 0, Tags: null });
   out[0].Id = img.id;
   const tags = images.repoTags(img.id);
   out[0].Tags = tags.length ? tags : null;
@@ -177,7 +196,15 @@ function labelMatches(labels: Record<string, string>, wanted: string[]): boolean
 export function parseUntil(value: string, now = Date.now()): number {
   const dur = /^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(value);
   if (dur) {
-    const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+    const unit: Record<string, number> = {
+      ns: 1e-6,
+      us: 1e-3,
+      µs: 1e-3,
+      ms: 1,
+      s: 1000,
+      m: 60000,
+      h: 3600000,
+    };
     let ms = 0;
     for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(m[1]) * unit[m[2]];
     return now - ms;
@@ -199,7 +226,12 @@ function boolFilter(values: string[] | undefined, name: string): boolean | undef
 }
 
 /** `GET /images/json`: filtered summaries, newest first. */
-export function listImages(images: ImageService, filters: Filters, all: boolean, version: string): Record<string, unknown>[] {
+export function listImages(
+  images: ImageService,
+  filters: Filters,
+  all: boolean,
+  version: string,
+): Record<string, unknown>[] {
   checkFilterKeys(filters, LIST_FILTERS);
   const dangling = boolFilter(filters.get('dangling'), 'dangling');
   const before = filters.get('before')?.map((n) => images.get(n).created);
@@ -218,12 +250,15 @@ export function listImages(images: ImageService, filters: Filters, all: boolean,
     if (before && !before.every((b) => created < Date.parse(b))) continue;
     if (since && !since.every((s) => created > Date.parse(s))) continue;
     if (until && !until.every((u) => created < u)) continue;
-    if (labels.length && !labelMatches((img.config.config?.Labels ?? {}) as Record<string, string>, labels)) continue;
+    if (labels.length && !labelMatches((img.config.config?.Labels ?? {}) as Record<string, string>, labels))
+      continue;
     if (refs.length && !refs.some((p) => referenceMatches(p, stored))) continue;
     const json = imageSummary(images, img, version);
     if (refs.length) {
       // Docker lists only the tags that matched the reference filter.
-      json.RepoTags = (json.RepoTags as string[]).filter((t) => refs.some((p) => referenceMatches(p, [normalizeTag(t)])));
+      json.RepoTags = (json.RepoTags as string[]).filter((t) =>
+        refs.some((p) => referenceMatches(p, [normalizeTag(t)])),
+      );
     }
     out.push({ created, json });
   }

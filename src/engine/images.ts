@@ -5,7 +5,13 @@
 // images-archive.ts.
 import type { ContainerConfig, ImageConfig } from '../image/config.js';
 import { sha256 } from '../image/digest.js';
-import { familiar, formatReference, parseReference, repoTagReference, withDefaultTag } from '../image/reference.js';
+import {
+  familiar,
+  formatReference,
+  parseReference,
+  repoTagReference,
+  withDefaultTag,
+} from '../image/reference.js';
 import { ContentStore } from '../store/content.js';
 import type { DB } from '../store/db.js';
 import { LayerStore, type Layer } from '../store/layers.js';
@@ -102,10 +108,16 @@ export class ImageService {
 
   /** Familiar tags and digests of an image. */
   repoTags(id: string): string[] {
-    return this.records.refs(id).filter((r) => !r.includes('@')).map(familiar);
+    return this.records
+      .refs(id)
+      .filter((r) => !r.includes('@'))
+      .map(familiar);
   }
   repoDigests(id: string): string[] {
-    return this.records.refs(id).filter((r) => r.includes('@')).map(familiar);
+    return this.records
+      .refs(id)
+      .filter((r) => r.includes('@'))
+      .map(familiar);
   }
 
   /**
@@ -113,13 +125,26 @@ export class ImageService {
    * (normalised) at it. One transaction, so a crash never leaves half an
    * image. Returns the image ID (the config digest).
    */
-  createImage(rawConfig: string, topLayer: string | null, refs: string[] = [], parent: string | null = null): string {
+  createImage(
+    rawConfig: string,
+    topLayer: string | null,
+    refs: string[] = [],
+    parent: string | null = null,
+  ): string {
     const id = sha256(rawConfig);
     const config = JSON.parse(rawConfig) as ImageConfig;
     const size = this.layers.chain(topLayer).reduce((n, l) => n + l.size, 0);
     const chain = this.layers.chain(topLayer);
     this.records.save(
-      { id, rawConfig, topLayer, size, created: config.created ?? new Date(0).toISOString(), parent, loadedAt: Date.now() },
+      {
+        id,
+        rawConfig,
+        topLayer,
+        size,
+        created: config.created ?? new Date(0).toISOString(),
+        parent,
+        loadedAt: Date.now(),
+      },
       refs,
     );
     this.layers.settle(chain.map((l) => l.chainId));
@@ -151,9 +176,16 @@ export class ImageService {
 }
 
 /** Config of a new single-layer image (import). */
-export function importConfig(diffId: string, container: ContainerConfig, comment: string, now = new Date()): ImageConfig {
+export function importConfig(
+  diffId: string,
+  container: ContainerConfig,
+  comment: string,
+  now = new Date(),
+): ImageConfig {
   const created = now.toISOString();
-  const arch = ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[process.arch] ?? process.arch;
+  const arch =
+    ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[process.arch] ??
+    process.arch;
   return {
     architecture: arch,
     comment,

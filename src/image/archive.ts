@@ -41,7 +41,10 @@ export interface ManifestItem {
 }
 
 /** The OCI manifest Docker writes for a saved image (uncompressed layers). */
-export function saveManifest(config: { digest: string; size: number }, layers: { digest: string; size: number }[]): string {
+export function saveManifest(
+  config: { digest: string; size: number },
+  layers: { digest: string; size: number }[],
+): string {
   return JSON.stringify({
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
@@ -57,7 +60,11 @@ export function blobPath(digest: string): string {
 
 /** Picks the manifest for this platform from an index's entries (no platform = any). */
 export function pickPlatform(entries: Descriptor[], arch: string, os = 'linux'): Descriptor | undefined {
-  const manifests = entries.filter((d) => d.mediaType !== 'application/vnd.in-toto+json' && d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest');
+  const manifests = entries.filter(
+    (d) =>
+      d.mediaType !== 'application/vnd.in-toto+json' &&
+      d.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest',
+  );
   return (
     manifests.find((d) => d.platform?.os === os && d.platform?.architecture === arch) ??
     manifests.find((d) => !d.platform) ??

@@ -46,7 +46,14 @@ export interface ImageConfig {
 
 /** Node's arch names → Go's, as image configs record them. */
 export function goArch(arch = process.arch): string {
-  return ({ x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[arch] ?? arch;
+  return (
+    (
+      { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' } as Record<
+        string,
+        string
+      >
+    )[arch] ?? arch
+  );
 }
 
 /** Splits a change/instruction argument: JSON array form or shell words. */

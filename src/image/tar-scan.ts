@@ -27,7 +27,8 @@ export function normalizeMember(name: string): string {
   const parts: string[] = [];
   for (const p of name.split('/')) {
     if (p === '' || p === '.') continue;
-    if (p === '..') throw new UnsafeTarError(`refusing to extract ${JSON.stringify(name)}: path contains ".."`);
+    if (p === '..')
+      throw new UnsafeTarError(`refusing to extract ${JSON.stringify(name)}: path contains ".."`);
     parts.push(p);
   }
   return parts.join('/');
@@ -225,7 +226,9 @@ export class TarScanner extends Transform {
     let i = name.indexOf('/');
     while (i !== -1) {
       if (this.symlinks.has(name.slice(0, i)))
-        throw new UnsafeTarError(`refusing to extract ${JSON.stringify(name)}: it is below a symlink of this archive`);
+        throw new UnsafeTarError(
+          `refusing to extract ${JSON.stringify(name)}: it is below a symlink of this archive`,
+        );
       i = name.indexOf('/', i + 1);
     }
   }

@@ -63,13 +63,19 @@ export function tarHeader(h: TarHeader): Buffer {
   const size = h.type === 'file' ? (h.size ?? 0) : 0;
   const records: Buffer[] = [];
   if (Buffer.byteLength(name, 'latin1') > 100) records.push(paxRecord('path', name));
-  if (h.linkname && Buffer.byteLength(h.linkname, 'latin1') > 100) records.push(paxRecord('linkpath', h.linkname));
+  if (h.linkname && Buffer.byteLength(h.linkname, 'latin1') > 100)
+    records.push(paxRecord('linkpath', h.linkname));
   if (size > 0o77777777777) records.push(paxRecord('size', String(size)));
   for (const [k, v] of Object.entries(h.xattrs ?? {})) records.push(paxRecord('SCHILY.xattr.' + k, v));
   const main = rawHeader(h, TYPEFLAG[h.type], name, size);
   if (records.length === 0) return main;
   const body = Buffer.concat(records);
-  const paxHead = rawHeader({ name: 'PaxHeaders/' + name.slice(-80), type: 'file', mode: 0o644 }, 'x', 'PaxHeaders/' + name.slice(-80), body.length);
+  const paxHead = rawHeader(
+    { name: 'PaxHeaders/' + name.slice(-80), type: 'file', mode: 0o644 },
+    'x',
+    'PaxHeaders/' + name.slice(-80),
+    body.length,
+  );
   return Buffer.concat([paxHead, body, pad(body.length), main]);
 }
 

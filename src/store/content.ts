@@ -76,7 +76,8 @@ export class ContentStore {
   async put(data: Buffer | string, expected?: string): Promise<Ingested> {
     const buf = Buffer.isBuffer(data) ? data : Buffer.from(data);
     const digest = 'sha256:' + createHash('sha256').update(buf).digest('hex');
-    if (expected && expected !== digest) throw new DigestMismatch(`digest mismatch: expected ${expected}, got ${digest}`);
+    if (expected && expected !== digest)
+      throw new DigestMismatch(`digest mismatch: expected ${expected}, got ${digest}`);
     if (await this.has(digest)) return { digest, size: buf.length };
     const file = this.ingestPath();
     await fs.writeFile(file, buf, { mode: 0o600 });
@@ -85,7 +86,8 @@ export class ContentStore {
 
   /** Moves a fully written ingest file into place under its digest. */
   async commit(file: string, digest: string, size: number, expected?: string): Promise<Ingested> {
-    if (expected && expected !== digest) throw new DigestMismatch(`digest mismatch: expected ${expected}, got ${digest}`);
+    if (expected && expected !== digest)
+      throw new DigestMismatch(`digest mismatch: expected ${expected}, got ${digest}`);
     const target = this.path(digest);
     if (await this.has(digest)) {
       await fs.rm(file, { force: true });
@@ -107,7 +109,11 @@ export class HashingPassThrough extends Transform {
   private readonly hash = createHash('sha256');
   size = 0;
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
+  override _transform(
+    chunk: Buffer,
+    _enc: BufferEncoding,
+    cb: (err?: Error | null, data?: Buffer) => void,
+  ): void {
     this.hash.update(chunk);
     this.size += chunk.length;
     cb(null, chunk);

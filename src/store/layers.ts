@@ -75,7 +75,7 @@ export class LayerStore {
   /** Layers from `top` down to the base, topmost first. */
   chain(top: string | null): Layer[] {
     const out: Layer[] = [];
-    for (let c = top; c; ) {
+    for (let c = top; c;) {
       const l = this.get(c);
       if (!l) throw new Error(`layer ${c} is missing from the layer store`);
       out.push(l);
@@ -114,7 +114,10 @@ export class LayerStore {
         const existing = this.get(layer.chainId);
         if (existing) {
           // Same content arrived in another compression: keep only the blob in use.
-          if (existing.blob !== layer.blob && !this.db.prepare('SELECT 1 FROM layers WHERE blob = ? LIMIT 1').get(layer.blob))
+          if (
+            existing.blob !== layer.blob &&
+            !this.db.prepare('SELECT 1 FROM layers WHERE blob = ? LIMIT 1').get(layer.blob)
+          )
             await this.content.delete(layer.blob);
           return existing;
         }
@@ -122,7 +125,9 @@ export class LayerStore {
         if (await exists(final)) await this.discard(final); // left by a crash before the row was written
         await fs.rename(work, final);
         this.db
-          .prepare('INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, blob, media_type, size) VALUES (?, ?, ?, ?, ?, ?)')
+          .prepare(
+            'INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, blob, media_type, size) VALUES (?, ?, ?, ?, ?, ?)',
+          )
           .run(layer.chainId, layer.diffId, layer.parent, layer.blob, layer.mediaType, layer.size);
         return layer;
       });
@@ -165,14 +170,15 @@ export class LayerStore {
    */
   async release(top: string | null, held: (chainId: string) => boolean = () => false): Promise<string[]> {
     const removed: string[] = [];
-    for (let c = top; c; ) {
+    for (let c = top; c;) {
       const l = this.get(c);
       if (!l || this.inUse(c) || held(c) || this.pending.has(c)) break;
       const dir = path.join(this.root, digestHex(c));
       const trash = path.join(this.tmp, 'rm-' + randomBytes(8).toString('hex'));
       await fs.rename(dir, trash).catch(() => undefined);
       this.db.prepare('DELETE FROM layers WHERE chain_id = ?').run(c);
-      if (!this.db.prepare('SELECT 1 FROM layers WHERE blob = ? LIMIT 1').get(l.blob)) await this.content.delete(l.blob);
+      if (!this.db.prepare('SELECT 1 FROM layers WHERE blob = ? LIMIT 1').get(l.blob))
+        await this.content.delete(l.blob);
       await this.discard(trash);
       removed.push(c);
       c = l.parent;
@@ -189,7 +195,9 @@ export class LayerStore {
    * rename and insert) are removed, then orphan layers.
    */
   async reconcile(held: (chainId: string) => boolean = () => false): Promise<void> {
-    const rows = new Set((this.db.prepare('SELECT chain_id FROM layers').all() as { chain_id: string }[]).map((r) => r.chain_id));
+    const rows = new Set(
+      (this.db.prepare('SELECT chain_id FROM layers').all() as { chain_id: string }[]).map((r) => r.chain_id),
+    );
     for (const name of await fs.readdir(this.root)) {
       if (!rows.has('sha256:' + name)) await this.discard(path.join(this.root, name));
     }

@@ -99,7 +99,8 @@ class ChildStdin extends Writable {
   }
 
   override _write(chunk: Buffer, _e: BufferEncoding, cb: (e?: Error | null) => void): void {
-    if (this.gone) return cb(this.archiveEnded() ? null : new Error('tar exited before the end of the archive'));
+    if (this.gone)
+      return cb(this.archiveEnded() ? null : new Error('tar exited before the end of the archive'));
     if (this.stdin.write(chunk)) cb();
     else this.waiting = cb;
   }
@@ -156,7 +157,11 @@ async function headOf(file: string): Promise<Buffer> {
 
 async function hashFile(file: string): Promise<Ingested> {
   const h = new HashingPassThrough();
-  await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), h, new Writable({ write: (_c, _e, cb) => cb() }));
+  await pipeline(
+    createReadStream(file, { highWaterMark: 1 << 20 }),
+    h,
+    new Writable({ write: (_c, _e, cb) => cb() }),
+  );
   return { digest: h.digest(), size: h.size };
 }
 
@@ -168,9 +173,20 @@ async function stageStream(source: Readable, content: ContentStore, temps: strin
   const blobHash = new HashingPassThrough();
   const scanner = new TarScanner();
   if (compression === 'none') {
-    await pipeline(source, blobHash, scanner, createWriteStream(blobFile, { mode: 0o600, highWaterMark: 8 << 20 }));
+    await pipeline(
+      source,
+      blobHash,
+      scanner,
+      createWriteStream(blobFile, { mode: 0o600, highWaterMark: 8 << 20 }),
+    );
     const blob = { digest: blobHash.digest(), size: blobHash.size };
-    return { compression, blobFile, plainFile: blobFile, hashes: Promise.resolve({ blob, diffId: blob.digest }), scan: scanner.result };
+    return {
+      compression,
+      blobFile,
+      plainFile: blobFile,
+      hashes: Promise.resolve({ blob, diffId: blob.digest }),
+      scan: scanner.result,
+    };
   }
   const plainFile = content.ingestPath();
   temps.push(plainFile);
@@ -185,7 +201,13 @@ async function stageStream(source: Readable, content: ContentStore, temps: strin
     createWriteStream(plainFile, { mode: 0o600, highWaterMark: 8 << 20 }),
   );
   const blob = { digest: blobHash.digest(), size: blobHash.size };
-  return { compression, blobFile, plainFile, hashes: Promise.resolve({ blob, diffId: diffHash.digest() }), scan: scanner.result };
+  return {
+    compression,
+    blobFile,
+    plainFile,
+    hashes: Promise.resolve({ blob, diffId: diffHash.digest() }),
+    scan: scanner.result,
+  };
 }
 
 /** A file source: linked into tmp/ (no copy); hashed while tar reads it. */
@@ -203,7 +225,13 @@ async function stageFile(file: string, content: ContentStore, temps: string[]): 
   temps.push(plainFile);
   const blobHash = new HashingPassThrough();
   const diffHash = new HashingPassThrough();
-  await pipeline(createReadStream(blobFile), blobHash, decompressor(compression), diffHash, createWriteStream(plainFile, { mode: 0o600 }));
+  await pipeline(
+    createReadStream(blobFile),
+    blobHash,
+    decompressor(compression),
+    diffHash,
+    createWriteStream(plainFile, { mode: 0o600 }),
+  );
   const blob = { digest: blobHash.digest(), size: blobHash.size };
   return { compression, blobFile, plainFile, hashes: Promise.resolve({ blob, diffId: diffHash.digest() }) };
 }
@@ -215,10 +243,17 @@ async function stageFile(file: string, content: ContentStore, temps: string[]): 
  * which reads it at full speed. The blob is committed to `content` only when
  * the unpack succeeded.
  */
-export async function unpackLayer(source: LayerSource, dir: string, content: ContentStore): Promise<UnpackResult> {
+export async function unpackLayer(
+  source: LayerSource,
+  dir: string,
+  content: ContentStore,
+): Promise<UnpackResult> {
   const temps: string[] = [];
   try {
-    const staged = 'file' in source ? await stageFile(source.file, content, temps) : await stageStream(source, content, temps);
+    const staged =
+      'file' in source
+        ? await stageFile(source.file, content, temps)
+        : await stageStream(source, content, temps);
     const scan = staged.scan ?? (await scanTarFile(staged.plainFile));
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     const tar = runTar(['-x', '-f', staged.plainFile, '-C', dir, ...TAR_EXTRACT_FLAGS, '--exclude=.wh.*']);
@@ -242,7 +277,15 @@ async function dirHeader(dir: string, rel: string, extra: Partial<TarHeader> = {
   try {
     const st = await fs.lstat(Buffer.from(path.join(dir, rel), 'latin1'));
     if (st.isDirectory())
-      return { name: rel, type: 'dir', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), ...extra };
+      return {
+        name: rel,
+        type: 'dir',
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        mtime: Math.floor(st.mtimeMs / 1000),
+        ...extra,
+      };
   } catch {
     /* created by pass 2 */
   }
@@ -282,9 +325,25 @@ export async function extractArchive(source: Readable, dir: string): Promise<voi
   const compression = detectCompression(await peek(source, 6));
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const scanner = new TarScanner();
-  const tar = runTar(['-x', '-f', '-', ...TAR_PIPE_FLAGS, '-C', dir, '--no-same-owner', '--no-same-permissions', '--warning=no-unknown-keyword', '--warning=no-timestamp']);
+  const tar = runTar([
+    '-x',
+    '-f',
+    '-',
+    ...TAR_PIPE_FLAGS,
+    '-C',
+    dir,
+    '--no-same-owner',
+    '--no-same-permissions',
+    '--warning=no-unknown-keyword',
+    '--warning=no-timestamp',
+  ]);
   try {
-    await pipeline(source, decompressor(compression), scanner, new ChildStdin(tar.child.stdin!, () => scanner.result.ended));
+    await pipeline(
+      source,
+      decompressor(compression),
+      scanner,
+      new ChildStdin(tar.child.stdin!, () => scanner.result.ended),
+    );
   } catch (e) {
     tar.child.kill('SIGKILL');
     await tar.done.catch(() => undefined);

@@ -17,11 +17,17 @@ import { busyboxTar } from '../support/images.js';
 
 const sha = (b: Buffer | string): string => 'sha256:' + createHash('sha256').update(b).digest('hex');
 const hex = (d: string): string => d.slice(7);
-const f = (name: string, data: Buffer | string, extra: Partial<TarHeader> = {}): { header: TarHeader; data: Buffer } => ({
+const f = (
+  name: string,
+  data: Buffer | string,
+  extra: Partial<TarHeader> = {},
+): { header: TarHeader; data: Buffer } => ({
   header: { name, type: 'file', mode: 0o644, mtime: 1_700_000_000, ...extra },
   data: Buffer.isBuffer(data) ? data : Buffer.from(data),
 });
-const dir = (name: string): { header: TarHeader } => ({ header: { name, type: 'dir', mode: 0o755, mtime: 1_700_000_000 } });
+const dir = (name: string): { header: TarHeader } => ({
+  header: { name, type: 'dir', mode: 0o755, mtime: 1_700_000_000 },
+});
 
 function ok(r: { code: number; stdout: string; stderr: string }, what: string): string {
   assert.equal(r.code, 0, `${what} failed: ${r.stderr}`);
@@ -31,14 +37,23 @@ function ok(r: { code: number; stdout: string; stderr: string }, what: string): 
 /** Two layers, the second deleting a file of the first and making a dir opaque. */
 function twoLayers(): { layers: Buffer[]; config: string } {
   const l1 = tarBuffer([dir('etc'), f('etc/old', 'old'), dir('var'), f('var/a', 'a'), f('keep', 'k')]);
-  const l2 = tarBuffer([dir('etc'), f('etc/.wh.old', ''), dir('var'), f('var/.wh..wh..opq', ''), f('var/b', 'b')]);
+  const l2 = tarBuffer([
+    dir('etc'),
+    f('etc/.wh.old', ''),
+    dir('var'),
+    f('var/.wh..wh..opq', ''),
+    f('var/b', 'b'),
+  ]);
   const config = JSON.stringify({
     architecture: 'amd64',
     os: 'linux',
     created: '2024-01-02T03:04:05Z',
     config: { Cmd: ['sh'], Labels: { made: 'by-test' } },
     rootfs: { type: 'layers', diff_ids: [sha(l1), sha(l2)] },
-    history: [{ created: '2024-01-02T03:04:05Z', created_by: 'layer one' }, { created: '2024-01-02T03:04:05Z', created_by: 'layer two' }],
+    history: [
+      { created: '2024-01-02T03:04:05Z', created_by: 'layer one' },
+      { created: '2024-01-02T03:04:05Z', created_by: 'layer two' },
+    ],
   });
   return { layers: [l1, l2], config };
 }
@@ -57,14 +72,20 @@ describe('docker save and load', () => {
   });
 
   test('docker save | docker load into a fresh daemon keeps the image ID, tags and config', () => {
-    const id = ok(a.docker(['import', '-c', 'CMD ["sh"]', '-', 'rt/bb:1'], { input: readFileSync(busyboxTar()) }), 'import').trim();
+    const id = ok(
+      a.docker(['import', '-c', 'CMD ["sh"]', '-', 'rt/bb:1'], { input: readFileSync(busyboxTar()) }),
+      'import',
+    ).trim();
     ok(a.docker(['tag', 'rt/bb:1', 'rt/bb:2']), 'tag');
     const file = path.join(scratch, 'rt.tar');
     ok(a.docker(['save', '-o', file, 'rt/bb']), 'save');
     // Docker 25+ layout: OCI index + blobs, plus manifest.json and repositories.
     const names = spawnSync('tar', ['-tf', file], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    for (const n of ['index.json', 'manifest.json', 'oci-layout', 'repositories', `blobs/sha256/${hex(id)}`]) assert.ok(names.includes(n), `${n} in archive`);
-    const manifest = JSON.parse(spawnSync('tar', ['-xOf', file, 'manifest.json'], { encoding: 'utf8' }).stdout);
+    for (const n of ['index.json', 'manifest.json', 'oci-layout', 'repositories', `blobs/sha256/${hex(id)}`])
+      assert.ok(names.includes(n), `${n} in archive`);
+    const manifest = JSON.parse(
+      spawnSync('tar', ['-xOf', file, 'manifest.json'], { encoding: 'utf8' }).stdout,
+    );
     assert.equal(manifest[0].Config, `blobs/sha256/${hex(id)}`);
     assert.deepEqual([...manifest[0].RepoTags].sort(), ['rt/bb:1', 'rt/bb:2']);
 
@@ -77,7 +98,10 @@ describe('docker save and load', () => {
     assert.deepEqual([...img.RepoTags].sort(), ['rt/bb:1', 'rt/bb:2']);
 
     // Piped, by ID: untagged in the archive, loaded as an ID.
-    const saved = spawnSync(DOCKER, ['save', id], { env: { ...process.env, DOCKER_HOST: a.host }, maxBuffer: 1 << 28 });
+    const saved = spawnSync(DOCKER, ['save', id], {
+      env: { ...process.env, DOCKER_HOST: a.host },
+      maxBuffer: 1 << 28,
+    });
     assert.equal(saved.status, 0, saved.stderr.toString());
     ok(b.docker(['rmi', 'rt/bb:1', 'rt/bb:2']), 'rmi');
     const again = ok(b.docker(['load', '-q'], { input: saved.stdout }), 'load by id');
@@ -93,7 +117,16 @@ describe('docker save and load', () => {
       f('l1/layer.tar', gzipSync(layers[0])),
       dir('l2'),
       f('l2/layer.tar', layers[1]),
-      f('manifest.json', JSON.stringify([{ Config: `${hex(id)}.json`, RepoTags: ['legacy/img:v1'], Layers: ['l1/layer.tar', 'l2/layer.tar'] }])),
+      f(
+        'manifest.json',
+        JSON.stringify([
+          {
+            Config: `${hex(id)}.json`,
+            RepoTags: ['legacy/img:v1'],
+            Layers: ['l1/layer.tar', 'l2/layer.tar'],
+          },
+        ]),
+      ),
       f('repositories', JSON.stringify({ 'legacy/img': { v1: 'l2' } })),
     ]);
     assert.match(ok(a.docker(['load'], { input: legacy }), 'load legacy'), /Loaded image: legacy\/img:v1/);
@@ -102,13 +135,26 @@ describe('docker save and load', () => {
     assert.deepEqual(img.RootFS.Layers, [sha(layers[0]), sha(layers[1])]);
     const upper = img.GraphDriver.Data.UpperDir;
     assert.ok(lstatSync(path.join(upper, 'etc/old')).isCharacterDevice(), 'whiteout as overlay char device');
-    const opaque = spawnSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())', path.join(upper, 'var')], { encoding: 'utf8' });
+    const opaque = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import os,sys; print(os.getxattr(sys.argv[1], "trusted.overlay.opaque").decode())',
+        path.join(upper, 'var'),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(opaque.stdout.trim(), 'y', 'opaque directory marked for overlay');
     assert.equal(img.GraphDriver.Data.LowerDir.split(':').length, 1);
-    const hist = ok(a.docker(['history', '--format', '{{.CreatedBy}}', 'legacy/img:v1']), 'history').trim().split('\n');
+    const hist = ok(a.docker(['history', '--format', '{{.CreatedBy}}', 'legacy/img:v1']), 'history')
+      .trim()
+      .split('\n');
     assert.deepEqual(hist, ['layer two', 'layer one']);
 
-    const out = spawnSync(DOCKER, ['save', 'legacy/img:v1'], { env: { ...process.env, DOCKER_HOST: a.host }, maxBuffer: 1 << 28 });
+    const out = spawnSync(DOCKER, ['save', 'legacy/img:v1'], {
+      env: { ...process.env, DOCKER_HOST: a.host },
+      maxBuffer: 1 << 28,
+    });
     assert.equal(out.status, 0, out.stderr.toString());
     assert.match(ok(b.docker(['load'], { input: out.stdout }), 'load saved'), /Loaded image: legacy\/img:v1/);
     const [img2] = JSON.parse(ok(b.docker(['image', 'inspect', 'legacy/img:v1']), 'inspect b'));
@@ -125,22 +171,45 @@ describe('docker save and load', () => {
     const manifest = JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(rawCfg), size: rawCfg.length },
-      layers: gz.map((g) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(g), size: g.length })),
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha(rawCfg),
+        size: rawCfg.length,
+      },
+      layers: gz.map((g) => ({
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        digest: sha(g),
+        size: g.length,
+      })),
     });
     const other = JSON.stringify({ schemaVersion: 2, config: { digest: sha('nope'), size: 4 }, layers: [] });
     const nested = JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(other), size: other.length, platform: { architecture: 's390x', os: 'linux' } },
-        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(manifest), size: manifest.length, platform: { architecture: 'amd64', os: 'linux' } },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: sha(other),
+          size: other.length,
+          platform: { architecture: 's390x', os: 'linux' },
+        },
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: sha(manifest),
+          size: manifest.length,
+          platform: { architecture: 'amd64', os: 'linux' },
+        },
       ],
     });
     const index = JSON.stringify({
       schemaVersion: 2,
       manifests: [
-        { mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha(nested), size: nested.length, annotations: { 'io.containerd.image.name': 'docker.io/oci/layout:3' } },
+        {
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          digest: sha(nested),
+          size: nested.length,
+          annotations: { 'io.containerd.image.name': 'docker.io/oci/layout:3' },
+        },
       ],
     });
     const blobs = [rawCfg, manifest, nested, other].map((x) => f(`blobs/sha256/${hex(sha(x))}`, x));
@@ -162,16 +231,26 @@ describe('docker save and load', () => {
     const outside = mkdtempSync(path.join(os.tmpdir(), 'berth-images-outside-'));
     try {
       // A layer that plants a symlink to a host dir, then writes through it.
-      const evil = tarBuffer([{ header: { name: 'x', type: 'symlink', linkname: outside } }, f('x/pwned', 'owned')]);
+      const evil = tarBuffer([
+        { header: { name: 'x', type: 'symlink', linkname: outside } },
+        f('x/pwned', 'owned'),
+      ]);
       const imp = a.docker(['import', '-', 'evil:1'], { input: evil });
       assert.notEqual(imp.code, 0);
       assert.match(imp.stderr, /refusing to extract/);
       // The same inside a docker-archive, and an archive whose manifest points outside.
-      const cfg = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(evil)] } });
+      const cfg = JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [sha(evil)] },
+      });
       const arch = tarBuffer([
         f('c.json', cfg),
         f('l/layer.tar', evil),
-        f('manifest.json', JSON.stringify([{ Config: 'c.json', RepoTags: ['evil:2'], Layers: ['l/layer.tar'] }])),
+        f(
+          'manifest.json',
+          JSON.stringify([{ Config: 'c.json', RepoTags: ['evil:2'], Layers: ['l/layer.tar'] }]),
+        ),
       ]);
       const ld = a.docker(['load'], { input: arch });
       assert.notEqual(ld.code, 0);
@@ -186,12 +265,19 @@ describe('docker save and load', () => {
       const secret = path.join(outside, '..', path.basename(outside) + '-secret.tar');
       writeFileSync(secret, tarBuffer([f('stolen', 'host data')]));
       try {
-        const linkCfg = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(readFileSync(secret))] } });
+        const linkCfg = JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          rootfs: { type: 'layers', diff_ids: [sha(readFileSync(secret))] },
+        });
         const viaLink = tarBuffer([
           f('c.json', linkCfg),
           dir('l'),
           { header: { name: 'l/layer.tar', type: 'symlink', linkname: secret } },
-          f('manifest.json', JSON.stringify([{ Config: 'c.json', RepoTags: ['evil:3'], Layers: ['l/layer.tar'] }])),
+          f(
+            'manifest.json',
+            JSON.stringify([{ Config: 'c.json', RepoTags: ['evil:3'], Layers: ['l/layer.tar'] }]),
+          ),
         ]);
         const ld3 = a.docker(['load'], { input: viaLink });
         assert.notEqual(ld3.code, 0);
@@ -214,19 +300,32 @@ describe('docker save and load', () => {
     try {
       const big = randomBytes(24 * 1024 * 1024);
       const layer = tarBuffer([f('big', big)]);
-      const cfg = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha(layer)] } });
+      const cfg = JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [sha(layer)] },
+      });
       const archive = tarBuffer([
-        f('manifest.json', JSON.stringify([{ Config: 'c.json', RepoTags: ['half:1'], Layers: ['l/layer.tar'] }])),
+        f(
+          'manifest.json',
+          JSON.stringify([{ Config: 'c.json', RepoTags: ['half:1'], Layers: ['l/layer.tar'] }]),
+        ),
         f('c.json', cfg),
         f('l/layer.tar', layer),
       ]);
-      const req = http.request({ socketPath: d.sock, method: 'POST', path: '/images/load', headers: { 'Content-Type': 'application/x-tar' } });
+      const req = http.request({
+        socketPath: d.sock,
+        method: 'POST',
+        path: '/images/load',
+        headers: { 'Content-Type': 'application/x-tar' },
+      });
       req.on('error', () => undefined);
       // Send most of the archive, then wait until berthd has work in tmp/.
       req.write(archive.subarray(0, archive.length - 4 * 1024 * 1024));
       const tmp = path.join(d.dataRoot, 'tmp');
       const deadline = Date.now() + 20_000;
-      while (readdirSync(tmp).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (readdirSync(tmp).length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       assert.ok(readdirSync(tmp).length > 0, 'load in progress');
       await d.kill('SIGKILL');
       req.destroy();
@@ -239,18 +338,27 @@ describe('docker save and load', () => {
       assert.match(ok(d.docker(['load'], { input: archive }), 'load'), /Loaded image: half:1/);
 
       // The same for an import cut off by a crash.
-      const imp = http.request({ socketPath: d.sock, method: 'POST', path: '/images/create?fromSrc=-&repo=halfimp&tag=1' });
+      const imp = http.request({
+        socketPath: d.sock,
+        method: 'POST',
+        path: '/images/create?fromSrc=-&repo=halfimp&tag=1',
+      });
       imp.on('error', () => undefined);
       imp.write(layer.subarray(0, layer.length - 1024 * 1024));
       const deadline2 = Date.now() + 20_000;
-      while (readdirSync(tmp).length === 0 && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 20));
+      while (readdirSync(tmp).length === 0 && Date.now() < deadline2)
+        await new Promise((r) => setTimeout(r, 20));
       assert.ok(readdirSync(tmp).length > 0, 'import in progress');
       await d.kill('SIGKILL');
       imp.destroy();
       await d.restart();
       assert.equal(d.docker(['image', 'inspect', 'halfimp:1']).code, 1, 'no image');
       assert.deepEqual(readdirSync(tmp), []);
-      assert.equal(readdirSync(path.join(d.dataRoot, 'layers')).length, 1, 'only the loaded image keeps a layer');
+      assert.equal(
+        readdirSync(path.join(d.dataRoot, 'layers')).length,
+        1,
+        'only the loaded image keeps a layer',
+      );
     } finally {
       await d.stop();
     }

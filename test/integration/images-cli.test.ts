@@ -29,7 +29,22 @@ describe('images through the docker CLI', () => {
 
   test('docker import reads the body, applies -c/-m and prints the image ID', () => {
     const out = ok(
-      d.docker(['import', '-c', 'CMD ["sh"]', '-c', 'ENV FOO=bar', '-c', 'LABEL team=ops', '-m', 'first', '-', 'imp/bb:1'], { input: tar }),
+      d.docker(
+        [
+          'import',
+          '-c',
+          'CMD ["sh"]',
+          '-c',
+          'ENV FOO=bar',
+          '-c',
+          'LABEL team=ops',
+          '-m',
+          'first',
+          '-',
+          'imp/bb:1',
+        ],
+        { input: tar },
+      ),
       'import',
     );
     id = out.trim();
@@ -46,7 +61,10 @@ describe('images through the docker CLI', () => {
     assert.equal(img.RootFS.Type, 'layers');
     assert.equal(img.RootFS.Layers.length, 1);
     assert.equal(img.GraphDriver.Name, 'overlay2');
-    assert.ok(existsSync(path.join(img.GraphDriver.Data.UpperDir, 'bin/busybox')), 'layer unpacked where inspect says');
+    assert.ok(
+      existsSync(path.join(img.GraphDriver.Data.UpperDir, 'bin/busybox')),
+      'layer unpacked where inspect says',
+    );
     assert.ok(img.Size > 500_000);
     assert.notEqual(img.Metadata.LastTagTime, '0001-01-01T00:00:00Z');
   });
@@ -66,11 +84,24 @@ describe('images through the docker CLI', () => {
     assert.match(table, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/m);
     assert.match(table, new RegExp(`^imp/bb\\s+1\\s+${id.slice(7, 19)}\\s`, 'm'));
     assert.match(table, new RegExp(`^localhost:5000/team/app\\s+v2\\s+${id.slice(7, 19)}\\s`, 'm'));
-    const q = ok(d.docker(['images', '-q', '--no-trunc', 'imp/bb']), 'images -q').trim().split('\n');
+    const q = ok(d.docker(['images', '-q', '--no-trunc', 'imp/bb']), 'images -q')
+      .trim()
+      .split('\n');
     assert.deepEqual(q, [id]);
-    const ref = ok(d.docker(['images', '--filter', 'reference=localhost:5000/*/*', '--format', '{{.Repository}}:{{.Tag}}']), 'reference');
+    const ref = ok(
+      d.docker([
+        'images',
+        '--filter',
+        'reference=localhost:5000/*/*',
+        '--format',
+        '{{.Repository}}:{{.Tag}}',
+      ]),
+      'reference',
+    );
     assert.equal(ref.trim(), 'localhost:5000/team/app:v2');
-    const lbl = ok(d.docker(['images', '-q', '--filter', 'label=team=ops']), 'label').trim().split('\n');
+    const lbl = ok(d.docker(['images', '-q', '--filter', 'label=team=ops']), 'label')
+      .trim()
+      .split('\n');
     assert.deepEqual([...new Set(lbl)], [id.slice(7, 19)]);
     assert.equal(ok(d.docker(['images', '-q', '--filter', 'label=team=dev']), 'label').trim(), '');
     assert.match(ok(d.docker(['images', '--digests']), 'digests'), /^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID/m);
@@ -82,7 +113,10 @@ describe('images through the docker CLI', () => {
   });
 
   test('docker history shows the import comment and the layer size', () => {
-    const out = ok(d.docker(['history', '--no-trunc', '--format', '{{.ID}}|{{.Comment}}|{{.Size}}', 'imp/bb:1']), 'history');
+    const out = ok(
+      d.docker(['history', '--no-trunc', '--format', '{{.ID}}|{{.Comment}}|{{.Size}}', 'imp/bb:1']),
+      'history',
+    );
     const [line] = out.trim().split('\n');
     const [hid, comment, size] = line.split('|');
     assert.equal(hid, id);
@@ -95,15 +129,22 @@ describe('images through the docker CLI', () => {
     assert.notEqual(c.code, 0);
     assert.match(
       c.stderr,
-      new RegExp(`conflict: unable to delete ${id.slice(7, 19)} \\(must be forced\\) - image is referenced in multiple repositories`),
+      new RegExp(
+        `conflict: unable to delete ${id.slice(7, 19)} \\(must be forced\\) - image is referenced in multiple repositories`,
+      ),
     );
-    assert.equal(ok(d.docker(['rmi', 'localhost:5000/team/app:v2']), 'rmi tag').trim(), 'Untagged: localhost:5000/team/app:v2');
+    assert.equal(
+      ok(d.docker(['rmi', 'localhost:5000/team/app:v2']), 'rmi tag').trim(),
+      'Untagged: localhost:5000/team/app:v2',
+    );
     ok(d.docker(['image', 'inspect', id]), 'still there');
   });
 
   test('docker rmi of the last tag deletes the image and its now unused layer', () => {
     ok(d.docker(['rmi', 'imp/gz']), 'rmi gz');
-    const out = ok(d.docker(['rmi', 'imp/bb:1']), 'rmi last').trim().split('\n');
+    const out = ok(d.docker(['rmi', 'imp/bb:1']), 'rmi last')
+      .trim()
+      .split('\n');
     assert.equal(out[0], 'Untagged: imp/bb:1');
     assert.equal(out[1], `Deleted: ${id}`);
     assert.match(out[2], /^Deleted: sha256:[a-f0-9]{64}$/);
@@ -122,10 +163,17 @@ describe('images through the docker CLI', () => {
     assert.equal(byName.code, 1);
     assert.match(
       byName.stderr,
-      new RegExp(`conflict: unable to remove repository reference "used:1" \\(must force\\) - container ${cid.slice(0, 12)} is using its referenced image ${short}`),
+      new RegExp(
+        `conflict: unable to remove repository reference "used:1" \\(must force\\) - container ${cid.slice(0, 12)} is using its referenced image ${short}`,
+      ),
     );
     const byId = d.docker(['rmi', short]);
-    assert.match(byId.stderr, new RegExp(`conflict: unable to delete ${short} \\(must be forced\\) - image is being used by stopped container ${cid.slice(0, 12)}`));
+    assert.match(
+      byId.stderr,
+      new RegExp(
+        `conflict: unable to delete ${short} \\(must be forced\\) - image is being used by stopped container ${cid.slice(0, 12)}`,
+      ),
+    );
 
     const run = d.docker(['run', '-d', '--name', 'images-cli-r1', iid, 'sleep', '60']);
     if (run.code === 0) {
@@ -133,7 +181,12 @@ describe('images through the docker CLI', () => {
       ok(d.docker(['rm', '-f', 'images-cli-c1']), 'rm c1');
       const hard = d.docker(['rmi', '-f', short]);
       assert.equal(hard.code, 1);
-      assert.match(hard.stderr, new RegExp(`conflict: unable to delete ${short} \\(cannot be forced\\) - image is being used by running container ${rid.slice(0, 12)}`));
+      assert.match(
+        hard.stderr,
+        new RegExp(
+          `conflict: unable to delete ${short} \\(cannot be forced\\) - image is being used by running container ${rid.slice(0, 12)}`,
+        ),
+      );
       ok(d.docker(['rm', '-f', rid]), 'rm r1');
       ok(d.docker(['create', '--name', 'images-cli-c1', 'used:1', 'true']), 'create again');
     }
@@ -153,13 +206,20 @@ describe('images through the docker CLI', () => {
     const a = ok(d.docker(['import', '-', 'pr:1'], { input: tar }), 'import').trim();
     const b = ok(d.docker(['import', '-m', 'newer', '-', 'pr:1'], { input: tar }), 'import').trim();
     assert.notEqual(a, b);
-    const dangling = ok(d.docker(['images', '-q', '--no-trunc', '--filter', 'dangling=true']), 'dangling').trim();
+    const dangling = ok(
+      d.docker(['images', '-q', '--no-trunc', '--filter', 'dangling=true']),
+      'dangling',
+    ).trim();
     assert.equal(dangling, a);
     const table = ok(d.docker(['images']), 'images');
     assert.match(table, /^<none>\s+<none>\s+/m);
     const pruned = ok(d.docker(['image', 'prune', '-f']), 'prune');
     assert.match(pruned, new RegExp(`deleted: ${a}`));
-    assert.match(pruned, /Total reclaimed space: 0B/, 'the layer is shared with pr:1, so nothing is reclaimed');
+    assert.match(
+      pruned,
+      /Total reclaimed space: 0B/,
+      'the layer is shared with pr:1, so nothing is reclaimed',
+    );
     assert.equal(ok(d.docker(['images', '-q', '--filter', 'dangling=true']), 'dangling').trim(), '');
     const all = ok(d.docker(['image', 'prune', '-a', '-f']), 'prune -a');
     assert.match(all, /untagged: pr:1/);
@@ -185,11 +245,27 @@ describe('images through the docker CLI', () => {
     ok(d.docker(['rmi', 'ev:2']), 'untag');
     ok(d.docker(['rmi', 'ev:1']), 'delete');
     const ev = ok(
-      d.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}']),
+      d.docker([
+        'events',
+        '--since',
+        String(since),
+        '--until',
+        String(Math.floor(Date.now() / 1000) + 1),
+        '--filter',
+        'type=image',
+        '--format',
+        '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}',
+      ]),
       'events',
     );
-    const lines = ev.trim().split('\n').filter((l) => l.includes(iid)); // earlier tests share the second
-    assert.deepEqual(lines.map((l) => l.split(' ')[0]), ['import', 'tag', 'untag', 'untag', 'delete']);
+    const lines = ev
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes(iid)); // earlier tests share the second
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[0]),
+      ['import', 'tag', 'untag', 'untag', 'delete'],
+    );
     assert.equal(lines[0], `import ${iid} ${iid}`);
     assert.equal(lines[1], `tag ${iid} ev:2`);
   });

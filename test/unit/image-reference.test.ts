@@ -1,7 +1,13 @@
 // Reference normalisation as Docker's distribution/reference does it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { familiar, normalize, parseReference, repoTagReference, formatReference } from '../../src/image/reference.js';
+import {
+  familiar,
+  normalize,
+  parseReference,
+  repoTagReference,
+  formatReference,
+} from '../../src/image/reference.js';
 
 describe('image references', () => {
   test('familiar names get docker.io, library/ and :latest', () => {
@@ -33,8 +39,12 @@ describe('image references', () => {
   });
 
   test("invalid references fail with Docker's messages", () => {
-    assert.throws(() => parseReference('Busybox'), { message: 'invalid reference format: repository name (library/Busybox) must be lowercase' });
-    assert.throws(() => parseReference('a/B'), { message: 'invalid reference format: repository name (a/B) must be lowercase' });
+    assert.throws(() => parseReference('Busybox'), {
+      message: 'invalid reference format: repository name (library/Busybox) must be lowercase',
+    });
+    assert.throws(() => parseReference('a/B'), {
+      message: 'invalid reference format: repository name (a/B) must be lowercase',
+    });
     assert.throws(() => parseReference('busybox:'), { message: 'invalid reference format' });
     assert.throws(() => parseReference('bad name'), { message: 'invalid reference format' });
     assert.throws(() => parseReference('-x'), { message: 'invalid reference format' });

@@ -5,7 +5,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,7 +26,11 @@ import { openDatabase, type DB } from '../../src/store/db.js';
 import { LayerStore } from '../../src/store/layers.js';
 
 const sha = (b: Buffer): string => 'sha256:' + createHash('sha256').update(b).digest('hex');
-const file = (name: string, data: string, extra: Partial<TarHeader> = {}): { header: TarHeader; data: Buffer } => ({
+const file = (
+  name: string,
+  data: string,
+  extra: Partial<TarHeader> = {},
+): { header: TarHeader; data: Buffer } => ({
   header: { name, type: 'file', mode: 0o644, mtime: 1_600_000_000, ...extra },
   data: Buffer.from(data),
 });
@@ -25,7 +38,12 @@ const dir = (name: string, extra: Partial<TarHeader> = {}): { header: TarHeader 
   header: { name, type: 'dir', mode: 0o755, mtime: 1_600_000_000, ...extra },
 });
 const getxattr = (p: string, name: string): string | null => {
-  const r = spawnSync('python3', ['-c', 'import os,sys\ntry: print(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).decode())\nexcept OSError: print("<none>")', p, name]);
+  const r = spawnSync('python3', [
+    '-c',
+    'import os,sys\ntry: print(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).decode())\nexcept OSError: print("<none>")',
+    p,
+    name,
+  ]);
   const out = r.stdout.toString().trim();
   return out === '<none>' ? null : out;
 };
@@ -96,7 +114,10 @@ describe('layer store', () => {
   });
 
   test('OCI whiteouts become overlay whiteouts; parents and lowerDirs follow the chain', async () => {
-    const base = await layers.register(Readable.from([tarBuffer([dir('d'), file('d/a', 'a'), file('gone', 'g')])]), null);
+    const base = await layers.register(
+      Readable.from([tarBuffer([dir('d'), file('d/a', 'a'), file('gone', 'g')])]),
+      null,
+    );
     const top = tarBuffer([
       dir('d', { mode: 0o700, mtime: 1_500_000_000 }),
       file('d/.wh..wh..opq', ''),
@@ -126,7 +147,10 @@ describe('layer store', () => {
     ['hard link through a symlink', Buffer.alloc(0)],
   ];
   before(() => {
-    hostile[0][1] = tarBuffer([{ header: { name: 'a', type: 'symlink', linkname: outside } }, file('a/pwned', 'x')]);
+    hostile[0][1] = tarBuffer([
+      { header: { name: 'a', type: 'symlink', linkname: outside } },
+      file('a/pwned', 'x'),
+    ]);
     hostile[1][1] = tarBuffer([
       { header: { name: 'up', type: 'symlink', linkname: '../../../../../../../../..' + outside } },
       dir('up'),
@@ -191,7 +215,11 @@ t.close()`;
   test('release removes unused layers, their directories, rows and blobs, down the chain', async () => {
     const a = await layers.register(Readable.from([tarBuffer([file('r1', '1')])]), null);
     const b = await layers.register(Readable.from([tarBuffer([file('r2', '2')])]), a.chainId);
-    assert.deepEqual(await layers.release(b.chainId), [], 'layers pending in this process (no image yet) are kept');
+    assert.deepEqual(
+      await layers.release(b.chainId),
+      [],
+      'layers pending in this process (no image yet) are kept',
+    );
     layers.settle([a.chainId, b.chainId]);
     const removed = await layers.release(b.chainId);
     assert.deepEqual(removed, [b.chainId, a.chainId]);
@@ -208,7 +236,10 @@ t.close()`;
 
   test('content store: a wrong expected digest is refused and nothing is committed', async () => {
     const data = Buffer.from('blob data');
-    await assert.rejects(content.ingest(Readable.from([data]), 'sha256:' + '0'.repeat(64)), /digest mismatch/);
+    await assert.rejects(
+      content.ingest(Readable.from([data]), 'sha256:' + '0'.repeat(64)),
+      /digest mismatch/,
+    );
     assert.ok(!(await content.has(sha(data))));
     const ok = await content.ingest(Readable.from([data]), sha(data));
     assert.equal(ok.digest, sha(data));

@@ -20,8 +20,10 @@ export function registerImageRoutes(router: Router, daemon: Daemon, images: Imag
   router.post('/images/create', async (ctx) => {
     const src = ctx.query.string('fromSrc');
     if (src !== undefined) return importFromBody(ctx, images, src);
-    if (ctx.query.string('fromImage') !== undefined && imageCreateHooks.pull) return imageCreateHooks.pull(ctx);
-    if (ctx.query.string('fromImage') !== undefined) throw new NotImplemented('pulling images is not supported by this berthd yet');
+    if (ctx.query.string('fromImage') !== undefined && imageCreateHooks.pull)
+      return imageCreateHooks.pull(ctx);
+    if (ctx.query.string('fromImage') !== undefined)
+      throw new NotImplemented('pulling images is not supported by this berthd yet');
     throw new InvalidArgument('either fromSrc or fromImage must be specified');
   });
 
@@ -46,8 +48,12 @@ export function registerImageRoutes(router: Router, daemon: Daemon, images: Imag
   router.get('/images/get', (ctx) => saveTo(ctx, images, ctx.query.all('names')));
   router.get('/images/*name/get', (ctx) => saveTo(ctx, images, [ctx.params.name]));
 
-  router.get('/images/*name/json', (ctx) => ctx.send(200, imageInspect(images, images.get(ctx.params.name), ctx.version)));
-  router.get('/images/*name/history', (ctx) => ctx.send(200, imageHistory(images, images.get(ctx.params.name))));
+  router.get('/images/*name/json', (ctx) =>
+    ctx.send(200, imageInspect(images, images.get(ctx.params.name), ctx.version)),
+  );
+  router.get('/images/*name/history', (ctx) =>
+    ctx.send(200, imageHistory(images, images.get(ctx.params.name))),
+  );
 
   router.post('/images/*name/tag', (ctx) => {
     images.tag(ctx.params.name, ctx.query.string('repo') ?? '', ctx.query.string('tag'));
@@ -62,7 +68,10 @@ export function registerImageRoutes(router: Router, daemon: Daemon, images: Imag
 }
 
 async function importFromBody(ctx: Ctx, images: ImageService, src: string): Promise<void> {
-  if (src !== '-') throw new NotImplemented('importing from a URL is not supported; send the archive as the request body (fromSrc=-)');
+  if (src !== '-')
+    throw new NotImplemented(
+      'importing from a URL is not supported; send the archive as the request body (fromSrc=-)',
+    );
   const id = await importImage(images, ctx.req, {
     src,
     repo: ctx.query.string('repo'),
