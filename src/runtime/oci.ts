@@ -8,29 +8,16 @@
 //   exits/<id>               exit status written by conmon
 //   x/<exec-id>/             one directory per exec session (process.json, attach, ctl)
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import {
-  chownSync,
-  closeSync,
-  constants as fsc,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Conflict, InvalidArgument, NotFound, SystemError } from '../api/errors.js';
+import { Conflict, NotFound, SystemError } from '../api/errors.js';
 import { connectAttach } from './attach.js';
-import { ALL_CAPS } from './caps.js';
 import { cgroupPathsFor, cgroupPathsOfPid, cgroupPids, isCgroup2Only, CGROUP_ROOT } from './cgroups.js';
-import { runtimeErrorText, spawnConmon, type ConmonHandle } from './conmon.js';
+import { runtimeErrorText, spawnConmon } from './conmon.js';
+import { startExec } from './exec.js';
 import { ExitWatcher, exitFileOf, readExitFile } from './exits.js';
+import { pidAlive, startError, withTimeout, writeAtomic, writeCtl } from './monitor-util.js';
 import { chooseRuntime, findInitBinary, type RuntimeChoice } from './probe.js';
 import { hostHardLimits } from './rlimits.js';
 import { buildSpec, serializeSpec, type OciSpec, type SpecHostFacts } from './spec.js';
@@ -45,11 +32,9 @@ import type {
   RuntimeState,
   Stats,
 } from './types.js';
-import { resolveUser } from './user.js';
 
 const run = promisify(execFile);
 const SUN_PATH_MAX = 107;
-const SYNC_TIMEOUT_MS = 60_000;
 
 export interface OciRuntimeOptions {
   execRoot: string;
@@ -61,63 +46,7 @@ export interface OciRuntimeOptions {
   initBinary?: string;
 }
 
-/** Exit code Docker gives a container whose process could not be started. */
-export function exitCodeForStartError(message: string): number | undefined {
-  if (
-    /executable file not found|no such file or directory|system cannot find the file specified/i.test(message)
-  )
-    return 127;
-  if (/permission denied/i.test(message)) return 126;
-  return undefined;
-}
-
-/** moby's translateContainerdStartErr: "not found"/EACCES are the user's fault (400). */
-function startError(prefix: string, raw: string): Error {
-  const msg = `${prefix}: ${runtimeErrorText(raw) || 'unknown error'}: unknown`;
-  return exitCodeForStartError(msg) !== undefined ? new InvalidArgument(msg) : new SystemError(msg);
-}
-
-function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<T>((_, reject) => {
-      t = setTimeout(() => reject(new SystemError(`timed out waiting for ${what}`)), SYNC_TIMEOUT_MS);
-    }),
-  ]);
-}
-
-/** Alive and not a zombie (an orphaned monitor may wait a while to be reaped by PID 1). */
-function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function writeAtomic(file: string, data: string) {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
-
-/** Writes a resize request to conmon's control FIFO. */
-function writeCtl(dir: string, line: string) {
-  const ctl = path.join(dir, 'ctl');
-  if (!existsSync(ctl)) throw new Conflict('no control channel: the process is not running');
-  // conmon keeps the read end open, so a non-blocking open succeeds while it lives.
-  const fd = openWriteNonBlock(ctl);
-  try {
-    writeFileSync(fd, line);
-  } finally {
-    closeFd(fd);
-  }
-}
-
-const openWriteNonBlock = (p: string) => openSync(p, fsc.O_WRONLY | fsc.O_NONBLOCK);
-const closeFd = (fd: number) => closeSync(fd);
+export { exitCodeForStartError } from './monitor-util.js';
 
 export class OciRuntime implements Runtime {
   readonly name: string;
@@ -399,92 +328,13 @@ export class OciRuntime implements Runtime {
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecProcess> {
-    const config = this.readConfig(id);
-    const execId = randomBytes(16).toString('hex');
-    const dir = path.join(this.execRoot, 'x', execId.slice(0, 12));
-    mkdirSync(dir, { recursive: true });
-    const processSpec = this.execProcess(config, spec);
-    writeFileSync(path.join(dir, 'process.json'), JSON.stringify(processSpec));
-
-    const bin = this.binaryOf(id);
-    const conmon: ConmonHandle = spawnConmon({
+    return startExec({
+      execRoot: this.execRoot,
+      bin: this.binaryOf(id),
       cid: id,
-      cuuid: execId,
-      runtimePath: bin.path,
-      runtimeRoot: bin.root,
-      bundle: dir,
-      exitDir: dir,
-      tty: spec.tty,
-      stdin: spec.attachStdin,
-      leaveStdinOpen: false,
-      exec: { processSpec: path.join(dir, 'process.json'), attach: true },
+      config: this.readConfig(id),
+      spec,
     });
-    const cleanup = () => {
-      conmon.release();
-      rmSync(dir, { recursive: true, force: true });
-    };
-    try {
-      conmon.start.write('go');
-      const ready = await withTimeout(conmon.attachPipe!.next(), 'the exec monitor');
-      if (!ready) throw startError('OCI runtime exec failed', conmon.stderr());
-      const streams = await connectAttach(path.join(dir, 'attach'), { stdin: spec.attachStdin });
-      conmon.start.write('go');
-      const r = await withTimeout(conmon.sync.next(), 'the exec process');
-      if (!r || r.data <= 0) {
-        streams.close();
-        throw startError('OCI runtime exec failed', r?.message ?? conmon.stderr());
-      }
-      const exited = conmon.sync.next().then((x) => {
-        cleanup();
-        return x ? x.data : -1;
-      });
-      return {
-        pid: r.data,
-        stdin: streams.stdin,
-        stdout: streams.stdout,
-        stderr: spec.tty ? undefined : streams.stderr,
-        exited,
-        resize: (rows, cols) => {
-          try {
-            writeCtl(dir, `1 ${rows} ${cols}\n`);
-          } catch {
-            /* exec already finished */
-          }
-        },
-      };
-    } catch (err) {
-      cleanup();
-      throw err;
-    }
-  }
-
-  /** The exec process inherits the container's process (rlimits, caps, …) like Docker's. */
-  private execProcess(config: OciSpec, spec: ExecSpec): Record<string, unknown> {
-    const base = config.process;
-    const env = new Map<string, string>();
-    for (const kv of [...base.env, ...spec.env]) env.set(kv.split('=')[0], kv);
-    let user = base.user;
-    if (spec.user) {
-      const u = resolveUser(config.root.path, spec.user);
-      user = {
-        uid: u.uid,
-        gid: u.gid,
-        ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}),
-      };
-    }
-    const caps = spec.privileged
-      ? { bounding: ALL_CAPS, effective: ALL_CAPS, permitted: ALL_CAPS }
-      : base.capabilities;
-    if (spec.tty && !env.has('TERM')) env.set('TERM', 'TERM=xterm');
-    return {
-      ...base,
-      terminal: spec.tty,
-      args: spec.args,
-      env: [...env.values()],
-      cwd: spec.cwd || base.cwd,
-      user,
-      capabilities: caps,
-    };
   }
 
   async stats(id: string): Promise<Stats> {
