@@ -93,8 +93,8 @@ export class ImageRecords {
   }
 
   /**
-   * Inserts an image if new, and points `refs` at it; returns the IDs that
-   * lost a reference in the move (they may now be dangling).
+   * Inserts an image if new and points `refs` at it, in one transaction
+   * (an image that held one of the refs before keeps its ID, dangling).
    */
   save(img: Omit<ImageRecord, 'config' | 'lastTagTime'>, refs: string[] = []): void {
     this.db.transaction(() => {

@@ -3,15 +3,9 @@
 // layer/content stores; the JSON shapes are in images-view.ts, deletion
 // rules in images-delete.ts, import in images-import.ts, archives in
 // images-archive.ts.
-import type { ContainerConfig, ImageConfig } from '../image/config.js';
+import { goArch, type ContainerConfig, type ImageConfig } from '../image/config.js';
 import { sha256 } from '../image/digest.js';
-import {
-  familiar,
-  formatReference,
-  parseReference,
-  repoTagReference,
-  withDefaultTag,
-} from '../image/reference.js';
+import { familiar, formatReference, repoTagReference } from '../image/reference.js';
 import { ContentStore } from '../store/content.js';
 import type { DB } from '../store/db.js';
 import { LayerStore, type Layer } from '../store/layers.js';
@@ -168,11 +162,6 @@ export class ImageService {
     const labels = (rec?.config.config?.Labels ?? {}) as Record<string, string>;
     this.events.publish('image', action, id, { ...labels, name: name ?? id });
   }
-
-  /** The normalised form of a user-given name with default tag. */
-  static normalize(name: string): string {
-    return formatReference(withDefaultTag(parseReference(name)));
-  }
 }
 
 /** Config of a new single-layer image (import). */
@@ -183,11 +172,8 @@ export function importConfig(
   now = new Date(),
 ): ImageConfig {
   const created = now.toISOString();
-  const arch =
-    ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386' } as Record<string, string>)[process.arch] ??
-    process.arch;
   return {
-    architecture: arch,
+    architecture: goArch(),
     comment,
     config: container,
     created,
