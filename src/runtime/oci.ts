@@ -350,7 +350,11 @@ export class OciRuntime implements Runtime {
   async update(id: string, r: ContainerRunSpec['resources']): Promise<void> {
     const a: string[] = ['update'];
     if (r.memory !== undefined) a.push(`--memory=${r.memory}`);
-    if (r.memorySwap !== undefined && this.facts.swapAccounting) a.push(`--memory-swap=${r.memorySwap}`);
+    if (this.facts.swapAccounting) {
+      // As at create: a new memory limit without a swap value gets twice the memory as memory+swap.
+      if (r.memorySwap !== undefined && r.memorySwap !== 0) a.push(`--memory-swap=${r.memorySwap}`);
+      else if (r.memory !== undefined && r.memory > 0) a.push(`--memory-swap=${r.memory * 2}`);
+    }
     if (r.cpuShares !== undefined) a.push(`--cpu-share=${r.cpuShares}`);
     if (r.nanoCpus) a.push('--cpu-period=100000', `--cpu-quota=${Math.round((r.nanoCpus * 100000) / 1e9)}`);
     else {

@@ -170,8 +170,8 @@ describe('runtime: conmon + runc', () => {
     const limitFile = `/sys/fs/cgroup/memory/berth/${c.id}/memory.limit_in_bytes`;
     if (existsSync('/sys/fs/cgroup/memory/berth'))
       assert.equal(readFileSync(limitFile, 'utf8').trim(), String(64 * 1024 * 1024));
-    await rt.update(c.id, { memory: 96 * 1024 * 1024, memorySwap: -1 });
-    assert.equal((await rt.stats(c.id)).memory.limit, 96 * 1024 * 1024);
+    await rt.update(c.id, { memory: 256 * 1024 * 1024 });
+    assert.equal((await rt.stats(c.id)).memory.limit, 256 * 1024 * 1024);
     await rt.kill(c.id, 'TERM');
     await rt.kill(c.id, 'KILL').catch(() => undefined);
     await rt.waitExit(c.id);
@@ -263,5 +263,22 @@ describe('runtime: conmon + runc', () => {
     for (const verb of ['create', 'start', 'state', 'delete'])
       assert.match(log, new RegExp(`--root=\\S+/runtimes/wrapped ${verb}`), verb);
     assert.equal(await rt.state(c.id), null);
+  });
+
+  it('caps the log size with logMaxSize (conmon starts a new file)', async () => {
+    const c = await container({
+      args: [
+        'sh',
+        '-c',
+        'i=0; while [ $i -lt 200 ]; do echo "line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; i=$((i+1)); done',
+      ],
+      logMaxSize: 2000,
+    });
+    await rt.start(c.id);
+    assert.equal((await rt.waitExit(c.id)).exitCode, 0);
+    const text = readFileSync(c.logPath, 'utf8');
+    assert.ok(text.length <= 2000, `log is ${text.length} bytes`);
+    assert.match(text, /line-199-/);
+    assert.doesNotMatch(text, /line-0-/);
   });
 });
