@@ -144,9 +144,16 @@ export function imageHistory(images: ImageService, img: ImageRecord): Record<str
   out.reverse();
   if (out.length === 0)
     out.push({ Comment: '', Created: unixSeconds(img.created), CreatedBy: '', Id: '', Size: 0, Tags: null });
-  out[0].Id = img.id;
-  const tags = images.repoTags(img.id);
-  out[0].Tags = tags.length ? tags : null;
+  // Newest entry is the image; each older one is its local parent, as long as
+  // the parent chain (build steps, commits) goes.
+  let cur: ImageRecord | undefined = img;
+  for (const entry of out) {
+    if (!cur) break;
+    entry.Id = cur.id;
+    const tags = images.repoTags(cur.id);
+    entry.Tags = tags.length ? tags : null;
+    cur = cur.parent ? images.records.get(cur.parent) : undefined;
+  }
   return out;
 }
 
