@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OciRuntime } from '../../src/runtime/oci.js';
 import { mountOverlay, unmount } from '../../src/runtime/rootfs.js';
-import { forceCleanup, makeBusyboxLayer, runSpec, tempDir, uniqueId } from './runtime-helpers.js';
+import { forceCleanup, makeBusyboxLayer, readUntil, runSpec, tempDir, uniqueId } from './runtime-helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ociModule = path.resolve(here, '../../src/runtime/oci.js');
@@ -56,6 +56,7 @@ describe('runtime: containers survive their creator', () => {
   /** Runs the creator in its own process; resolves with the container pid and the creator. */
   async function createInChild(
     args: string[],
+    over: Parameters<typeof runSpec>[3] = {},
   ): Promise<{ id: string; pid: number; creator: ChildProcess; logPath: string }> {
     const id = uniqueId();
     ids.push(id);
@@ -63,7 +64,7 @@ describe('runtime: containers survive their creator', () => {
     await mountOverlay([layer], path.join(c, 'upper'), path.join(c, 'work'), path.join(c, 'merged'));
     mounts.push(path.join(c, 'merged'));
     const logPath = path.join(dir, 'logs', `${id}.log`);
-    const spec = runSpec(id, path.join(c, 'merged'), logPath, { args });
+    const spec = runSpec(id, path.join(c, 'merged'), logPath, { args, ...over });
     const creator = spawn(process.execPath, [creatorPath, execRoot, JSON.stringify(spec)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -113,5 +114,17 @@ describe('runtime: containers survive their creator', () => {
     assert.equal(rec?.exitCode, 9);
     assert.equal((await r.waitExit(c.id)).exitCode, 9);
     assert.equal((await r.state(c.id))?.status, 'stopped');
+  });
+
+  it('re-attaches to a TTY container after its creator died', async () => {
+    const c = await createInChild(['sh'], { tty: true, openStdin: true, stdinOnce: false });
+    await killed(c.creator);
+    const r = rt ?? new OciRuntime({ execRoot });
+    const a = await r.attach(c.id, { stdin: true });
+    a.stdin!.write('echo "re""attached"\n');
+    await readUntil(a.stdout, (s) => s.includes('reattached'));
+    a.stdin!.write('exit 3\n');
+    assert.equal((await r.waitExit(c.id)).exitCode, 3);
+    a.close();
   });
 });
