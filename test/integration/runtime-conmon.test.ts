@@ -281,4 +281,16 @@ describe('runtime: conmon + runc', () => {
     assert.match(text, /line-199-/);
     assert.doesNotMatch(text, /line-0-/);
   });
+
+  it('attaches between create and start without losing early output', async () => {
+    const c = await container({ args: ['sh', '-c', 'echo early; echo late >&2'] });
+    const a = await rt.attach(c.id, { stdin: false });
+    const out = readUntil(a.stdout, (s) => s.includes('early'));
+    const err = readUntil(a.stderr!, (s) => s.includes('late'));
+    await rt.start(c.id);
+    assert.equal(await out, 'early\n');
+    assert.equal(await err, 'late\n');
+    assert.equal((await rt.waitExit(c.id)).exitCode, 0);
+    a.close();
+  });
 });
