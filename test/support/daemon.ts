@@ -79,8 +79,15 @@ function installHandlers(): void {
     });
 }
 
-function result(r: SpawnSyncReturns<Buffer>): RunResult {
-  return { code: r.status ?? 128, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
+/** How long one CLI command may run before the harness kills it. */
+const CLI_TIMEOUT_MS = Number(process.env.BERTH_TEST_CLI_TIMEOUT_MS) || 120_000;
+
+function result(r: SpawnSyncReturns<Buffer>, cmd: string[]): RunResult {
+  let stderr = r.stderr?.toString() ?? '';
+  const err = r.error as NodeJS.ErrnoException | undefined;
+  if (err?.code === 'ETIMEDOUT') stderr += `\n[harness] killed after ${CLI_TIMEOUT_MS / 1000}s: ${cmd.join(' ')}\n`;
+  else if (err) stderr += `\n[harness] ${err.message}\n`;
+  return { code: r.status ?? 128, stdout: r.stdout?.toString() ?? '', stderr };
 }
 
 export async function startDaemon(opts: { args?: string[]; config?: object } = {}): Promise<TestDaemon> {
@@ -120,8 +127,12 @@ export async function startDaemon(opts: { args?: string[]; config?: object } = {
         input: o.input,
         env: { ...baseEnv, ...o.env },
         maxBuffer: 1 << 30,
-        timeout: 120_000,
+        timeout: CLI_TIMEOUT_MS,
+        // The docker and berth CLIs forward SIGTERM to the container (sig-proxy),
+        // so only SIGKILL reliably ends a hung command.
+        killSignal: 'SIGKILL',
       }),
+      cmd,
     );
 
   const d: TestDaemon = {
