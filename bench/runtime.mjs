@@ -6,13 +6,15 @@
 // Uses a busybox rootfs on an overlay mount in a temp dir; cleans up after itself.
 /* global process, performance, console */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { OciRuntime } = await import(path.join(root, 'dist/src/runtime/oci.js'));
 const { mountOverlay, unmount } = await import(path.join(root, 'dist/src/runtime/rootfs.js'));
+const { buildSpec, serializeSpec } = await import(path.join(root, 'dist/src/runtime/spec.js'));
+const { hostHardLimits } = await import(path.join(root, 'dist/src/runtime/rlimits.js'));
 const h = await import(path.join(root, 'dist/test/integration/runtime-helpers.js'));
 
 const N = Number(process.argv[2] ?? 10);
@@ -54,6 +56,20 @@ try {
     await rt.delete(spec.id);
   }
 
+  // Baseline under the same load: the same config run by bare `runc run` (no monitor).
+  const bare = [];
+  const bareRoot = path.join(dir, 'bare-root');
+  for (let i = 0; i < N; i++) {
+    const spec = await fresh(['true']);
+    const bundle = path.join(dir, 'bare', spec.id.slice(0, 12));
+    mkdirSync(bundle, { recursive: true });
+    const facts = { hostHard: hostHardLimits(), swapAccounting: false, cgroupParent: '/berth' };
+    writeFileSync(path.join(bundle, 'config.json'), serializeSpec(buildSpec(spec, facts)));
+    const t0 = performance.now();
+    execFileSync('runc', ['--root', bareRoot, 'run', '--bundle', bundle, spec.id], { stdio: 'ignore' });
+    bare.push(performance.now() - t0);
+  }
+
   const spec = await fresh(['sleep', '60']);
   await rt.create(spec);
   await rt.start(spec.id);
@@ -84,6 +100,7 @@ try {
   console.log(`runtime: ${rt.name} (${rt.runtimePath}), ${N} iterations`);
   console.log('create+start `true` (ms):', stats(createStart));
   console.log('create→exit seen (ms):   ', stats(toExit));
+  console.log('bare `runc run` (ms):    ', stats(bare));
   console.log('exec `true` to exit (ms):', stats(execs));
   console.log(
     `conmon RSS: ${rssKiB} KiB (${(rssKiB / 1024).toFixed(2)} MiB), PSS: ${pssKiB} KiB — goal < 2 MiB RSS: ${rssKiB < 2048 ? 'met' : 'NOT met'}`,
