@@ -10,6 +10,7 @@ import { ContentStore } from '../store/content.js';
 import type { DB } from '../store/db.js';
 import { LayerStore, type Layer } from '../store/layers.js';
 import type { LayerSource } from '../store/unpack.js';
+import { diffTar } from '../store/diff.js';
 import type { EventBus } from './events.js';
 import { ImageRecords, type ImageRecord } from './images-store.js';
 import { InvalidArgument } from '../api/errors.js';
@@ -98,6 +99,14 @@ export class ImageService {
   /** Registers a layer from a tar stream (import, load, build, commit, pull). */
   registerLayer(source: LayerSource, parent: string | null): Promise<Layer> {
     return this.layers.register(source, parent);
+  }
+
+  /**
+   * Registers the changes in an overlay upper directory (container commit,
+   * build step) as a layer over `parent`, overlay whiteouts written as OCI ones.
+   */
+  async registerDiff(upperDir: string, parent: string | null): Promise<Layer> {
+    return this.layers.register(await diffTar(upperDir), parent);
   }
 
   /** Familiar tags and digests of an image. */
