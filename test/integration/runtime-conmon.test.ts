@@ -293,4 +293,18 @@ describe('runtime: conmon + runc', () => {
     assert.equal((await rt.waitExit(c.id)).exitCode, 0);
     a.close();
   });
+
+  it('restarts a container under the same id and appends to its log', async () => {
+    const c = await container({ args: ['sh', '-c', 'echo run-$(cat /proc/sys/kernel/random/uuid)'] });
+    await rt.start(c.id);
+    await rt.waitExit(c.id);
+    await rt.delete(c.id);
+    await rt.create(runSpec(c.id, c.rootfs, c.logPath, { args: ['sh', '-c', 'echo second; exit 2'] }));
+    await rt.start(c.id);
+    assert.equal((await rt.waitExit(c.id)).exitCode, 2);
+    const lines = readFileSync(c.logPath, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /stdout F run-/);
+    assert.match(lines[1], /stdout F second$/);
+  });
 });
