@@ -1,7 +1,10 @@
 // CLI start-up benchmark: median wall time of `berth version`, `berth ps`,
 // `berth images` (through the bin/berth launcher) against `docker version`,
 // `docker ps`, `docker images`, all talking to the same private berthd.
-// Usage: node scripts/build.mjs && node bench/cli-startup.mjs [runs]
+// Usage: node scripts/build.mjs && node bench/cli-startup.mjs [runs] [--instructions]
+// Wall times swing with the machine's load; --instructions adds valgrind
+// (callgrind) instruction counts, which do not, for berth and a bare
+// `node -e 0` (docker's Go binary cannot run under valgrind here).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const runs = Number(process.argv[2] ?? 15);
+const runs = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 15);
+const instructions = process.argv.includes('--instructions');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
 const sock = path.join(dir, 'berth.sock');
 writeFileSync(path.join(dir, 'daemon.json'), '{}');
@@ -56,6 +60,22 @@ try {
     const b = median(berth, sub);
     const d = median('docker', sub);
     rows.push({ command: sub.join(' '), berth_ms: b.ms.toFixed(1), docker_ms: d.ms.toFixed(1), ratio: (b.ms / d.ms).toFixed(2), note: b.error ?? d.error ?? '' });
+  }
+  if (instructions) {
+    const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, BERTH_HOST: `unix://${sock}` };
+    delete env.NODE_EXTRA_CA_CERTS; // as the launcher does
+    const ir = (args) => {
+      const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args], { env, encoding: 'utf8' });
+      const m = /Collected : (\d+)/.exec(r.stderr ?? '');
+      return m ? `${(Number(m[1]) / 1e6).toFixed(1)}M` : `n/a (${(r.error?.message ?? r.stderr ?? '').split('\n')[0]})`;
+    };
+    const loader = path.join(root, 'bin/berth-loader.cjs');
+    ir([loader, 'version']); // writes the code cache if missing
+    console.table([
+      { run: 'node -e 0', instructions: ir(['-e', '0']) },
+      ...['version', 'ps', 'images'].map((c) => ({ run: `berth ${c} (code-cached)`, instructions: ir([loader, c]) })),
+      { run: 'berth version (dist/berth.mjs)', instructions: ir([path.join(root, 'dist/berth.mjs'), 'version']) },
+    ]);
   }
   const node0 = median(process.execPath, ['-e', '0']);
   console.table(rows);

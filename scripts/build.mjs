@@ -26,4 +26,21 @@ for (const name of ['berth', 'berthd']) {
   });
   chmodSync(outfile, 0o755);
 }
+// The CLI once more as CommonJS: bin/berth runs it through vm.Script with a
+// V8 code cache (Node 20 has none for ES modules), which saves about a third
+// of the start-up work. Optional: bin/berth falls back to dist/berth.mjs.
+try {
+  await build({
+    entryPoints: ['src/bin/berth.ts'],
+    outfile: 'dist/berth.cjs',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['better-sqlite3', 'node-unix-socket'],
+    logLevel: 'error',
+  });
+} catch (e) {
+  console.error(`dist/berth.cjs not built (bin/berth will use dist/berth.mjs): ${e.message}`);
+}
 process.exit(tsc.status ?? 1);

@@ -2,8 +2,10 @@
 // berthd: the server sections, --format output and event lines must match.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, type TestDaemon, type RunResult, BERTH } from '../support/daemon.js';
+import { startDaemon, type TestDaemon, type RunResult, BERTH, ROOT } from '../support/daemon.js';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
 
 const asBerth = (s: string): string => s.replace(/\bdocker(?=[ :'])/g, 'berth');
 
@@ -64,6 +66,22 @@ describe('berth system commands match docker', () => {
     assert.equal(v.status, 1);
     assert.match(v.stdout, /^Client:\n/);
     assert.doesNotMatch(v.stdout, /Server:/);
+  });
+
+  test('bin/berth launcher: through a symlink, code-cached build, same output as the bundle', () => {
+    const link = path.join(d.dir, 'berth');
+    symlinkSync(path.join(ROOT, 'bin/berth'), link);
+    const env = { ...process.env, BERTH_HOST: d.host, DOCKER_HOST: d.host };
+    const args = ['version', '--format', '{{.Server.Version}} {{.Client.Version}}'];
+    const viaLauncher = spawnSync(link, args, { env, encoding: 'utf8' });
+    const viaBundle = spawnSync(process.execPath, [BERTH, ...args], { env, encoding: 'utf8' });
+    assert.equal(viaLauncher.status, 0, viaLauncher.stderr);
+    assert.equal(viaLauncher.stdout, viaBundle.stdout);
+    const again = spawnSync(link, ['images', '--format', '{{.ID}}'], { env, encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.ok(readdirSync(path.join(ROOT, 'dist')).some((f) => /^berth\.cjs\..*\.cache$/.test(f)), 'a code cache was written');
+    const usage = spawnSync(link, ['images', '--bogus'], { env, encoding: 'utf8' });
+    assert.equal(usage.status, 125);
   });
 
   test('events: a bounded --since/--until window, --filter, --format, relative times', async () => {
