@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { jsonLines, rawRequest } from '../support/http.js';
+import { ensureBusybox } from '../support/images.js';
 
 describe('system API', () => {
   let d: TestDaemon;
@@ -54,6 +55,25 @@ describe('system API', () => {
     assert.equal(info.ServerErrors, undefined);
   });
 
+  test('docker info counts images and containers as they are', async () => {
+    const before = JSON.parse(d.docker(['info', '--format', '{{json .}}']).stdout);
+    await ensureBusybox(d, 'sysinfo-count:latest');
+    const running = d.docker(['run', '-d', '--name', 'sysinfo-running', 'sysinfo-count', 'sleep', '300']);
+    assert.equal(running.code, 0, running.stderr);
+    const exited = d.docker(['run', '--name', 'sysinfo-exited', 'sysinfo-count', 'true']);
+    assert.equal(exited.code, 0, exited.stderr);
+    try {
+      const info = JSON.parse(d.docker(['info', '--format', '{{json .}}']).stdout);
+      assert.equal(info.Images, before.Images + 1);
+      assert.equal(info.Containers, before.Containers + 2);
+      assert.equal(info.ContainersRunning, before.ContainersRunning + 1);
+      assert.equal(info.ContainersStopped, before.ContainersStopped + 1);
+      assert.equal(info.ContainersPaused, before.ContainersPaused);
+    } finally {
+      d.docker(['rm', '-f', 'sysinfo-running', 'sysinfo-exited']);
+    }
+  });
+
   test("GET and HEAD /_ping answer OK with Docker's headers", async () => {
     for (const method of ['GET', 'HEAD']) {
       const r = await rawRequest(d.sock, method, '/_ping');
@@ -64,6 +84,7 @@ describe('system API', () => {
       assert.equal(r.headers['docker-experimental'], 'false');
       assert.equal(r.headers['cache-control'], 'no-cache, no-store, must-revalidate');
       assert.equal(r.headers['pragma'], 'no-cache');
+      assert.equal(r.headers['swarm'], 'inactive');
     }
   });
 
@@ -112,7 +133,7 @@ describe('system API', () => {
   test('/events with since and until in the past answers at once and ends', async () => {
     const now = Math.floor(Date.now() / 1000);
     const started = Date.now();
-    const r = await rawRequest(d.sock, 'GET', `/events?since=${now - 60}&until=${now - 1}`, {
+    const r = await rawRequest(d.sock, 'GET', `/events?since=${now - 3600}&until=${now - 1800}`, {
       timeoutMs: 5000,
     });
     assert.equal(r.status, 200);

@@ -14,6 +14,8 @@ export function registerSystemRoutes(router: Router, daemon: Daemon): void {
       'Api-Version': API_VERSION,
       'Builder-Version': '1',
       'Docker-Experimental': 'false',
+      // dockerd always reports its swarm state; the CLI reads it to hide swarm commands.
+      Swarm: 'inactive',
       Ostype: 'linux',
       'Cache-Control': 'no-cache, no-store, must-revalidate',
       Pragma: 'no-cache',
