@@ -97,8 +97,8 @@ export class ImageService {
   }
 
   /** Registers a layer from a tar stream (import, load, build, commit, pull). */
-  registerLayer(source: LayerSource, parent: string | null): Promise<Layer> {
-    return this.layers.register(source, parent);
+  registerLayer(source: LayerSource, parent: string | null, expectedBlob?: string): Promise<Layer> {
+    return this.layers.register(source, parent, expectedBlob);
   }
 
   /**

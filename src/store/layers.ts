@@ -93,12 +93,13 @@ export class LayerStore {
    * Registers a layer from a tar stream (any supported compression) on top of
    * `parent`. The same content on the same parent yields the existing layer.
    * This is the one entry point for import, load, pull, build and commit.
+   * `expectedBlob` (pull) must match the digest of the bytes received.
    */
-  async register(source: LayerSource, parent: string | null): Promise<Layer> {
+  async register(source: LayerSource, parent: string | null, expectedBlob?: string): Promise<Layer> {
     if (parent && !this.get(parent)) throw new Error(`parent layer ${parent} does not exist`);
     const work = path.join(this.tmp, 'layer-' + randomBytes(8).toString('hex'));
     try {
-      const res = await unpackLayer(source, path.join(work, 'diff'), this.content);
+      const res = await unpackLayer(source, path.join(work, 'diff'), this.content, expectedBlob);
       const layer: Layer = {
         chainId: computeChainId(parent, res.diffId),
         diffId: res.diffId,

@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { TarScanner, type ScanResult } from '../image/tar-scan.js';
 import { tarBuffer, type TarHeader } from '../image/tar-write.js';
 import { OVERLAY_OPAQUE_XATTR, type Whiteout } from '../image/whiteout.js';
-import { HashingPassThrough, type ContentStore, type Ingested } from './content.js';
+import { DigestMismatch, HashingPassThrough, type ContentStore, type Ingested } from './content.js';
 import { scanTarFile } from './tar-file-scan.js';
 import { decompressor, detectCompression, LAYER_MEDIA_TYPE, peek, type Compression } from './decompress.js';
 
@@ -247,6 +247,7 @@ export async function unpackLayer(
   source: LayerSource,
   dir: string,
   content: ContentStore,
+  expectedBlob?: string,
 ): Promise<UnpackResult> {
   const temps: string[] = [];
   try {
@@ -258,6 +259,9 @@ export async function unpackLayer(
     await fs.mkdir(dir, { recursive: true, mode: 0o755 });
     const tar = runTar(['-x', '-f', staged.plainFile, '-C', dir, ...TAR_EXTRACT_FLAGS, '--exclude=.wh.*']);
     const [, hashes] = await Promise.all([tar.done, staged.hashes]);
+    // A pulled blob must be what the manifest named (checked before anything is kept).
+    if (expectedBlob && hashes.blob.digest !== expectedBlob)
+      throw new DigestMismatch(`digest mismatch: expected ${expectedBlob}, got ${hashes.blob.digest}`);
     if (scan.whiteouts.length) await applyWhiteouts(dir, scan.whiteouts);
     const blob = await content.commit(staged.blobFile, hashes.blob.digest, hashes.blob.size);
     return {

@@ -234,6 +234,19 @@ t.close()`;
     assert.deepEqual(readdirSync(path.join(root, 'data', 'tmp')), []);
   });
 
+  test('a layer blob that is not the expected digest (pull) is refused before anything is kept', async () => {
+    const tar = tarBuffer([file('pulled', 'p')]);
+    await assert.rejects(
+      layers.register(Readable.from([gzipSync(tar)]), null, 'sha256:' + 'a'.repeat(64)),
+      /digest mismatch/,
+    );
+    assert.equal(layers.get(sha(tar)), undefined);
+    assert.deepEqual(readdirSync(path.join(root, 'data', 'tmp')), []);
+    const gz = gzipSync(tar);
+    const ok = await layers.register(Readable.from([gz]), null, sha(gz));
+    assert.equal(ok.diffId, sha(tar));
+  });
+
   test('content store: a wrong expected digest is refused and nothing is committed', async () => {
     const data = Buffer.from('blob data');
     await assert.rejects(
