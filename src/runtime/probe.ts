@@ -1,10 +1,26 @@
-// Choosing the OCI runtime binary. runc is the default; crun is used only
-// when asked for or when it works on this cgroup layout: crun (1.8) refuses
-// the v1+v2 hybrid layout, so it is only auto-picked on a pure cgroup v2 host.
-import { accessSync, constants, existsSync } from 'node:fs';
+// Choosing the OCI runtime binary. runc is the default; crun is used when
+// asked for by name, or picked automatically when a probe shows it works on
+// this host: crun 1.8 refuses the cgroup v1+v2 hybrid layout ("cgroups in
+// hybrid mode not supported"), so the probe runs `/bin/true` in a throwaway
+// container (the host's /usr bound read-only into an empty rootfs, its own
+// cgroup) once per process.
+import { spawnSync } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import { CGROUP_ROOT, isCgroup2Only } from './cgroups.js';
 import path from 'node:path';
 import { InvalidArgument } from '../api/errors.js';
-import { isCgroup2Only } from './cgroups.js';
 
 export interface RuntimeChoice {
   name: string;
@@ -39,7 +55,8 @@ export function chooseRuntime(wanted?: string, runtimes: RuntimesConfig = {}): R
     return { name: wanted, path: p };
   }
   const crun = findBinary('crun');
-  if (crun && isCgroup2Only()) return { name: 'crun', path: crun };
+  // Known to fail on the hybrid layout: skip the probe's cost there.
+  if (crun && !isCgroupHybrid() && probeRuntime(crun)) return { name: 'crun', path: crun };
   const runc = findBinary('runc');
   if (!runc) throw new Error('no OCI runtime found: install runc');
   return { name: 'runc', path: runc };
@@ -57,4 +74,69 @@ export function findInitBinary(): string | undefined {
     if (existsSync(p)) return p;
   }
   return undefined;
+}
+
+const probed = new Map<string, boolean>();
+
+/** Whether `bin` can run a container here (cgroups included). Memoized. */
+export function probeRuntime(bin: string): boolean {
+  const known = probed.get(bin);
+  if (known !== undefined) return known;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-rtprobe-'));
+  const id = `berth-probe-${process.pid}-${Date.now()}`;
+  try {
+    mkdirSync(path.join(dir, 'bundle'));
+    const rootfs = path.join(dir, 'rootfs');
+    mkdirSync(rootfs);
+    // The host's /usr (read-only) and its top-level links or binds, enough for /bin/true.
+    const mounts: { destination: string; type: string; source: string; options: string[] }[] = [
+      { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] },
+    ];
+    for (const top of ['bin', 'sbin', 'lib', 'lib64']) {
+      const host = `/${top}`;
+      if (!existsSync(host)) continue;
+      if (lstatSync(host).isSymbolicLink()) symlinkSync(readlinkSync(host), path.join(rootfs, top));
+      else mounts.push({ destination: host, type: 'bind', source: host, options: ['rbind', 'ro'] });
+    }
+    const config = {
+      ociVersion: '1.0.2-dev',
+      process: {
+        terminal: false,
+        user: { uid: 0, gid: 0 },
+        args: ['/bin/true'],
+        env: ['PATH=/bin:/usr/bin'],
+        cwd: '/',
+      },
+      root: { path: rootfs, readonly: false },
+      hostname: 'probe',
+      mounts,
+      linux: {
+        namespaces: [{ type: 'mount' }, { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }],
+        cgroupsPath: `/berth/${id}`,
+        resources: { pids: { limit: 10 } },
+      },
+    };
+    writeFileSync(path.join(dir, 'bundle', 'config.json'), JSON.stringify(config));
+    const r = spawnSync(
+      bin,
+      [`--root=${path.join(dir, 'root')}`, 'run', '--bundle', path.join(dir, 'bundle'), id],
+      {
+        stdio: 'ignore',
+        timeout: 10_000,
+      },
+    );
+    const ok = r.status === 0;
+    if (!ok)
+      spawnSync(bin, [`--root=${path.join(dir, 'root')}`, 'delete', '--force', id], { stdio: 'ignore' });
+    probed.set(bin, ok);
+    return ok;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** cgroup v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified. */
+export function isCgroupHybrid(): boolean {
+  return !isCgroup2Only() && existsSync(path.join(CGROUP_ROOT, 'unified', 'cgroup.controllers'));
 }
