@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { applyConfigFile, DEFAULT_CONFIG_FILE, DEFAULT_SOCKET, defaultConfig, readConfigFile } from '../engine/config.js';
 import { Daemon } from '../engine/daemon.js';
+import { reloadDaemonConfig } from '../engine/reload.js';
 import { isLogLevel, Logger } from '../util/log.js';
 import { BERTH_VERSION } from '../version.js';
 
@@ -67,6 +68,15 @@ async function main(): Promise<void> {
       },
     );
   };
+  process.on('SIGHUP', () => {
+    // Like dockerd: reload daemon.json; a bad file is logged and changes nothing.
+    try {
+      reloadDaemonConfig(daemon, readConfigFile(opts.configFile, explicit), (l) => log.setLevel(l));
+      log.info('Reloaded configuration from ' + opts.configFile);
+    } catch (e) {
+      log.error('Error reconfiguring the daemon: ' + (e as Error).message);
+    }
+  });
   process.on('SIGTERM', () => shutdown('terminated'));
   process.on('SIGINT', () => shutdown('interrupt'));
 }
