@@ -228,6 +228,17 @@ t.close()`;
     assert.ok(!(await content.has(a.blob)));
   });
 
+  test('after a crash: layers no image claims and directories without rows are removed at start', async () => {
+    const orphan = await layers.register(Readable.from([tarBuffer([file('orphan', 'o')])]), null);
+    mkdirSync(path.join(layers.root, 'f'.repeat(64), 'diff'), { recursive: true }); // renamed, row never written
+    // A new store over the same database and directories: what berthd sees on its next start.
+    const restarted = new LayerStore(db, path.join(root, 'data'), path.join(root, 'data', 'tmp'), content);
+    await restarted.reconcile();
+    assert.equal(restarted.get(orphan.chainId), undefined);
+    assert.ok(!existsSync(path.join(layers.root, 'f'.repeat(64))));
+    assert.ok(!existsSync(path.dirname(layers.diffDir(orphan.chainId))));
+  });
+
   test('a failed unpack (truncated gzip) leaves nothing behind', async () => {
     const gz = gzipSync(tarBuffer([file('t', 'x'.repeat(100000))]));
     await assert.rejects(layers.register(Readable.from([gz.subarray(0, gz.length / 2)]), null));
