@@ -52,6 +52,17 @@ const migrations: ((db: DB) => void)[] = [
     `),
   // 3: images remember when they were last tagged (inspect Metadata.LastTagTime).
   (db) => db.exec(`ALTER TABLE images ADD COLUMN last_tag_time TEXT;`),
+  // 4: where each blob came from (registry + repository), so a push can mount
+  // it across repositories instead of uploading it again (Docker's v2 metadata).
+  (db) =>
+    db.exec(`
+      CREATE TABLE blob_sources (
+        blob       TEXT NOT NULL,
+        registry   TEXT NOT NULL,   -- domain: docker.io, localhost:5000
+        repo       TEXT NOT NULL,   -- path: library/busybox
+        PRIMARY KEY (blob, registry, repo)
+      );
+    `),
 ];
 
 export function openDatabase(file: string): DB {
