@@ -46,6 +46,8 @@ test('if/else, else if, with, range with variables, trim markers', () => {
   assert.equal(render('{{$n := .Name}}{{$n}}', data), 'web');
   assert.equal(render('{{(index .Config.Env 0)}}', data), 'A=1');
   assert.equal(render('{{eq .Count 3}} {{ne .Name "x"}} {{gt .Count 2}}', data), 'true true true');
+  assert.equal(render('{{if and .State.Running .Name}}both{{end}} {{or .Ports .Name}} {{and .Name .Ports}}', data), 'both web []');
+  assert.equal(render('{{if or (eq .Name "x") (eq .Name "web")}}match{{end}}', data), 'match');
 });
 
 test('methods with arguments and errors for unknown fields of row types', () => {

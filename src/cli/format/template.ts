@@ -71,6 +71,10 @@ const builtins: Record<string, Fn> = {
   gt: (a: any, b: any) => a > b,
   ge: (a: any, b: any) => a >= b,
   not: (a: unknown) => !truthy(a),
+  // Go's and/or return the deciding argument itself, not a boolean.
+  and: (...a: unknown[]) => a.find((x) => !truthy(x)) ?? a[a.length - 1],
+  or: (...a: unknown[]) => a.find((x) => truthy(x)) ?? a[a.length - 1],
+  urlquery: (...a: unknown[]) => encodeURIComponent(a.map((x) => goPrint(x)).join('')).replace(/%20/g, '+'),
 };
 
 interface Scope {
