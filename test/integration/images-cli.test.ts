@@ -227,6 +227,24 @@ describe('images through the docker CLI', () => {
     assert.match(all, /Total reclaimed space: [1-9][\d.]*MB/);
   });
 
+  test('docker image prune -a honours label and until filters', () => {
+    const keep = ok(
+      d.docker(['import', '-c', 'LABEL tier=keep', '-', 'pl:keep'], { input: tar }),
+      'import',
+    ).trim();
+    const drop = ok(
+      d.docker(['import', '-c', 'LABEL tier=drop', '-', 'pl:drop'], { input: tar }),
+      'import',
+    ).trim();
+    const none = ok(d.docker(['image', 'prune', '-a', '-f', '--filter', 'until=1h']), 'prune until');
+    assert.doesNotMatch(none, /deleted:/, 'nothing is older than an hour');
+    const out = ok(d.docker(['image', 'prune', '-a', '-f', '--filter', 'label=tier=drop']), 'prune label');
+    assert.match(out, new RegExp(`deleted: ${drop}`));
+    assert.doesNotMatch(out, new RegExp(keep));
+    assert.equal(ok(d.docker(['images', '-q', '--no-trunc', 'pl']), 'images').trim(), keep);
+    ok(d.docker(['rmi', 'pl:keep']), 'cleanup');
+  });
+
   test('errors: unknown image, bad reference, bad change', () => {
     const nf = d.docker(['image', 'inspect', 'nosuch']);
     assert.notEqual(nf.code, 0);
