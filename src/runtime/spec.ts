@@ -1,6 +1,6 @@
 // ContainerRunSpec → OCI runtime config.json (runtime-spec 1.0.2, as runc 1.1
 // reads it), following the defaults dockerd gives every container.
-import { readdirSync, lstatSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgument } from '../api/errors.js';
 import { computeCaps, UnknownCapability } from './caps.js';
@@ -143,7 +143,10 @@ function resources(spec: ContainerRunSpec, facts: SpecHostFacts): Record<string,
   const out: Record<string, unknown> = {
     devices: [{ allow: spec.privileged, access: 'rwm' }],
   };
-  const memory: Record<string, number> = {};
+  const memory: Record<string, number | boolean> = {};
+  if (r.memoryReservation && r.memoryReservation > 0) memory.reservation = r.memoryReservation;
+  if (r.memorySwappiness !== undefined && r.memorySwappiness >= 0) memory.swappiness = r.memorySwappiness;
+  if (r.oomKillDisable) memory.disableOOMKiller = true;
   if (r.memory && r.memory > 0) {
     memory.limit = r.memory;
     if (facts.swapAccounting) {
@@ -166,7 +169,53 @@ function resources(spec: ContainerRunSpec, facts: SpecHostFacts): Record<string,
   if (r.cpusetMems) cpu.mems = r.cpusetMems;
   if (Object.keys(cpu).length) out.cpu = cpu;
   if (r.pidsLimit && r.pidsLimit > 0) out.pids = { limit: r.pidsLimit };
+  if (r.blkioWeight && r.blkioWeight > 0) out.blockIO = { weight: r.blkioWeight };
+  const devices = out.devices as Record<string, unknown>[];
+  for (const d of spec.devices ?? []) {
+    const node = deviceNode(d.pathOnHost, d.pathInContainer);
+    devices.push({
+      allow: true,
+      type: node.type,
+      major: node.major,
+      minor: node.minor,
+      access: d.cgroupPermissions || 'rwm',
+    });
+  }
   return out;
+}
+
+function majorMinor(rdev: number): { major: number; minor: number } {
+  return {
+    major: Math.floor(rdev / 256) & 0xfff,
+    minor: (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xfff00),
+  };
+}
+
+/** One host device node (`--device /dev/fuse[:/dev/fuse[:rwm]]`) as an OCI linux.devices entry. */
+export function deviceNode(
+  hostPath: string,
+  containerPath: string,
+): { path: string; type: string; major: number; minor: number; fileMode: number; uid: number; gid: number } {
+  let st;
+  try {
+    st = statSync(hostPath);
+  } catch {
+    throw new InvalidArgument(
+      `error gathering device information while adding custom device "${hostPath}": no such file or directory`,
+    );
+  }
+  if (!st.isCharacterDevice() && !st.isBlockDevice())
+    throw new InvalidArgument(
+      `error gathering device information while adding custom device "${hostPath}": not a device node`,
+    );
+  return {
+    path: containerPath || hostPath,
+    type: st.isCharacterDevice() ? 'c' : 'b',
+    ...majorMinor(st.rdev),
+    fileMode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+  };
 }
 
 /** Host devices for --privileged (what Docker exposes: all of /dev but the pseudo filesystems). */
@@ -191,9 +240,7 @@ export function hostDevices(dir = '/dev'): Record<string, unknown>[] {
       }
       if (st.isDirectory()) walk(p);
       else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        const rdev = st.rdev;
-        const major = Math.floor(rdev / 256) & 0xfff;
-        const minor = (rdev & 0xff) | ((Math.floor(rdev / 4096) & 0xfff00) >>> 0);
+        const { major, minor } = majorMinor(st.rdev);
         out.push({
           path: p,
           type: st.isCharacterDevice() ? 'c' : 'b',
@@ -274,7 +321,9 @@ export function buildSpec(spec: ContainerRunSpec, facts: SpecHostFacts, user?: R
   };
   if (spec.sysctls && Object.keys(spec.sysctls).length) linux.sysctl = { ...spec.sysctls };
   if (spec.privileged) linux.devices = hostDevices();
-  else {
+  else if (spec.devices?.length)
+    linux.devices = spec.devices.map((d) => deviceNode(d.pathOnHost, d.pathInContainer));
+  if (!spec.privileged) {
     linux.maskedPaths = [...DEFAULT_MASKED_PATHS];
     linux.readonlyPaths = [...DEFAULT_READONLY_PATHS];
   }
@@ -296,6 +345,7 @@ export function buildSpec(spec: ContainerRunSpec, facts: SpecHostFacts, user?: R
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: clampRlimits(spec.resources.ulimits, facts.hostHard),
       noNewPrivileges: spec.securityOpt.some((o) => /^no-new-privileges(=true|:true)?$/.test(o)),
+      ...(spec.oomScoreAdj ? { oomScoreAdj: spec.oomScoreAdj } : {}),
     },
     root: { path: spec.rootfs, readonly: spec.readonlyRootfs },
     hostname: spec.hostname,

@@ -52,7 +52,15 @@ export interface ContainerRunSpec {
     pidsLimit?: number;
     shmSize?: number;
     ulimits?: { Name: string; Soft: number; Hard: number }[];
+    memoryReservation?: number;
+    memorySwappiness?: number;
+    oomKillDisable?: boolean;
+    blkioWeight?: number;
   };
+  /** Docker's --oom-score-adj. */
+  oomScoreAdj?: number;
+  /** Docker's --device: host device nodes made available in the container. */
+  devices?: { pathOnHost: string; pathInContainer: string; cgroupPermissions: string }[];
   sysctls?: Record<string, string>;
   /**
    * OCI runtime for this container (`docker run --runtime`), as resolved by

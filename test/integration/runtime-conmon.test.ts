@@ -307,4 +307,17 @@ describe('runtime: conmon + runc', () => {
     assert.match(lines[0], /stdout F run-/);
     assert.match(lines[1], /stdout F second$/);
   });
+
+  it('maps a host device (--device) and sets oom_score_adj', async () => {
+    const c = await container({
+      args: ['sh', '-c', 'echo x > /dev/mynull && echo dev=ok; echo adj=$(cat /proc/self/oom_score_adj)'],
+      devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/mynull', cgroupPermissions: 'rwm' }],
+      oomScoreAdj: 300,
+    });
+    await rt.start(c.id);
+    assert.equal((await rt.waitExit(c.id)).exitCode, 0);
+    const log = readFileSync(c.logPath, 'utf8');
+    assert.match(log, /dev=ok/);
+    assert.match(log, /adj=300/);
+  });
 });

@@ -231,6 +231,36 @@ describe('OCI config', () => {
     assert.ok(dests.indexOf('/data') < dests.indexOf('/data/sub'));
   });
 
+  it('maps the extra resource knobs and --device', () => {
+    const s = buildSpec(
+      spec({
+        resources: { memoryReservation: 1000, memorySwappiness: 10, oomKillDisable: true, blkioWeight: 300 },
+        oomScoreAdj: 500,
+        devices: [{ pathOnHost: '/dev/null', pathInContainer: '/dev/mynull', cgroupPermissions: 'rw' }],
+      }),
+      facts,
+    );
+    assert.deepEqual(s.linux.resources.memory, { reservation: 1000, swappiness: 10, disableOOMKiller: true });
+    assert.deepEqual(s.linux.resources.blockIO, { weight: 300 });
+    assert.equal((s.process as Record<string, unknown>).oomScoreAdj, 500);
+    assert.deepEqual(s.linux.resources.devices, [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' },
+    ]);
+    assert.deepEqual(
+      (s.linux.devices as { path: string; major: number }[]).map((d) => [d.path, d.major]),
+      [['/dev/mynull', 1]],
+    );
+    assert.throws(
+      () =>
+        buildSpec(
+          spec({ devices: [{ pathOnHost: '/dev/nope', pathInContainer: '', cgroupPermissions: 'rwm' }] }),
+          facts,
+        ),
+      /error gathering device information while adding custom device "\/dev\/nope"/,
+    );
+  });
+
   it('privileged: all caps, no masks, no seccomp, host devices, rw sysfs', () => {
     const s = buildSpec(spec({ privileged: true }), facts);
     assert.deepEqual(s.process.capabilities!.bounding, ALL_CAPS);
