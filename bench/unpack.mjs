@@ -35,13 +35,14 @@ try {
     }
     for (let w = 0; w < 10; w++) writeFileSync(path.join(dir, `.wh.gone${w}`), '');
   }
-  const tar = path.join(base, 'layer.tar');
+  // In the data root's tmp/, where `docker load` extracts archives.
+  mkdirSync(path.join(base, 'data', 'tmp'), { recursive: true });
+  const tar = path.join(base, 'data', 'tmp', 'layer.tar');
   execFileSync('tar', ['-C', src, '-cf', tar, '.']);
   rmSync(src, { recursive: true, force: true });
   console.log(`layer: ${(bytes / 1048576).toFixed(0)} MiB of content, 20000 files, 2000 whiteouts`);
 
   const data = path.join(base, 'data');
-  mkdirSync(path.join(data, 'tmp'), { recursive: true });
   const db = openDatabase(path.join(data, 'berth.db'));
   const content = new ContentStore(data, path.join(data, 'tmp'));
   const layers = new LayerStore(db, data, path.join(data, 'tmp'), content);

@@ -6,7 +6,13 @@
 // Feeding tar through a pipe from Node costs ~40% more than letting it read a
 // file, and a scan before extraction means tar never sees a hostile archive.
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+import {
+  constants as fsConstants,
+  createReadStream,
+  createWriteStream,
+  promises as fs,
+  type WriteStream,
+} from 'node:fs';
 import path from 'node:path';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -215,7 +221,12 @@ async function stageFile(file: string, content: ContentStore, temps: string[]): 
   const compression = detectCompression(await headOf(file));
   const blobFile = content.ingestPath();
   temps.push(blobFile);
-  await fs.link(file, blobFile).catch(() => fs.copyFile(file, blobFile));
+  // A file of ours in tmp/ (load) is linked, not copied; anyone else's file is
+  // copied (reflinked where the file system can), so later writes to it cannot
+  // change a stored blob.
+  if (path.dirname(file).startsWith(path.dirname(blobFile) + '/'))
+    await fs.link(file, blobFile).catch(() => fs.copyFile(file, blobFile, fsConstants.COPYFILE_FICLONE));
+  else await fs.copyFile(file, blobFile, fsConstants.COPYFILE_FICLONE);
   if (compression === 'none') {
     const hashes = hashFile(blobFile).then((blob) => ({ blob, diffId: blob.digest }));
     hashes.catch(() => undefined); // awaited later; do not let an early failure go unhandled
