@@ -72,4 +72,22 @@ describe('runtime through the docker CLI', () => {
       d.docker(['rm', '-f', name]);
     }
   });
+
+  it('gives -t containers a terminal and streams stats of a running one', () => {
+    const t = run('-t', 'busybox', 'sh', '-c', 'tty; echo TERM=$TERM');
+    assert.equal(t.code, 0, t.stderr);
+    assert.match(t.stdout, /^\/dev\/pts\/0\r\nTERM=xterm\r\n$/);
+    const name = `rt-stats-${process.pid}`;
+    assert.equal(
+      d.docker(['run', '-d', '--name', name, '--memory', '32m', 'busybox', 'sleep', '30']).code,
+      0,
+    );
+    try {
+      const s = d.docker(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}} {{.PIDs}}', name]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stdout, new RegExp(`^${name} [\\d.]+[KMG]?i?B / 32MiB 1\\n$`));
+    } finally {
+      d.docker(['rm', '-f', name]);
+    }
+  });
 });
