@@ -8,6 +8,8 @@ import { Router } from '../api/router.js';
 import { createApiServer } from '../api/server.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerImageRoutes } from '../api/routes/images.js';
+import { registerDistributionRoutes } from '../api/routes/distribution.js';
+import { createRegistryServices } from './registry-wiring.js';
 import { ImageService } from './images.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
@@ -93,6 +95,8 @@ export class Daemon {
     this.images = new ImageService(this.db, { dataRoot: this.paths.dataRoot, tmp: this.paths.tmp }, this.events);
     this.counts.images = () => this.images.count();
     registerImageRoutes(this.router, this, this.images);
+    const dist = createRegistryServices(this.config, this.db, this.images);
+    registerDistributionRoutes(this.router, dist.registry, dist.puller, dist.pusher);
     this.runtime = new OciRuntime({
       execRoot: this.paths.execRoot,
       runtime: chooseRuntime(this.config.defaultRuntime, this.config.runtimes),

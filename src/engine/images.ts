@@ -97,8 +97,13 @@ export class ImageService {
   }
 
   /** Registers a layer from a tar stream (import, load, build, commit, pull). */
-  registerLayer(source: LayerSource, parent: string | null, expectedBlob?: string): Promise<Layer> {
-    return this.layers.register(source, parent, expectedBlob);
+  registerLayer(
+    source: LayerSource,
+    parent: string | null,
+    expectedBlob?: string,
+    parentReady?: Promise<unknown>,
+  ): Promise<Layer> {
+    return this.layers.register(source, parent, expectedBlob, parentReady);
   }
 
   /**

@@ -95,11 +95,21 @@ export class LayerStore {
    * This is the one entry point for import, load, pull, build and commit.
    * `expectedBlob` (pull) must match the digest of the bytes received.
    */
-  async register(source: LayerSource, parent: string | null, expectedBlob?: string): Promise<Layer> {
-    if (parent && !this.get(parent)) throw new Error(`parent layer ${parent} does not exist`);
+  async register(
+    source: LayerSource,
+    parent: string | null,
+    expectedBlob?: string,
+    parentReady?: Promise<unknown>,
+  ): Promise<Layer> {
+    // A pull unpacks layers in parallel: the parent only has to exist by commit time.
+    if (parent && !parentReady && !this.get(parent)) throw new Error(`parent layer ${parent} does not exist`);
     const work = path.join(this.tmp, 'layer-' + randomBytes(8).toString('hex'));
     try {
       const res = await unpackLayer(source, path.join(work, 'diff'), this.content, expectedBlob);
+      if (parentReady) {
+        await parentReady;
+        if (parent && !this.get(parent)) throw new Error(`parent layer ${parent} does not exist`);
+      }
       const layer: Layer = {
         chainId: computeChainId(parent, res.diffId),
         diffId: res.diffId,
