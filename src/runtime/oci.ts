@@ -1,8 +1,10 @@
 // The Runtime driver: OCI bundles run by runc (or crun) under conmon.
 //
 // Layout under the exec root:
-//   runc/                    the OCI runtime's state (--root)
-//   containers/<id>/         bundle: config.json, attach, ctl, pidfile, conmon.pid, oom
+//   runc/                    runc's state (--root); other runtimes use runtimes/<name>/
+//   containers/<id>/         bundle: config.json, attach, ctl, pidfile, conmon.pid, oom,
+//                            runtime.json (binary + state root, so a later berthd with
+//                            another default still drives this container's runtime)
 //                            (<id> is shortened to 12 chars when the attach socket
 //                             path would not fit in a unix socket address)
 //   exits/<id>               exit status written by conmon
@@ -38,7 +40,7 @@ const SUN_PATH_MAX = 107;
 
 export interface OciRuntimeOptions {
   execRoot: string;
-  /** A resolved runtime (probe.chooseRuntime); default: runc, or crun on pure cgroup v2. */
+  /** A resolved runtime (probe.chooseRuntime); default: runc, or crun where its probe succeeds. */
   runtime?: RuntimeChoice;
   /** cgroupsPath parent; containers get `<parent>/<id>`. */
   cgroupParent?: string;
@@ -63,7 +65,10 @@ export class OciRuntime implements Runtime {
     this.name = choice.name;
     this.runtimePath = choice.path;
     this.execRoot = path.resolve(opts.execRoot);
-    this.root = path.join(this.execRoot, 'runc');
+    this.root =
+      choice.name === 'runc'
+        ? path.join(this.execRoot, 'runc')
+        : path.join(this.execRoot, 'runtimes', choice.name);
     this.exitDir = path.join(this.execRoot, 'exits');
     this.cgroupParent = opts.cgroupParent ?? '/berth';
     for (const d of [
@@ -144,7 +149,7 @@ export class OciRuntime implements Runtime {
     writeAtomic(path.join(bundle, 'config.json'), serializeSpec(oci));
     mkdirSync(path.dirname(spec.logPath), { recursive: true });
     const bin = this.binaryFor(spec.runtime);
-    if (bin.path !== this.runtimePath) writeAtomic(path.join(bundle, 'runtime.json'), JSON.stringify(bin));
+    writeAtomic(path.join(bundle, 'runtime.json'), JSON.stringify(bin));
     mkdirSync(bin.root, { recursive: true });
 
     const conmon = spawnConmon({
