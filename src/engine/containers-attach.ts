@@ -116,9 +116,12 @@ export class Attacher {
         }
       });
       // The CLI half-closes after stdin EOF; close the container's stdin only for StdinOnce.
-      conn.input.once('end', () => {
+      // The EOF may have come before the container was started (docker run -i < /dev/null).
+      const onEnd = (): void => {
         if (c.config.StdinOnce) stdin.end();
-      });
+      };
+      if (conn.input.readableEnded) onEnd();
+      else conn.input.once('end', onEnd);
     }
     conn.output.once('close', finish);
     conn.input.once('error', finish);

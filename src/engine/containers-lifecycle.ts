@@ -202,6 +202,7 @@ export class Lifecycle {
       domainname: cfg.Domainname || undefined,
       tty: cfg.Tty,
       openStdin: cfg.OpenStdin,
+      stdinOnce: cfg.StdinOnce,
       etcFiles: { hosts: p.hosts, resolvConf: p.resolvConf, hostname: p.hostname },
       mounts,
       capAdd: h.CapAdd ?? [],

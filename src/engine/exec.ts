@@ -160,7 +160,8 @@ export class ExecService {
       if (proc.stdin && cfg.AttachStdin) {
         const stdin = proc.stdin;
         conn.input.on('data', (d: Buffer) => stdin.write(d));
-        conn.input.once('end', () => stdin.end());
+        if (conn.input.readableEnded) stdin.end();
+        else conn.input.once('end', () => stdin.end());
         conn.input.once('error', () => stdin.end());
       }
     } else {
