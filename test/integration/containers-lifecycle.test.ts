@@ -146,7 +146,7 @@ describe('container lifecycle (docker CLI)', () => {
     assert.equal(clash.code, 1);
     assert.match(clash.stderr, new RegExp(`Conflict\\. The container name "/${a}" is already in use by container "${idA}"\\. You have to remove \\(or rename\\) that container to be able to reuse that name\\.`));
     const c = d.docker(['create', '--name', a, 'busybox', 'true']);
-    assert.equal(c.code, 125);
+    assert.notEqual(c.code, 0);
     assert.match(c.stderr, /is already in use by container/);
     const n = uniq('rn');
     assert.equal(d.docker(['rename', a, n]).code, 0);
