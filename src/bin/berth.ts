@@ -6,6 +6,7 @@ import { CliContext, CliError, type GlobalOptions } from '../cli/context.js';
 import { registerSystemCommands } from '../cli/system.js';
 import { registerImageCommands } from '../cli/images.js';
 import { registerContainerCommands } from '../cli/containers.js';
+import { registerRegistryCommands } from '../cli/registry.js';
 import { BERTH_VERSION } from '../version.js';
 
 const program = new Command('berth')
@@ -35,6 +36,7 @@ const ctx = new CliContext(() => program.opts<GlobalOptions>());
 registerSystemCommands(program, ctx);
 registerImageCommands(program, ctx); // before containers: its generic `inspect` covers every object type
 registerContainerCommands(program, ctx);
+registerRegistryCommands(program, ctx);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ApiError) {
