@@ -136,7 +136,7 @@ const ARCHES: Record<string, { go: string; scmp: string[] }> = {
 
 export interface OciSeccomp {
   defaultAction: string;
-  defaultErrnoRet: number;
+  defaultErrnoRet?: number;
   architectures: string[];
   syscalls: { names: string[]; action: string; errnoRet?: number; args?: ArgRule[] }[];
 }

@@ -6,6 +6,7 @@ import { InvalidArgument } from '../api/errors.js';
 import { computeCaps, UnknownCapability } from './caps.js';
 import { clampRlimits, RLIM_INFINITY } from './rlimits.js';
 import { defaultSeccomp, type OciSeccomp } from './seccomp-default.js';
+import { resolveSeccompProfile } from './seccomp-profile.js';
 import type { ContainerRunSpec } from './types.js';
 import { resolveUser, type ResolvedUser } from './user.js';
 
@@ -263,11 +264,7 @@ function seccompFor(spec: ContainerRunSpec, caps: string[]): OciSeccomp | undefi
   if (!opt) return defaultSeccomp(caps);
   const value = opt.slice('seccomp='.length);
   if (value === 'unconfined') return undefined;
-  try {
-    return JSON.parse(value) as OciSeccomp;
-  } catch {
-    throw new InvalidArgument(`Decoding seccomp profile failed: invalid JSON`);
-  }
+  return resolveSeccompProfile(value, caps);
 }
 
 function sortMounts(mounts: OciMount[]): OciMount[] {

@@ -320,4 +320,20 @@ describe('runtime: conmon + runc', () => {
     assert.match(log, /dev=ok/);
     assert.match(log, /adj=300/);
   });
+
+  it('applies a user seccomp profile (--security-opt seccomp=<json>)', async () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+    };
+    const c = await container({
+      args: ['sh', '-c', 'mkdir /tmp/d 2>&1; echo rc=$?'],
+      securityOpt: [`seccomp=${JSON.stringify(profile)}`],
+    });
+    await rt.start(c.id);
+    assert.equal((await rt.waitExit(c.id)).exitCode, 0);
+    const log = readFileSync(c.logPath, 'utf8');
+    assert.match(log, /Operation not permitted/);
+    assert.match(log, /rc=1/);
+  });
 });
