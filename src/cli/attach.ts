@@ -126,11 +126,12 @@ export function runSession(o: SessionOptions): Promise<SessionEnd> {
         return;
       }
       const { forward, escaped } = detector.feed(c);
-      if (forward.length) o.conn.write(forward);
       if (escaped) {
-        o.conn.destroy();
+        // Keystrokes before the sequence still go in; then drop the connection
+        // (no half-close: that would close a StdinOnce container's stdin).
+        o.conn.write(forward, () => o.conn.destroy());
         finish('detached');
-      }
+      } else if (forward.length) o.conn.write(forward);
     };
     const onInputEnd = (): void => {
       if (!done) o.conn.end(); // half-close: CloseWrite

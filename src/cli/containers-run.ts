@@ -283,10 +283,8 @@ async function attachCommand(f: ParsedFlags, ctx: CliContext): Promise<number> {
   const stopResize = tty && process.stdout.isTTY ? monitorTtySize(ctx.client, `${path}/resize`) : () => undefined;
   const stopProxy = !tty && f.bool('sig-proxy') ? proxySignals(ctx, c.Id) : () => undefined;
   try {
-    if ((await session()) === 'detached') {
-      ctx.err.write('read escape sequence\n');
-      return 0;
-    }
+    // docker attach reports the detach as its EscapeError: message, exit 1.
+    if ((await session()) === 'detached') throw new CliError('read escape sequence', 1);
     return await exitCodeOf(waitRes);
   } finally {
     stopResize();

@@ -1,12 +1,17 @@
 // Terminal handling for attached sessions: raw mode on our stdin, and the
 // container's (or exec's) TTY kept at our window size, as docker's
 // MonitorTtySize does.
+import { spawnSync } from 'node:child_process';
 import type { Client } from '../client/client.js';
 
 /** Puts stdin in raw mode when it is a terminal; returns the undo. */
 export function makeRaw(stdin: NodeJS.ReadStream): () => void {
   if (!stdin.isTTY) return () => undefined;
   stdin.setRawMode(true);
+  // libuv's raw mode keeps ONLCR, so the container's "\r\n" would reach the
+  // terminal as "\r\r\n"; docker's cfmakeraw turns output processing off.
+  // setRawMode(false) restores libuv's saved termios, ONLCR included.
+  spawnSync('stty', ['-onlcr'], { stdio: ['inherit', 'ignore', 'ignore'] });
   let restored = false;
   return () => {
     if (restored) return;
