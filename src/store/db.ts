@@ -63,6 +63,18 @@ const migrations: ((db: DB) => void)[] = [
         PRIMARY KEY (blob, registry, repo)
       );
     `),
+  // 5: volumes (the local driver): labels and driver options as JSON; the
+  // data lives in volumes/<name>/_data.
+  (db) =>
+    db.exec(`
+      CREATE TABLE volumes (
+        name       TEXT PRIMARY KEY,
+        driver     TEXT NOT NULL,
+        created    TEXT NOT NULL,   -- RFC 3339, seconds
+        labels     TEXT,            -- JSON object or null
+        options    TEXT             -- JSON object or null
+      );
+    `),
 ];
 
 export function openDatabase(file: string): DB {
