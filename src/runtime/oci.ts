@@ -324,8 +324,12 @@ export class OciRuntime implements Runtime {
 
   attach(id: string, opts: { stdin: boolean }): Promise<AttachStreams> {
     const sock = path.join(this.bundleDir(id), 'attach');
-    if (!existsSync(sock)) return Promise.reject(new Conflict(`container ${id} is not running`));
-    return connectAttach(sock, opts);
+    const notRunning = new Conflict(`container ${id} is not running`);
+    if (!existsSync(sock)) return Promise.reject(notRunning);
+    // The socket file outlives its monitor; connecting then fails.
+    return connectAttach(sock, opts).catch(() => {
+      throw notRunning;
+    });
   }
 
   async resize(id: string, rows: number, cols: number): Promise<void> {

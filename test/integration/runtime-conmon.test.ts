@@ -55,6 +55,7 @@ describe('runtime: conmon + runc', () => {
     await rt.start(c.id);
     const exit = await rt.waitExit(c.id);
     assert.equal(exit.exitCode, 3);
+    await assert.rejects(rt.attach(c.id, { stdin: false }), /is not running/);
     assert.match(exit.finishedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
     assert.deepEqual(await rt.recordedExit(c.id), exit);
   });
