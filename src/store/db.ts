@@ -63,6 +63,26 @@ const migrations: ((db: DB) => void)[] = [
         PRIMARY KEY (blob, registry, repo)
       );
     `),
+  // 5: networks, container endpoints on them, and each container's network
+  // sandbox (namespace file, published ports) — what live restore rebuilds from.
+  (db) =>
+    db.exec(`
+      CREATE TABLE networks (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        doc        TEXT NOT NULL          -- the NetworkRecord JSON
+      );
+      CREATE TABLE net_endpoints (
+        network_id   TEXT NOT NULL REFERENCES networks(id),
+        container_id TEXT NOT NULL,
+        doc          TEXT NOT NULL,       -- the EndpointRecord JSON
+        PRIMARY KEY (network_id, container_id)
+      );
+      CREATE TABLE net_sandboxes (
+        container_id TEXT PRIMARY KEY,
+        doc          TEXT NOT NULL        -- the SandboxRecord JSON
+      );
+    `),
   // 5: volumes (the local driver): labels and driver options as JSON; the
   // data lives in volumes/<name>/_data.
   (db) =>
