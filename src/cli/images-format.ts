@@ -3,6 +3,7 @@
 // JSON form (cli/command/formatter/image.go, image/formatter_history.go).
 import { parseReference, familiarName } from '../image/reference.js';
 import { marshalJson } from './format/table.js';
+import { GO_TYPE } from './format/template.js';
 import { humanDuration, humanSize, truncateId } from './format/units.js';
 
 /** Go's time.Time.String() in local time: "2026-11-28 04:02:36 +0000 UTC". */
@@ -61,6 +62,7 @@ export const IMAGE_HEADERS = {
 };
 
 export class ImageRow {
+  readonly [GO_TYPE] = '*formatter.imageContext';
   constructor(
     private readonly i: ImageSummary,
     readonly Repository: string,
@@ -176,6 +178,7 @@ function ellipsis(s: string, max: number): string {
 }
 
 export class HistoryRow {
+  readonly [GO_TYPE] = '*image.historyContext';
   constructor(
     private readonly h: HistoryItem,
     private readonly trunc: boolean,

@@ -38,7 +38,7 @@ export async function inspectObjects(
     try {
       tmpl = new Template(format === 'json' ? '{{json .}}' : format, {}, { missingKey: 'error' });
     } catch (e) {
-      throw new CliError(`template parsing error: template: :1: ${(e as Error).message}`, 64);
+      throw new CliError(`template parsing error: ${(e as Error).message}`, 64);
     }
   }
   const found: unknown[] = [];

@@ -5,12 +5,19 @@ import { API_VERSION } from '../api/version.js';
 import { BERTH_VERSION, GIT_COMMIT } from '../version.js';
 import type { CliContext } from './context.js';
 import { bytesSize } from './format/units.js';
+import { GO_TYPE } from './format/template.js';
 import { sortedKeys } from './format/goprint.js';
 import { quickGet } from './quick-get.js';
 
 export interface InfoData extends Record<string, any> {
   ClientInfo: Record<string, unknown>;
   ServerErrors?: string[];
+}
+
+class DockerInfo {
+  get [GO_TYPE](): string {
+    return 'system.dockerInfo';
+  }
 }
 
 export async function infoData(ctx: CliContext): Promise<InfoData> {
@@ -30,7 +37,8 @@ export async function infoData(ctx: CliContext): Promise<InfoData> {
     const server = await quickGet<Record<string, any>>(ctx, '/info');
     // docker 28's registry.ServiceConfig and IndexInfo declare their fields alphabetically.
     if (server.RegistryConfig) server.RegistryConfig = sortedKeys(server.RegistryConfig, true);
-    return { ...server, ClientInfo: clientInfo };
+    // A Go struct to templates: unknown fields are errors, not "<no value>".
+    return Object.assign(Object.create(DockerInfo.prototype) as InfoData, server, { ClientInfo: clientInfo });
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     return { ClientInfo: clientInfo, ServerErrors: [e.status === 0 ? e.message : `Error response from daemon: ${e.message}`] };

@@ -109,11 +109,13 @@ async function version(ctx: CliContext, format: string): Promise<number> {
   const src = format === '' ? VERSION_TEMPLATE : format === 'json' ? '{{json .}}' : format;
   let text: string;
   try {
-    text = new Template(src, {
-      getDetailsOrder: (c: { Details?: Record<string, string> }) => Object.keys(c.Details ?? {}).sort(),
-    }).execute(data);
+    text = new Template(
+      src,
+      { getDetailsOrder: (c: { Details?: Record<string, string> }) => Object.keys(c.Details ?? {}).sort() },
+      { name: 'version' },
+    ).execute(data);
   } catch (e) {
-    throw new CliError(`template parsing error: template: version:1: ${(e as Error).message}`, 64);
+    throw new CliError(`template parsing error: ${(e as Error).message}`, 64);
   }
   ctx.out.write(tabwrite(text + '\n', { minwidth: 20, padding: 1 }));
   if (failure) throw failure;
@@ -124,7 +126,18 @@ async function info(ctx: CliContext, format: string): Promise<number> {
   const data = await infoData(ctx);
   if (format) {
     const src = format === 'json' ? '{{json .}}' : format;
-    ctx.print(new Template(src).execute(data));
+    let tmpl: Template;
+    try {
+      tmpl = new Template(src);
+    } catch (e) {
+      throw new CliError(`template parsing error: ${(e as Error).message}`, 64);
+    }
+    try {
+      ctx.print(tmpl.execute(data));
+    } catch (e) {
+      ctx.print(); // docker still ends the (partial) output with a newline
+      throw new CliError((e as Error).message, 1);
+    }
     if (data.ServerErrors) throw new CliError('', 1);
     return 0;
   }
@@ -177,7 +190,12 @@ async function events(ctx: CliContext, opts: { since: string; until: string; fil
     }
   };
   const query = { since: conv(opts.since), until: conv(opts.until), filters: filtersJson(opts.filters) };
-  const tmpl = opts.format ? new Template(opts.format === 'json' ? '{{json .}}' : opts.format) : undefined;
+  let tmpl: Template | undefined;
+  try {
+    tmpl = opts.format ? new Template(opts.format === 'json' ? '{{json .}}' : opts.format) : undefined;
+  } catch (e) {
+    throw new CliError(`Error parsing format: ${(e as Error).message}`, 64);
+  }
   const res = await ctx.client.call('GET', '/events', { query });
   process.once('SIGINT', () => {
     res.destroy();

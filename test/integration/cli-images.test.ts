@@ -70,6 +70,10 @@ describe('berth image commands match docker', () => {
     same(['images', 'busybox'], maskTimes);
     same(['images', '--filter', 'reference=cli-imp:*', '--format', '{{.Tag}}']);
     same(['images', '--filter', 'dangling=true', '-q']);
+    // Template errors: parse and execution, docker's texts and exit 1.
+    same(['images', '--format', '{{.NoSuchField}}']);
+    same(['images', '--format', '{{.ID']);
+    same(['history', '--format', '{{.NoSuchField}}', 'busybox']);
     // docker's usage errors, exit 125 for flags and 1 for argument counts.
     assert.equal(same(['images', '--nope']).code, 125);
     assert.equal(same(['images', '-z']).code, 125);

@@ -54,6 +54,10 @@ describe('berth system commands match docker', () => {
     assert.equal(j.Driver, 'overlay2');
     assert.equal(j.ClientInfo.Context, 'default');
     assert.equal(same(['info', 'extra']).code, 1);
+    assert.equal(same(['info', '--format', '{{.NoSuchField}}']).code, 1);
+    assert.equal(same(['info', '--format', '{{.ID']).code, 64);
+    assert.equal(same(['version', '--format', '{{.ID']).code, 64);
+    assert.equal(same(['events', '--format', '{{.ID', '--since', '1', '--until', '2']).code, 64);
   });
 
   test('info and version without a daemon: client part, then the error, exit 1', () => {

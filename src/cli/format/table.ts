@@ -1,7 +1,7 @@
 // Go's text/tabwriter (the column algorithm docker's tables go through) and
 // docker's list formatter: `table …` formats get a header row and aligned
 // columns, other formats print one line per item.
-import { Template, goJson } from './template.js';
+import { Template, TemplateError, goJson } from './template.js';
 
 export interface TabOptions {
   minwidth: number;
@@ -87,8 +87,15 @@ export interface ListOptions {
 export function formatList(items: object[], opts: ListOptions): string {
   const fmt = opts.format === 'json' ? '{{json .}}' : opts.format;
   const { src, table } = preFormat(fmt);
-  const tmpl = new Template(src, { json: jsonOfRow });
-  const rows = items.map((it) => tmpl.execute(it) + '\n').join('');
+  let rows: string;
+  let tmpl: Template;
+  try {
+    tmpl = new Template(src, { json: jsonOfRow });
+    rows = items.map((it) => tmpl.execute(it) + '\n').join('');
+  } catch (e) {
+    // docker reports parse and execution errors alike, and exits 1.
+    throw new TemplateError(`template parsing error: ${(e as Error).message}`);
+  }
   if (!table) return rows;
   const header: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts.headers)) header[k] = () => v;

@@ -95,7 +95,12 @@ export class Template {
     funcs: Record<string, Fn> = {},
     private readonly opts: { missingKey?: 'error'; name?: string } = {},
   ) {
-    this.nodes = parseTemplate(src);
+    try {
+      this.nodes = parseTemplate(src);
+    } catch (e) {
+      // Go's parse errors name the template and line: "template: :1: unclosed action".
+      throw new TemplateError(`template: ${opts.name ?? ''}:1: ${(e as Error).message}`);
+    }
     this.funcs = { ...builtins, ...funcs };
   }
 
@@ -254,8 +259,10 @@ export function asMap<T extends object>(o: T): T {
 function isMapLike(o: object): boolean {
   return mapLike.has(o) || Object.getPrototypeOf(o) === Object.prototype;
 }
+/** A row or data class's Go type, for docker's "can't evaluate field X in type T" errors. */
+export const GO_TYPE = Symbol('go type');
 function typeName(o: object): string {
-  return o.constructor?.name ?? 'object';
+  return (o as { [GO_TYPE]?: string })[GO_TYPE] ?? o.constructor?.name ?? 'object';
 }
 function describe(o: Operand): string {
   return o.kind === 'field' ? `.${o.chain.join('.')}` : o.kind;
