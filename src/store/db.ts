@@ -83,7 +83,7 @@ const migrations: ((db: DB) => void)[] = [
         doc          TEXT NOT NULL        -- the SandboxRecord JSON
       );
     `),
-  // 5: volumes (the local driver): labels and driver options as JSON; the
+  // 6: volumes (the local driver): labels and driver options as JSON; the
   // data lives in volumes/<name>/_data.
   (db) =>
     db.exec(`
