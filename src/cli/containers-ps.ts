@@ -167,9 +167,9 @@ export class ContainerContext {
     return this.c.ImageManifestDescriptor?.platform;
   }
   toGoJSON(): string {
-    const o: Record<string, string> = {};
-    for (const k of ['Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Ports', 'RunningFor', 'Size', 'State', 'Status'])
-      o[k] = (this as any)[k];
+    const o: Record<string, unknown> = {};
+    for (const k of ['Command', 'CreatedAt', 'ID', 'Image', 'Labels', 'LocalVolumes', 'Mounts', 'Names', 'Networks', 'Platform', 'Ports', 'RunningFor', 'Size', 'State', 'Status'])
+      o[k] = (this as any)[k] ?? null;
     return marshalJson(o);
   }
 }

@@ -149,6 +149,40 @@ describe('berth container commands', () => {
     d.berth(['rm', name]);
   });
 
+  it('matches the docker CLI: inspect JSON, ps/stats --format json, missing-image error', () => {
+    const name = uniq('same');
+    assert.equal(d.berth(['run', '-d', '--name', name, '--memory', '64m', 'busybox', 'sleep', '300']).code, 0);
+    assert.equal(d.berth(['inspect', name]).stdout, d.docker(['inspect', name]).stdout);
+    assert.equal(d.berth(['container', 'inspect', '-s', name]).stdout, d.docker(['container', 'inspect', '-s', name]).stdout);
+    assert.equal(d.berth(['inspect', 'busybox']).stdout, d.docker(['inspect', 'busybox']).stdout);
+    const noStatus = (s: string): string => s.replace(/"(Status|RunningFor)":"[^"]*"/g, '');
+    assert.equal(noStatus(d.berth(['ps', '--filter', `name=${name}`, '--format', 'json']).stdout), noStatus(d.docker(['ps', '--filter', `name=${name}`, '--format', 'json']).stdout));
+    const noCpu = (s: string): string => s.replace(/"CPUPerc":"[^"]*"/g, '').replace(/"MemUsage":"[^"]*","MemPerc":"[^"]*"/g, '');
+    const ours = d.berth(['stats', '--no-stream', '--format', 'json', name]);
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.match(ours.stdout, /"MemUsage":"[\d.]+[KMG]?i?B \/ 64MiB"/);
+    assert.equal(noCpu(ours.stdout), noCpu(d.docker(['stats', '--no-stream', '--format', 'json', name]).stdout));
+    const missing = d.berth(['run', '--pull', 'never', 'no-such-image-here']);
+    const theirs = d.docker(['run', '--pull', 'never', 'no-such-image-here']);
+    assert.equal(missing.code, 125);
+    assert.equal(missing.code, theirs.code);
+    assert.equal(missing.stderr.replace(/berth/g, 'docker'), theirs.stderr);
+    const ex = d.berth(['exec', name, 'no-such-cmd']);
+    assert.equal(ex.code, 127);
+    assert.equal(ex.code, d.docker(['exec', name, 'no-such-cmd']).code);
+    assert.equal(d.berth(['rm', '-f', name]).code, 0);
+  });
+
+  it('logs -f follows until the container exits', () => {
+    const name = uniq('follow');
+    assert.equal(d.berth(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo l$i; sleep 0.3; done']).code, 0);
+    const r = d.berth(['logs', '-f', name]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'l1\nl2\nl3\n');
+    assert.equal(d.berth(['logs', '--tail', '1', name]).stdout, 'l3\n');
+    assert.equal(d.berth(['rm', name]).code, 0);
+  });
+
   /** Runs `berth args` on a pty (util-linux script), typing each chunk a second apart. */
   function onPty(args: string, ...chunks: string[]): { code: number; out: string } {
     const quoted = args.replace(/'/g, "'\\''");
