@@ -28,7 +28,8 @@ export interface ExecRequest {
 export async function startExec(o: ExecRequest): Promise<ExecProcess> {
   const spec = o.spec;
   const execId = randomBytes(16).toString('hex');
-  const dir = path.join(o.execRoot, 'x', execId.slice(0, 12));
+  // Named after the container too, so deleting the container clears sessions a crashed engine left.
+  const dir = path.join(o.execRoot, 'x', `${o.cid.slice(0, 12)}-${execId.slice(0, 12)}`);
   mkdirSync(dir, { recursive: true });
   const processSpec = execProcessSpec(o.config, spec);
   writeFileSync(path.join(dir, 'process.json'), JSON.stringify(processSpec));

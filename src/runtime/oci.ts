@@ -8,7 +8,7 @@
 //                            (<id> is shortened to 12 chars when the attach socket
 //                             path would not fit in a unix socket address)
 //   exits/<id>               exit status written by conmon
-//   x/<exec-id>/             one directory per exec session (process.json, attach, ctl)
+//   x/<id12>-<exec-id12>/    one directory per exec session (process.json, attach, ctl)
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -246,6 +246,10 @@ export class OciRuntime implements Runtime {
     }
     this.removeCgroups(id);
     rmSync(bundle, { recursive: true, force: true });
+    const execs = path.join(this.execRoot, 'x');
+    for (const d of readdirSync(execs)) {
+      if (d.startsWith(`${id.slice(0, 12)}-`)) rmSync(path.join(execs, d), { recursive: true, force: true });
+    }
     rmSync(exitFileOf(this.exitDir, id), { force: true });
   }
 

@@ -2,7 +2,7 @@
 // mounted through our overlay helper.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { OciRuntime } from '../../src/runtime/oci.js';
 import { mountOverlay, unmount, isMountPoint } from '../../src/runtime/rootfs.js';
@@ -152,6 +152,9 @@ describe('runtime: conmon + runc', () => {
     );
     await rt.kill(c.id, 'SIGKILL');
     assert.equal((await rt.waitExit(c.id)).exitCode, 137);
+    await rt.delete(c.id);
+    const sessions = readdirSync(path.join(dir, 'exec', 'x')).filter((d) => d.startsWith(c.id.slice(0, 12)));
+    assert.deepEqual(sessions, []);
   });
 
   it('applies the memory limit and counts pids in the cgroup', async () => {
