@@ -1,7 +1,7 @@
 // `run`, `create`, `start` and `attach`: create (pulling a missing image like
 // docker), then attach before start so no output is lost, wait for the exit
 // and return the container's exit code.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ApiError } from '../client/client.js';
 import { CliError, type CliContext } from './context.js';
 import { type FlagDef, type ParsedFlags } from './containers-flags.js';
@@ -29,7 +29,13 @@ async function pullImage(ctx: CliContext, image: string, platform: string | unde
 }
 
 /** POST /containers/create, pulling the image when it is missing (pull=missing) or always. */
-export async function createContainer(ctx: CliContext, req: CreateRequest, quiet: boolean): Promise<string> {
+/** --cidfile: docker refuses an existing file before creating anything. */
+function checkCidFile(file: string): void {
+  if (file && existsSync(file)) throw new Error(`container ID file found, make sure the other container isn't running or delete ${file}`);
+}
+
+export async function createContainer(ctx: CliContext, req: CreateRequest, quiet: boolean, cidFile = ''): Promise<string> {
+  checkCidFile(cidFile);
   const create = (): Promise<{ Id: string; Warnings?: string[] }> =>
     ctx.client.post('/containers/create', req.body, { name: req.name, platform: req.platform });
   if (req.pull === 'always') await pullImage(ctx, req.image, req.platform, quiet);
@@ -49,6 +55,7 @@ export async function createContainer(ctx: CliContext, req: CreateRequest, quiet
     res = await create();
   }
   for (const w of res.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
+  if (cidFile) writeFileSync(cidFile, res.Id, { mode: 0o644 });
   return res.Id;
 }
 
@@ -133,7 +140,7 @@ async function runCommand(f: ParsedFlags, ctx: CliContext): Promise<number> {
 
   let id: string;
   try {
-    id = await createContainer(ctx, req, f.bool('quiet'));
+    id = await createContainer(ctx, req, f.bool('quiet'), f.string('cidfile'));
   } catch (e) {
     if (e instanceof JsonMessageError) throw fail(e.message, 125);
     throw fail(describeError(e), 125);
@@ -209,7 +216,7 @@ async function createCommand(f: ParsedFlags, ctx: CliContext): Promise<number> {
     throw commandError({ usage: '' }, 'create', (e as Error).message, 125);
   }
   try {
-    ctx.print(await createContainer(ctx, req, f.bool('quiet')));
+    ctx.print(await createContainer(ctx, req, f.bool('quiet'), f.string('cidfile')));
   } catch (e) {
     throw commandError({ usage: '' }, 'create', e instanceof JsonMessageError ? e.message : describeError(e), 125);
   }
@@ -225,16 +232,18 @@ const START_FLAGS: FlagDef[] = [
 async function startCommand(f: ParsedFlags, ctx: CliContext): Promise<number> {
   const attach = f.bool('attach') || f.bool('interactive');
   if (!attach) {
-    const errors: string[] = [];
+    // docker prints each failure as it happens, then names them all.
+    const failed: string[] = [];
     for (const name of f.args) {
       try {
         await ctx.client.post(`/containers/${encodeURIComponent(name)}/start`);
         ctx.print(name);
       } catch (e) {
-        errors.push(describeError(e));
+        ctx.err.write(describeError(e) + '\n');
+        failed.push(name);
       }
     }
-    if (errors.length) throw new CliError(errors.join('\n') + (f.args.length > 1 ? '' : ''), 1);
+    if (failed.length) throw new CliError(`Error: failed to start containers: ${failed.join(', ')}`, 1);
     return 0;
   }
   if (f.args.length > 1) throw new CliError('you cannot start and attach multiple containers at once', 1);
