@@ -1,7 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { overlayMountOptions } from '../../src/runtime/rootfs.js';
-import { parseBlkioV1, parseIoStatV2, parseNetDev, systemCpuNs } from '../../src/runtime/stats.js';
+import { parseBlkioV1, parseIoStatV2, parseNetDev, readStats, systemCpuNs } from '../../src/runtime/stats.js';
+import { parseProcCgroup } from '../../src/runtime/cgroups.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { conmonArgs, runtimeErrorText } from '../../src/runtime/conmon.js';
 import { rfc3339Nano } from '../../src/runtime/exits.js';
 
@@ -101,5 +105,41 @@ describe('conmon', () => {
       'runc create failed: exec: "x": executable file not found in $PATH',
     );
     assert.equal(rfc3339Nano(1_700_000_000_123_456_789n), '2023-11-14T22:13:20.123456789Z');
+  });
+});
+
+describe('stats from cgroup files', () => {
+  it('reads a cgroup v2 directory', () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'berth-cg2-'));
+    try {
+      writeFileSync(path.join(d, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n');
+      writeFileSync(path.join(d, 'memory.current'), '4096\n');
+      writeFileSync(path.join(d, 'memory.max'), '8192\n');
+      writeFileSync(path.join(d, 'memory.stat'), 'anon 1024\nfile 2048\n');
+      writeFileSync(path.join(d, 'pids.current'), '3\n');
+      writeFileSync(path.join(d, 'pids.max'), 'max\n');
+      writeFileSync(path.join(d, 'io.stat'), '8:0 rbytes=5 wbytes=6 rios=1 wios=1\n');
+      const s = readStats({ v1: {}, v2: d }, 0);
+      assert.equal(s.cpu.total, 1_500_000);
+      assert.deepEqual(s.memory, {
+        usage: 4096,
+        limit: 8192,
+        cache: 2048,
+        stats: { anon: 1024, file: 2048 },
+      });
+      assert.deepEqual(s.pids, { current: 3, limit: undefined });
+      assert.equal(s.blkio.length, 2);
+      assert.equal(s.net, undefined);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('parses /proc/<pid>/cgroup for v1 controllers and the unified hierarchy', () => {
+    const p = parseProcCgroup('12:pids:/berth/abc\n4:memory:/berth/abc\n1:name=systemd:/x\n0::/berth/abc\n');
+    assert.equal(p.v1.pids, '/sys/fs/cgroup/pids/berth/abc');
+    assert.equal(p.v1.memory, '/sys/fs/cgroup/memory/berth/abc');
+    assert.equal(p.v1['name=systemd'], undefined);
+    assert.match(p.v2 ?? '', /\/berth\/abc$/);
   });
 });
