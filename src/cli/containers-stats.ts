@@ -134,6 +134,16 @@ function invalidEntry(name: string): StatsEntry {
   return { Container: name, Name: '', ID: name, CPUPercentage: 0, Memory: 0, MemoryLimit: 0, MemoryPercentage: 0, NetworkRx: 0, NetworkTx: 0, BlockRead: 0, BlockWrite: 0, PidsCurrent: 0, IsInvalid: true };
 }
 
+/**
+ * One tick of docker v28's live view, byte for byte, terminal or not: the
+ * table after cursor-home, then again with every line erased to its end and
+ * the rest of the screen cleared (docker writes both buffers).
+ */
+export function liveFrame(table: string): string {
+  const first = '\x1b[H' + table;
+  return first + first.split('\n').map((l) => `${l} \x1b[K\n`).join('') + '\x1b[J';
+}
+
 async function stats(f: ParsedFlags, ctx: CliContext): Promise<number> {
   let names = f.args;
   if (!names.length) {
@@ -172,11 +182,8 @@ async function stats(f: ParsedFlags, ctx: CliContext): Promise<number> {
       .then((res) => eachJsonLine(res, (v) => entries.set(n, statsEntry(n, v))))
       .catch(() => entries.set(n, invalidEntry(n)));
   }
-  const tty = ctx.stdoutIsTTY;
   await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      ctx.out.write((tty ? '\x1b[2J\x1b[H' : '') + render());
-    }, 1000);
+    const timer = setInterval(() => ctx.out.write(liveFrame(render())), 1000);
     process.once('SIGINT', () => {
       clearInterval(timer);
       controller.abort();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { Demuxer, EscapeDetector, parseDetachKeys } from '../../src/cli/attach.js';
 import { ContainerContext, displayablePorts, ellipsis, goQuote } from '../../src/cli/containers-ps.js';
-import { memUsageNoCache, statsEntry, StatsContext } from '../../src/cli/containers-stats.js';
+import { liveFrame, memUsageNoCache, statsEntry, StatsContext } from '../../src/cli/containers-stats.js';
 import { naturalLess, portLines, indentJson } from '../../src/cli/containers-inspect.js';
 import { buildUpdateBody, filtersQuery } from '../../src/cli/containers-lifecycle.js';
 import { parseFlags } from '../../src/cli/containers-flags.js';
@@ -127,6 +127,9 @@ describe('stats', () => {
     assert.equal(row.PIDs, '3');
     assert.equal(row.Name, 'db');
     assert.equal(row.ID, 'bbbbbbbbbbbb');
+  });
+  it('redraws the live view with the bytes docker v28 writes', () => {
+    assert.equal(liveFrame('a 1\nb 1\n'), '\x1b[Ha 1\nb 1\n\x1b[Ha 1 \x1b[K\nb 1 \x1b[K\n \x1b[K\n\x1b[J');
   });
   it('prefers cgroup v1 total_inactive_file', () => {
     assert.equal(memUsageNoCache({ usage: 100, stats: { total_inactive_file: 30, inactive_file: 10 } }), 70);
