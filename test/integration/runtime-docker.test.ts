@@ -15,7 +15,8 @@ describe('runtime through the docker CLI', () => {
     await d?.stop();
   });
 
-  const run = (...args: string[]) => d.docker(['run', '--rm', ...args]);
+  // --network none: these checks are about the runtime, not about networking.
+  const run = (...args: string[]) => d.docker(['run', '--rm', '--network', 'none', ...args]);
 
   it('passes the exit code through', () => {
     assert.equal(run('busybox', 'sh', '-c', 'exit 3').code, 3);
@@ -63,7 +64,10 @@ describe('runtime through the docker CLI', () => {
 
   it('execs into a running container with its exit code', () => {
     const name = `rt-exec-${process.pid}`;
-    assert.equal(d.docker(['run', '-d', '--name', name, 'busybox', 'sleep', '30']).code, 0);
+    assert.equal(
+      d.docker(['run', '-d', '--network', 'none', '--name', name, 'busybox', 'sleep', '30']).code,
+      0,
+    );
     try {
       const e = d.docker(['exec', name, 'sh', '-c', 'echo in-$(hostname); exit 4']);
       assert.equal(e.code, 4);
@@ -79,13 +83,51 @@ describe('runtime through the docker CLI', () => {
     assert.match(t.stdout, /^\/dev\/pts\/0\r\nTERM=xterm\r\n$/);
     const name = `rt-stats-${process.pid}`;
     assert.equal(
-      d.docker(['run', '-d', '--name', name, '--memory', '32m', 'busybox', 'sleep', '30']).code,
+      d.docker([
+        'run',
+        '-d',
+        '--network',
+        'none',
+        '--name',
+        name,
+        '--memory',
+        '32m',
+        'busybox',
+        'sleep',
+        '30',
+      ]).code,
       0,
     );
     try {
       const s = d.docker(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}} {{.PIDs}}', name]);
       assert.equal(s.code, 0, s.stderr);
       assert.match(s.stdout, new RegExp(`^${name} [\\d.]+[KMG]?i?B / 32MiB 1\\n$`));
+    } finally {
+      d.docker(['rm', '-f', name]);
+    }
+  });
+
+  it('keeps a container running across a berthd SIGKILL and stops it afterwards', async () => {
+    const name = `rt-live-${process.pid}`;
+    const r = d.docker([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--name',
+      name,
+      'busybox',
+      'sh',
+      '-c',
+      'trap "exit 42" TERM; while true; do sleep 0.1; done',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    try {
+      await d.kill('SIGKILL');
+      await d.restart();
+      assert.equal(d.docker(['inspect', '-f', '{{.State.Status}}', name]).stdout, 'running\n');
+      assert.equal(d.docker(['stop', name]).code, 0);
+      assert.equal(d.docker(['inspect', '-f', '{{.State.ExitCode}}', name]).stdout, '42\n');
     } finally {
       d.docker(['rm', '-f', name]);
     }
