@@ -11,6 +11,7 @@ import type { ContainerService } from './containers.js';
 import { nowNano, timeMs, type ContainerRecord, type HostConfig } from './containers-model.js';
 import { parseSignal } from './containers-signals.js';
 import { writeEtcFiles } from './containers-etc.js';
+import { runtimeMounts } from './volumes-mounts.js';
 
 const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 60_000;
@@ -88,6 +89,7 @@ export class Lifecycle {
     const rt = this.svc.runtime;
     try {
       await this.mountRootfs(c);
+      await this.svc.mountPlanner?.prepare(c, p.merged);
       writeEtcFiles(p, this.svc.etcInput(c));
       await rt.delete(c.id).catch(() => undefined); // state left by an earlier run
       const { pid } = await rt.create(this.runSpec(c));
@@ -179,15 +181,7 @@ export class Lifecycle {
       if (!other.state.Running) throw new Conflict(`cannot join network of a non running container: ${other.id}`);
       netns = { path: `/proc/${other.state.Pid}/ns/net` };
     }
-    const mounts: ContainerRunSpec['mounts'] = [];
-    for (const b of (h.Binds ?? []) as string[]) {
-      const [src, dst, opts = ''] = b.split(':');
-      if (!src.startsWith('/') || !dst) continue; // named volumes belong to the volume service
-      const o = opts.split(',').filter(Boolean);
-      mounts.push({ source: src, destination: dst, type: 'bind', options: ['rbind', o.includes('ro') ? 'ro' : 'rw'] });
-    }
-    for (const [dst, o] of Object.entries((h.Tmpfs ?? {}) as Record<string, string>))
-      mounts.push({ source: 'tmpfs', destination: dst, type: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(o ? o.split(',') : [])] });
+    const mounts = runtimeMounts(c);
     return {
       id: c.id,
       rootfs: p.merged,

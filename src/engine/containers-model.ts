@@ -2,6 +2,7 @@
 // request plus the image config into it (moby's mergeAndVerifyConfig and
 // HostConfig defaults).
 import { InvalidArgument } from '../api/errors.js';
+import type { MountPoint } from '../volume/mounts.js';
 
 export type Status = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -92,6 +93,8 @@ export interface ContainerRecord {
   /** Set by stop/kill from a user, cleared by start: restart policies skip these exits. */
   manuallyStopped: boolean;
   hasBeenStarted: boolean;
+  /** Volumes, binds and tmpfs mounts, as planned at create (engine/volumes-mounts.ts). */
+  mounts?: MountPoint[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -1,6 +1,7 @@
 // The JSON shapes dockerd answers for a container: the full inspect document
 // and the summary `GET /containers/json` lists, with Docker's status text.
 import type { ContainerRecord, State } from './containers-model.js';
+import { mountJson } from '../volume/mounts.js';
 import { timeMs } from './containers-model.js';
 
 export interface ContainerPaths {
@@ -121,7 +122,7 @@ export function inspectJson(
       },
       Name: 'overlay2',
     },
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(mountJson),
     Config: c.config,
     NetworkSettings: {
       Bridge: '',
@@ -160,7 +161,7 @@ export function summaryJson(c: ContainerRecord, sizes?: { rw: number; rootFs: nu
     Status: statusText(c.state),
     HostConfig: { NetworkMode: networkMode(c) },
     NetworkSettings: { Networks: networks(c) },
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(mountJson),
   };
   if (sizes) {
     out.SizeRw = sizes.rw;

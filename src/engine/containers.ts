@@ -29,6 +29,7 @@ import { ContainerStore } from './containers-store.js';
 import { inspectJson, summaryJson, type ContainerPaths } from './containers-view.js';
 import { writeEtcFiles, type EtcInput } from './containers-etc.js';
 import { Lifecycle } from './containers-lifecycle.js';
+import type { ContainerMounts } from './volumes-mounts.js';
 
 export interface ResolvedImage {
   id: string;
@@ -67,6 +68,8 @@ export class ContainerService {
   readonly root: string;
   /** Exec session IDs per container (the exec service fills it). */
   readonly execIds = new Map<string, Set<string>>();
+  /** Volumes and binds of containers (the daemon wires the volume service in). */
+  mountPlanner?: ContainerMounts;
   /** Hijacked attach/exec connections: the HTTP server does not track them, so shutdown ends them here. */
   private readonly hijacked = new Set<Hijacked>();
 
@@ -137,6 +140,7 @@ export class ContainerService {
     const lowerDirs = image.topLayer ? await this.deps.images.lowerDirs(image.topLayer) : [];
     checkUserExists(lowerDirs, config.User, (hostConfig.GroupAdd as string[] | null) ?? []);
 
+    const mounts = this.mountPlanner?.plan(config, hostConfig);
     const id = newContainerId();
     if (!config.Hostname) config.Hostname = hostConfig.NetworkMode === 'host' ? readHostname() : id.slice(0, 12);
     const entry = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
@@ -156,6 +160,7 @@ export class ContainerService {
       platform: 'linux',
       manuallyStopped: false,
       hasBeenStarted: false,
+      ...(mounts ? { mounts } : {}),
     };
     const p = this.paths(id);
     ensureDir(p.dir, 0o710);
@@ -298,11 +303,11 @@ export class ContainerService {
       throw new Conflict(`cannot remove container "${c.name}": container is running: stop the container before removing or force remove`);
     }
     if (c.state.Running || c.state.Restarting) await this.lifecycle.killForRemoval(c);
-    await this.destroy(c);
+    await this.destroy(c, opts.volumes);
   }
 
-  /** Removes a stopped container: runtime state, rootfs, files, record; then "destroy". */
-  async destroy(c: ContainerRecord): Promise<void> {
+  /** Removes a stopped container: runtime state, rootfs, files, record; then "destroy". `rm -v` and `--rm` also drop its anonymous volumes. */
+  async destroy(c: ContainerRecord, removeVolumes = false): Promise<void> {
     if (!this.store.has(c.id)) return;
     c.state.Status = 'removing';
     this.store.save(c);
@@ -311,6 +316,7 @@ export class ContainerService {
     await fs.rm(this.paths(c.id).dir, { recursive: true, force: true });
     this.store.remove(c.id);
     this.execIds.delete(c.id);
+    if (removeVolumes || c.hostConfig.AutoRemove) await this.mountPlanner?.release(c);
     this.publish(c, 'destroy');
     this.lifecycle.notifyRemoved(c);
   }

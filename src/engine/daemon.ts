@@ -18,6 +18,13 @@ import { Attacher } from './containers-attach.js';
 import { HealthMonitor } from './containers-health.js';
 import { restoreContainers } from './containers-restore.js';
 import { ExecService } from './exec.js';
+import { VolumeService } from './volumes.js';
+import { ContainerMounts } from './volumes-mounts.js';
+import { LocalVolumes } from '../volume/local.js';
+import { registerVolumeRoutes } from '../api/routes/volumes.js';
+import { registerArchiveRoutes } from '../api/routes/archive.js';
+import { ContainerFiles } from './archive.js';
+import { ContainerChanges } from './archive-commit.js';
 import { OciRuntime } from '../runtime/oci.js';
 import { chooseRuntime } from '../runtime/probe.js';
 import { openDatabase, type DB } from '../store/db.js';
@@ -88,6 +95,8 @@ export class Daemon {
   containers!: ContainerService;
   health!: HealthMonitor;
   exec!: ExecService;
+  /** Volumes (engine/volumes.ts) and container filesystem operations (engine/archive.ts). */
+  volumes!: VolumeService;
 
   /** Services and routes; each line adds one resource. */
   private wire(): void {
@@ -114,6 +123,12 @@ export class Daemon {
     });
     this.health = new HealthMonitor(this.containers);
     this.exec = new ExecService(this.containers);
+    this.volumes = new VolumeService(new LocalVolumes(this.db, this.paths.dataRoot), this.events);
+    const mounts = new ContainerMounts(this.volumes, { find: (r) => this.containers.find(r), all: () => this.containers.store.all() });
+    this.containers.mountPlanner = mounts;
+    this.volumes.usedBy = (name) => mounts.usedBy(name);
+    registerVolumeRoutes(this.router, this.volumes);
+    registerArchiveRoutes(this.router, new ContainerFiles(this.containers), new ContainerChanges(this.containers, this.images));
     this.counts.containers = () => this.containers.counts();
     this.images.isImageInUse = (id) => {
       const c = this.containers.store.all().find((x) => x.imageId === id);
