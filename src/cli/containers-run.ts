@@ -43,7 +43,8 @@ export async function createContainer(ctx: CliContext, req: CreateRequest, quiet
   try {
     res = await create();
   } catch (e) {
-    if (!(e instanceof ApiError) || e.status !== 404 || req.pull === 'never' || !/no such image/i.test(e.message)) throw e;
+    // Like docker, any NotFound from create means "pull, then try again".
+    if (!(e instanceof ApiError) || e.status !== 404 || req.pull === 'never') throw e;
     let shown = req.image;
     try {
       shown = familiarString(withDefaultTag(parseReference(req.image)));
