@@ -14,14 +14,17 @@ export class CommandError extends Error {
 
 export function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout.on('data', (b: Buffer) => (out += b));
-    p.stderr.on('data', (b: Buffer) => (err += b));
+    p.stdout!.on('data', (b: Buffer) => (out += b));
+    p.stderr!.on('data', (b: Buffer) => (err += b));
     p.on('error', (e) => reject(new CommandError(cmd, e.message, null)));
     p.on('close', (code) => (code === 0 ? resolve(out) : reject(new CommandError(`${cmd} ${args.join(' ')}`, err, code))));
-    p.stdin.end(input ?? '');
+    if (p.stdin) {
+      p.stdin.on('error', () => undefined); // the tool may exit before reading it all; its exit code tells
+      p.stdin.end(input);
+    }
   });
 }
 
