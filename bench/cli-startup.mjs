@@ -21,7 +21,17 @@ writeFileSync(path.join(dir, 'daemon.json'), '{}');
 const log = openSync(path.join(dir, 'berthd.log'), 'a');
 const daemon = spawn(
   process.execPath,
-  [path.join(root, 'dist/berthd.mjs'), '-H', `unix://${sock}`, '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'), '--config-file', path.join(dir, 'daemon.json')],
+  [
+    path.join(root, 'dist/berthd.mjs'),
+    '-H',
+    `unix://${sock}`,
+    '--data-root',
+    path.join(dir, 'data'),
+    '--exec-root',
+    path.join(dir, 'exec'),
+    '--config-file',
+    path.join(dir, 'daemon.json'),
+  ],
   { stdio: ['ignore', log, log] },
 );
 closeSync(log);
@@ -39,7 +49,12 @@ async function waitForSocket() {
 }
 
 function median(cmd, args) {
-  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, BERTH_HOST: `unix://${sock}`, DOCKER_CONFIG: path.join(dir, 'docker-config') };
+  const env = {
+    ...process.env,
+    DOCKER_HOST: `unix://${sock}`,
+    BERTH_HOST: `unix://${sock}`,
+    DOCKER_CONFIG: path.join(dir, 'docker-config'),
+  };
   const times = [];
   for (let i = 0; i < runs + 1; i++) {
     const t0 = process.hrtime.bigint();
@@ -59,27 +74,47 @@ try {
   for (const sub of [['version'], ['ps'], ['images']]) {
     const b = median(berth, sub);
     const d = median('docker', sub);
-    rows.push({ command: sub.join(' '), berth_ms: b.ms.toFixed(1), docker_ms: d.ms.toFixed(1), ratio: (b.ms / d.ms).toFixed(2), note: b.error ?? d.error ?? '' });
+    rows.push({
+      command: sub.join(' '),
+      berth_ms: b.ms.toFixed(1),
+      docker_ms: d.ms.toFixed(1),
+      ratio: (b.ms / d.ms).toFixed(2),
+      note: b.error ?? d.error ?? '',
+    });
   }
   if (instructions) {
     const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, BERTH_HOST: `unix://${sock}` };
     delete env.NODE_EXTRA_CA_CERTS; // as the launcher does
     const ir = (args) => {
-      const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args], { env, encoding: 'utf8' });
+      const r = spawnSync(
+        'valgrind',
+        ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args],
+        { env, encoding: 'utf8' },
+      );
       const m = /Collected : (\d+)/.exec(r.stderr ?? '');
-      return m ? `${(Number(m[1]) / 1e6).toFixed(1)}M` : `n/a (${(r.error?.message ?? r.stderr ?? '').split('\n')[0]})`;
+      return m
+        ? `${(Number(m[1]) / 1e6).toFixed(1)}M`
+        : `n/a (${(r.error?.message ?? r.stderr ?? '').split('\n')[0]})`;
     };
     const loader = path.join(root, 'bin/berth-loader.cjs');
     ir([loader, 'version']); // writes the code cache if missing
     console.table([
       { run: 'node -e 0', instructions: ir(['-e', '0']) },
-      ...['version', 'ps', 'images'].map((c) => ({ run: `berth ${c} (code-cached)`, instructions: ir([loader, c]) })),
-      { run: 'berth version (dist/berth.mjs)', instructions: ir([path.join(root, 'dist/berth.mjs'), 'version']) },
+      ...['version', 'ps', 'images'].map((c) => ({
+        run: `berth ${c} (code-cached)`,
+        instructions: ir([loader, c]),
+      })),
+      {
+        run: 'berth version (dist/berth.mjs)',
+        instructions: ir([path.join(root, 'dist/berth.mjs'), 'version']),
+      },
     ]);
   }
   const node0 = median(process.execPath, ['-e', '0']);
   console.table(rows);
-  console.log(`node -e 0 (with this environment): ${node0.ms.toFixed(1)} ms; runs per command: ${runs}; load average: ${os.loadavg()[0].toFixed(2)}`);
+  console.log(
+    `node -e 0 (with this environment): ${node0.ms.toFixed(1)} ms; runs per command: ${runs}; load average: ${os.loadavg()[0].toFixed(2)}`,
+  );
 } finally {
   daemon.kill('SIGTERM');
   await new Promise((r) => daemon.once('exit', r));

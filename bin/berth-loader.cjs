@@ -29,7 +29,8 @@ if (!cachedData || script.cachedDataRejected) {
       fs.renameSync(tmp, cacheFile);
       const dir = path.dirname(file);
       for (const old of fs.readdirSync(dir))
-        if (/^berth\.cjs\..*\.cache$/.test(old) && path.join(dir, old) !== cacheFile) fs.rmSync(path.join(dir, old), { force: true });
+        if (/^berth\.cjs\..*\.cache$/.test(old) && path.join(dir, old) !== cacheFile)
+          fs.rmSync(path.join(dir, old), { force: true });
     } catch {
       fs.rmSync(tmp, { force: true }); // a read-only install simply runs without a cache
     }

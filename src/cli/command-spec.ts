@@ -39,7 +39,8 @@ function argError(spec: Spec, invoked: string, n: number): string | undefined {
 /** docker's help layout: usage, description, aliases, options. */
 export function helpText(spec: Spec, invoked: string): string {
   let s = `Usage:  berth ${invoked} ${spec.usage}\n\n${spec.description}\n`;
-  if (spec.paths.length > 1) s += `\nAliases:\n  ${spec.paths.map((p) => 'berth ' + p.join(' ')).join(', ')}\n`;
+  if (spec.paths.length > 1)
+    s += `\nAliases:\n  ${spec.paths.map((p) => 'berth ' + p.join(' ')).join(', ')}\n`;
   if (spec.flags.length) s += `\nOptions:\n${flagHelp(spec.flags)}\n`;
   return s.trimEnd();
 }
@@ -51,7 +52,10 @@ export async function runSpec(spec: Spec, invoked: string, argv: string[], ctx: 
     f = parseFlags(defs, argv, { interspersed: true });
   } catch (e) {
     if (e instanceof FlagError)
-      throw new CliError(`${e.message}\n\nUsage:  berth ${invoked} ${spec.usage}\n\nRun 'berth ${invoked} --help' for more information`, 125);
+      throw new CliError(
+        `${e.message}\n\nUsage:  berth ${invoked} ${spec.usage}\n\nRun 'berth ${invoked} --help' for more information`,
+        125,
+      );
     throw e;
   }
   if (f.bool('help')) {
@@ -67,7 +71,11 @@ export async function runSpec(spec: Spec, invoked: string, argv: string[], ctx: 
 /** Commands that are another name for one listed elsewhere (`image list`): not shown in group help. */
 const aliases = new WeakSet<Command>();
 
-const GROUPS: Record<string, string> = { image: 'Manage images', system: 'Manage berth', container: 'Manage containers' };
+const GROUPS: Record<string, string> = {
+  image: 'Manage images',
+  system: 'Manage berth',
+  container: 'Manage containers',
+};
 
 /** `berth image` alone prints the group's commands; an unknown one is docker's error. */
 function group(parent: Command, name: string, ctx: CliContext): Command {
@@ -93,7 +101,9 @@ function group(parent: Command, name: string, ctx: CliContext): Command {
       .map((c) => c.name())
       .sort();
     const width = Math.max(...subs.map((n) => n.length)) + 2;
-    const lines = subs.map((n) => `  ${n.padEnd(Math.max(width, 12))}${g.commands.find((c) => c.name() === n)!.description()}`);
+    const lines = subs.map(
+      (n) => `  ${n.padEnd(Math.max(width, 12))}${g.commands.find((c) => c.name() === n)!.description()}`,
+    );
     ctx.print(
       `Usage:  berth ${name} COMMAND\n\n${g.description()}\n\nCommands:\n${lines.join('\n')}\n\nRun 'berth ${name} COMMAND --help' for more information on a command.`,
     );
@@ -119,7 +129,8 @@ export function registerSpecs(program: Command, ctx: CliContext, specs: Spec[]):
         .argument('[args...]')
         .action(async (args: string[]) => runSpec(spec, path.join(' '), args, ctx));
       // `image list` next to `image ls` is an alias; `images` at the top level is docker's shortcut, listed there.
-      if (i > 0 && path.length > 1 && spec.paths.some((p, j) => j < i && p.length === path.length)) aliases.add(cmd);
+      if (i > 0 && path.length > 1 && spec.paths.some((p, j) => j < i && p.length === path.length))
+        aliases.add(cmd);
     });
   }
 }
@@ -137,7 +148,13 @@ export const flag = {
     usage,
     defaultValue,
   }),
-  string: (long: string, short: string | undefined, usage: string, valueName = 'string', defaultValue?: string): FlagDef => ({
+  string: (
+    long: string,
+    short: string | undefined,
+    usage: string,
+    valueName = 'string',
+    defaultValue?: string,
+  ): FlagDef => ({
     long,
     short,
     kind: 'string',
@@ -157,7 +174,7 @@ export const flag = {
     long: 'filter',
     short,
     kind: 'list',
-    usage: "Filter output based on conditions provided",
+    usage: 'Filter output based on conditions provided',
     valueName: 'filter',
     check: checkFilter,
   }),

@@ -16,8 +16,9 @@ export function goTimeString(unixSeconds: number): string {
   const zoneName =
     off === 0
       ? 'UTC'
-      : (new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName')
-          ?.value ?? '');
+      : (new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' })
+          .formatToParts(d)
+          .find((x) => x.type === 'timeZoneName')?.value ?? '');
   return (
     `${l.getUTCFullYear()}-${p(l.getUTCMonth() + 1)}-${p(l.getUTCDate())} ` +
     `${p(l.getUTCHours())}:${p(l.getUTCMinutes())}:${p(l.getUTCSeconds())} ` +
@@ -89,7 +90,9 @@ export class ImageRow {
     return humanSize(this.i.VirtualSize ?? this.i.Size, 4); // docker fills it in for API ≥ 1.44
   }
   get SharedSize(): string {
-    return this.i.SharedSize === undefined || this.i.SharedSize === -1 ? 'N/A' : humanSize(this.i.SharedSize, 3);
+    return this.i.SharedSize === undefined || this.i.SharedSize === -1
+      ? 'N/A'
+      : humanSize(this.i.SharedSize, 3);
   }
   get UniqueSize(): string {
     const shared = this.i.SharedSize ?? -1;
@@ -106,7 +109,9 @@ function isDangling(img: ImageSummary): boolean {
   const tags = img.RepoTags ?? [];
   const digests = img.RepoDigests ?? [];
   if (tags.length === 0 && digests.length === 0) return true;
-  return tags.length === 1 && tags[0] === '<none>:<none>' && digests.length === 1 && digests[0] === '<none>@<none>';
+  return (
+    tags.length === 1 && tags[0] === '<none>:<none>' && digests.length === 1 && digests[0] === '<none>@<none>'
+  );
 }
 
 /** One row per repository:tag (and per digest with --digests), as docker's imageFormat. */
@@ -130,7 +135,8 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digest
     for (const s of img.RepoDigests ?? []) {
       try {
         const ref = parseReference(s);
-        if (ref.digest) repoDigests.set(familiarName(ref), [...(repoDigests.get(familiarName(ref)) ?? []), ref.digest]);
+        if (ref.digest)
+          repoDigests.set(familiarName(ref), [...(repoDigests.get(familiarName(ref)) ?? []), ref.digest]);
       } catch {
         /* skipped */
       }
@@ -206,7 +212,8 @@ export class HistoryRow {
   }
   toGoJSON(): string {
     const o: Record<string, string> = {};
-    for (const k of Object.keys(HISTORY_HEADERS).sort()) o[k] = (this as unknown as Record<string, string>)[k];
+    for (const k of Object.keys(HISTORY_HEADERS).sort())
+      o[k] = (this as unknown as Record<string, string>)[k];
     return marshalJson(o);
   }
 }

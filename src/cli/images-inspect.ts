@@ -18,13 +18,27 @@ const enc = encodeURIComponent;
 
 /** docker's lookup order for `inspect` without --type. */
 export const inspectKinds: InspectKind[] = [
-  { type: 'container', get: (c, ref, size) => c.get(`/containers/${enc(ref)}/json`, { size: size ? '1' : undefined }) },
+  {
+    type: 'container',
+    get: (c, ref, size) => c.get(`/containers/${enc(ref)}/json`, { size: size ? '1' : undefined }),
+  },
   { type: 'image', get: (c, ref) => c.get(`/images/${ref}/json`) },
   { type: 'network', get: (c, ref) => c.get(`/networks/${enc(ref)}`) },
   { type: 'volume', get: (c, ref) => c.get(`/volumes/${enc(ref)}`) },
 ];
 
-const KNOWN_TYPES = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'];
+const KNOWN_TYPES = [
+  'config',
+  'container',
+  'image',
+  'network',
+  'node',
+  'plugin',
+  'secret',
+  'service',
+  'task',
+  'volume',
+];
 
 /** Prints objects like docker's inspect.Inspect; `lookup` throws the per-object error text. */
 export async function inspectObjects(
@@ -49,7 +63,11 @@ export async function inspectObjects(
     try {
       obj = await lookup(ref);
     } catch (e) {
-      errors.push(e instanceof ApiError && e.status !== 0 ? `Error response from daemon: ${e.message}` : (e as Error).message);
+      errors.push(
+        e instanceof ApiError && e.status !== 0
+          ? `Error response from daemon: ${e.message}`
+          : (e as Error).message,
+      );
       continue;
     }
     if (!tmpl) found.push(obj);
@@ -66,9 +84,18 @@ export async function inspectObjects(
   if (errors.length) throw new CliError(errors.join('\n'), 1);
 }
 
-async function inspectAny(ctx: CliContext, refs: string[], type: string, size: boolean, format: string): Promise<void> {
+async function inspectAny(
+  ctx: CliContext,
+  refs: string[],
+  type: string,
+  size: boolean,
+  format: string,
+): Promise<void> {
   if (type && !KNOWN_TYPES.includes(type))
-    throw new CliError(`unknown type: "${type}": must be one of ${KNOWN_TYPES.map((t) => `"${t}"`).join(', ')}`, 1);
+    throw new CliError(
+      `unknown type: "${type}": must be one of ${KNOWN_TYPES.map((t) => `"${t}"`).join(', ')}`,
+      1,
+    );
   if (type) {
     const kind = inspectKinds.find((k) => k.type === type);
     if (!kind) throw new CliError(`berth does not serve ${type} objects`, 1);
@@ -86,7 +113,11 @@ async function inspectAny(ctx: CliContext, refs: string[], type: string, size: b
   });
 }
 
-const formatFlag = flag.string('format', 'f', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.");
+const formatFlag = flag.string(
+  'format',
+  'f',
+  "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.",
+);
 
 export const inspectSpecs: Spec[] = [
   {
@@ -95,7 +126,8 @@ export const inspectSpecs: Spec[] = [
     description: 'Display detailed information on one or more images',
     flags: [formatFlag],
     args: { min: 1 },
-    run: (f, ctx) => inspectObjects(ctx, f.args, f.string('format'), (ref) => quickGet(ctx, `/images/${ref}/json`)),
+    run: (f, ctx) =>
+      inspectObjects(ctx, f.args, f.string('format'), (ref) => quickGet(ctx, `/images/${ref}/json`)),
   },
   {
     paths: [['inspect']],

@@ -2,7 +2,11 @@
 // continue? [y/N] ", and one line of stdin; only "y"/"Y" confirms.
 import type { CliContext } from './context.js';
 
-export async function confirm(ctx: CliContext, message: string, input: NodeJS.ReadableStream = process.stdin): Promise<boolean> {
+export async function confirm(
+  ctx: CliContext,
+  message: string,
+  input: NodeJS.ReadableStream = process.stdin,
+): Promise<boolean> {
   ctx.out.write(`${message}\nAre you sure you want to continue? [y/N] `);
   const answer = await readLine(input);
   return answer.trim().toLowerCase() === 'y';

@@ -16,21 +16,35 @@ async function openFile(file: string): Promise<Readable> {
     return h.createReadStream();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.message;
+    const why =
+      err.code === 'ENOENT'
+        ? 'no such file or directory'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : err.message;
     throw new CliError(`open ${file}: ${why}`, 1);
   }
 }
 
 async function showStream(ctx: CliContext, body: Readable): Promise<void> {
   try {
-    await displayJsonStream(body, ctx.out, { isTerminal: ctx.stdoutIsTTY, width: (ctx.out as NodeJS.WriteStream).columns });
+    await displayJsonStream(body, ctx.out, {
+      isTerminal: ctx.stdoutIsTTY,
+      width: (ctx.out as NodeJS.WriteStream).columns,
+    });
   } catch (e) {
     if (e instanceof JsonMessageError) throw new CliError(e.message, 1);
     throw e;
   }
 }
 
-async function importImage(ctx: CliContext, source: string, ref: string | undefined, changes: string[], message: string): Promise<void> {
+async function importImage(
+  ctx: CliContext,
+  source: string,
+  ref: string | undefined,
+  changes: string[],
+  message: string,
+): Promise<void> {
   if (ref) {
     try {
       parseReference(ref);
@@ -41,7 +55,13 @@ async function importImage(ctx: CliContext, source: string, ref: string | undefi
   const isUrl = /^https?:\/\//.test(source);
   const body = source === '-' ? process.stdin : isUrl ? undefined : await openFile(source);
   const res = await ctx.client.call('POST', '/images/create', {
-    query: { fromSrc: isUrl ? source : '-', repo: ref, tag: ref ? '' : undefined, message: message || undefined, changes },
+    query: {
+      fromSrc: isUrl ? source : '-',
+      repo: ref,
+      tag: ref ? '' : undefined,
+      message: message || undefined,
+      changes,
+    },
     headers: { 'Content-Type': 'application/x-tar' },
     stream: body,
   });
@@ -65,7 +85,8 @@ async function loadImages(ctx: CliContext, input: string, quiet: boolean): Promi
 }
 
 async function saveImages(ctx: CliContext, names: string[], output: string): Promise<void> {
-  if (!output && ctx.stdoutIsTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
+  if (!output && ctx.stdoutIsTTY)
+    throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
   const res = await ctx.client.call('GET', '/images/get', { query: { names } });
   if (!output) {
     try {
@@ -118,7 +139,10 @@ export const transferSpecs: Spec[] = [
     paths: [['image', 'save'], ['save']],
     usage: '[OPTIONS] IMAGE [IMAGE...]',
     description: 'Save one or more images to a tar archive (streamed to STDOUT by default)',
-    flags: [flag.string('output', 'o', 'Write to a file, instead of STDOUT'), flag.list('platform', undefined, 'Save only the given platform(s)')],
+    flags: [
+      flag.string('output', 'o', 'Write to a file, instead of STDOUT'),
+      flag.list('platform', undefined, 'Save only the given platform(s)'),
+    ],
     args: { min: 1 },
     run: (f, ctx) => saveImages(ctx, f.args, f.string('output')),
   },

@@ -7,7 +7,14 @@ import { CliError, type CliContext } from './context.js';
 import { flag, registerSpecs, type Spec } from './command-spec.js';
 import { formatList } from './format/table.js';
 import { humanSize } from './format/units.js';
-import { HISTORY_HEADERS, HistoryRow, IMAGE_HEADERS, imageRows, type HistoryItem, type ImageSummary } from './images-format.js';
+import {
+  HISTORY_HEADERS,
+  HistoryRow,
+  IMAGE_HEADERS,
+  imageRows,
+  type HistoryItem,
+  type ImageSummary,
+} from './images-format.js';
 import { filtersJson } from './system.js';
 import { inspectSpecs } from './images-inspect.js';
 import { transferSpecs } from './images-transfer.js';
@@ -15,7 +22,8 @@ import { confirm } from './images-prompt.js';
 import { quickGet } from './quick-get.js';
 
 const TABLE = 'table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}';
-const TABLE_DIGESTS = 'table {{.Repository}}\\t{{.Tag}}\\t{{.Digest}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}';
+const TABLE_DIGESTS =
+  'table {{.Repository}}\\t{{.Tag}}\\t{{.Digest}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}';
 
 /** NewImageFormat: what --format means given -q and --digests. */
 function imageFormat(format: string, quiet: boolean, digests: boolean): string {
@@ -24,8 +32,13 @@ function imageFormat(format: string, quiet: boolean, digests: boolean): string {
     return digests ? TABLE_DIGESTS : TABLE;
   }
   if (format === 'raw')
-    return quiet ? 'image_id: {{.ID}}' : digests ? 'repository: {{ .Repository }}\\ntag: {{.Tag}}\\ndigest: {{.Digest}}\\nimage_id: {{.ID}}\\ncreated_at: {{.CreatedAt}}\\nvirtual_size: {{.Size}}\\n' : 'repository: {{ .Repository }}\\ntag: {{.Tag}}\\nimage_id: {{.ID}}\\ncreated_at: {{.CreatedAt}}\\nvirtual_size: {{.Size}}\\n';
-  if (format.startsWith('table') && digests && !format.includes('{{.Digest}}')) return format + '\\t{{.Digest}}';
+    return quiet
+      ? 'image_id: {{.ID}}'
+      : digests
+        ? 'repository: {{ .Repository }}\\ntag: {{.Tag}}\\ndigest: {{.Digest}}\\nimage_id: {{.ID}}\\ncreated_at: {{.CreatedAt}}\\nvirtual_size: {{.Size}}\\n'
+        : 'repository: {{ .Repository }}\\ntag: {{.Tag}}\\nimage_id: {{.ID}}\\ncreated_at: {{.CreatedAt}}\\nvirtual_size: {{.Size}}\\n';
+  if (format.startsWith('table') && digests && !format.includes('{{.Digest}}'))
+    return format + '\\t{{.Digest}}';
   return format;
 }
 
@@ -36,9 +49,14 @@ async function listImages(
 ): Promise<void> {
   const filters = [...o.filters];
   if (args[0]) filters.push(`reference=${args[0]}`);
-  const images = await quickGet<ImageSummary[]>(ctx, '/images/json', { all: o.all || undefined, filters: filtersJson(filters) });
+  const images = await quickGet<ImageSummary[]>(ctx, '/images/json', {
+    all: o.all || undefined,
+    filters: filtersJson(filters),
+  });
   const rows = imageRows(images, { trunc: !o.noTrunc, digests: o.digests });
-  ctx.out.write(formatList(rows, { format: imageFormat(o.format, o.quiet, o.digests), headers: IMAGE_HEADERS }));
+  ctx.out.write(
+    formatList(rows, { format: imageFormat(o.format, o.quiet, o.digests), headers: IMAGE_HEADERS }),
+  );
 }
 
 async function tag(ctx: CliContext, source: string, target: string): Promise<void> {
@@ -46,13 +64,23 @@ async function tag(ctx: CliContext, source: string, target: string): Promise<voi
   try {
     ref = parseReference(target);
   } catch (e) {
-    throw new CliError(`Error parsing reference: "${target}" is not a valid repository/tag: ${(e as Error).message}`, 1);
+    throw new CliError(
+      `Error parsing reference: "${target}" is not a valid repository/tag: ${(e as Error).message}`,
+      1,
+    );
   }
   if (ref.digest) throw new CliError('refusing to create a tag with a digest reference', 1);
-  await ctx.client.call('POST', `/images/${source}/tag`, { query: { repo: repoName(ref), tag: ref.tag ?? 'latest' } }).then((r) => r.resume());
+  await ctx.client
+    .call('POST', `/images/${source}/tag`, { query: { repo: repoName(ref), tag: ref.tag ?? 'latest' } })
+    .then((r) => r.resume());
 }
 
-async function removeImages(ctx: CliContext, names: string[], force: boolean, noPrune: boolean): Promise<number> {
+async function removeImages(
+  ctx: CliContext,
+  names: string[],
+  force: boolean,
+  noPrune: boolean,
+): Promise<number> {
   const errors: string[] = [];
   let fatal = false;
   for (const name of names) {
@@ -64,7 +92,11 @@ async function removeImages(ctx: CliContext, names: string[], force: boolean, no
       for (const d of items ?? []) ctx.print(d.Deleted ? `Deleted: ${d.Deleted}` : `Untagged: ${d.Untagged}`);
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 404) fatal = true;
-      errors.push(e instanceof ApiError && e.status !== 0 ? `Error response from daemon: ${e.message}` : (e as Error).message);
+      errors.push(
+        e instanceof ApiError && e.status !== 0
+          ? `Error response from daemon: ${e.message}`
+          : (e as Error).message,
+      );
     }
   }
   if (!errors.length) return 0;
@@ -74,7 +106,11 @@ async function removeImages(ctx: CliContext, names: string[], force: boolean, no
   return 0;
 }
 
-async function history(ctx: CliContext, name: string, o: { human: boolean; noTrunc: boolean; quiet: boolean; format: string }): Promise<void> {
+async function history(
+  ctx: CliContext,
+  name: string,
+  o: { human: boolean; noTrunc: boolean; quiet: boolean; format: string },
+): Promise<void> {
   const items = await quickGet<HistoryItem[]>(ctx, `/images/${name}/history`);
   let format = o.format;
   if (format === '' || format === 'table') {
@@ -95,11 +131,10 @@ async function prune(ctx: CliContext, o: { all: boolean; force: boolean; filters
   if (!o.force && !(await confirm(ctx, warning))) return;
   const filters = [...o.filters];
   filters.push(`dangling=${o.all ? 'false' : 'true'}`);
-  const report = await ctx.client.post<{ ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number }>(
-    '/images/prune',
-    undefined,
-    { filters: filtersJson(filters) },
-  );
+  const report = await ctx.client.post<{
+    ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null;
+    SpaceReclaimed?: number;
+  }>('/images/prune', undefined, { filters: filtersJson(filters) });
   const deleted = report.ImagesDeleted ?? [];
   let out = '';
   if (deleted.length) {
@@ -149,7 +184,10 @@ const specs: Spec[] = [
     paths: [['image', 'rm'], ['image', 'remove'], ['rmi']],
     usage: '[OPTIONS] IMAGE [IMAGE...]',
     description: 'Remove one or more images',
-    flags: [flag.bool('force', 'f', 'Force removal of the image'), flag.bool('no-prune', undefined, 'Do not delete untagged parents')],
+    flags: [
+      flag.bool('force', 'f', 'Force removal of the image'),
+      flag.bool('no-prune', undefined, 'Do not delete untagged parents'),
+    ],
     args: { min: 1 },
     run: (f, ctx) => removeImages(ctx, f.args, f.bool('force'), f.bool('no-prune')),
   },
@@ -159,13 +197,24 @@ const specs: Spec[] = [
     description: 'Show the history of an image',
     flags: [
       flag.string('format', undefined, 'Format output using a custom template'),
-      { long: 'human', short: 'H', kind: 'bool', usage: 'Print sizes and dates in human readable format', defaultValue: true },
+      {
+        long: 'human',
+        short: 'H',
+        kind: 'bool',
+        usage: 'Print sizes and dates in human readable format',
+        defaultValue: true,
+      },
       flag.bool('no-trunc', undefined, "Don't truncate output"),
       flag.bool('quiet', 'q', 'Only show image IDs'),
     ],
     args: { exact: 1 },
     run: (f, ctx) =>
-      history(ctx, f.args[0], { human: f.bool('human'), noTrunc: f.bool('no-trunc'), quiet: f.bool('quiet'), format: f.string('format') }),
+      history(ctx, f.args[0], {
+        human: f.bool('human'),
+        noTrunc: f.bool('no-trunc'),
+        quiet: f.bool('quiet'),
+        format: f.string('format'),
+      }),
   },
   {
     paths: [['image', 'prune']],

@@ -66,7 +66,11 @@ function request(socketPath: string, host: string, path: string): Promise<{ stat
 /** GET `path` and parse the JSON answer; non-2xx answers become ApiError like the client's. */
 export async function quickGet<T = any>(ctx: CliContext, path: string, query?: Query): Promise<T> {
   const host = ctx.client.host;
-  const socketPath = host.startsWith('unix://') ? host.slice('unix://'.length) : host.startsWith('/') ? host : undefined;
+  const socketPath = host.startsWith('unix://')
+    ? host.slice('unix://'.length)
+    : host.startsWith('/')
+      ? host
+      : undefined;
   if (!socketPath) return ctx.client.get<T>(path, query);
   const { status, body } = await request(socketPath, host, target(path, query));
   if (status >= 400 || status === 0) {

@@ -41,7 +41,10 @@ export async function infoData(ctx: CliContext): Promise<InfoData> {
     return Object.assign(Object.create(DockerInfo.prototype) as InfoData, server, { ClientInfo: clientInfo });
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    return { ClientInfo: clientInfo, ServerErrors: [e.status === 0 ? e.message : `Error response from daemon: ${e.message}`] };
+    return {
+      ClientInfo: clientInfo,
+      ServerErrors: [e.status === 0 ? e.message : `Error response from daemon: ${e.message}`],
+    };
   }
 }
 
@@ -93,7 +96,9 @@ export function prettyInfo(d: InfoData): { out: string; warnings: string[]; fail
     if (d.SecurityOptions?.length) {
       p(' Security Options:');
       for (const so of d.SecurityOptions as string[]) {
-        const kv = Object.fromEntries(so.split(',').map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]));
+        const kv = Object.fromEntries(
+          so.split(',').map((x) => [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)]),
+        );
         p(`  ${kv.name}`);
         if (kv.profile) p(`   Profile: ${kv.profile}`);
       }
@@ -126,7 +131,8 @@ export function prettyInfo(d: InfoData): { out: string; warnings: string[]; fail
   const reg = d.RegistryConfig;
   if (reg && ((reg.InsecureRegistryCIDRs ?? []).length || Object.keys(reg.IndexConfigs ?? {}).length)) {
     p(' Insecure Registries:');
-    for (const name of Object.keys(reg.IndexConfigs ?? {}).sort()) if (!reg.IndexConfigs[name].Secure) p(`  ${reg.IndexConfigs[name].Name}`);
+    for (const name of Object.keys(reg.IndexConfigs ?? {}).sort())
+      if (!reg.IndexConfigs[name].Secure) p(`  ${reg.IndexConfigs[name].Name}`);
     for (const cidr of reg.InsecureRegistryCIDRs ?? []) p(`  ${cidr}`);
   }
   if (reg?.Mirrors?.length) {

@@ -16,7 +16,10 @@ import { quickGet } from './quick-get.js';
 /** Go field names that differ from the JSON keys (`.Client.APIVersion`). */
 export function withAliases<T extends object>(o: T, aliases: Record<string, string>): T {
   for (const [goName, jsonKey] of Object.entries(aliases))
-    Object.defineProperty(o, goName, { get: () => (o as Record<string, unknown>)[jsonKey], enumerable: false });
+    Object.defineProperty(o, goName, {
+      get: () => (o as Record<string, unknown>)[jsonKey],
+      enumerable: false,
+    });
   return o;
 }
 
@@ -164,7 +167,14 @@ export function filtersJson(list: string[]): string | undefined {
 /** An events.Message with Go field names as aliases of the JSON keys. */
 function eventObject(ev: Record<string, any>): Record<string, any> {
   if (ev.Actor) withAliases(ev.Actor, {});
-  return withAliases(ev, { Status: 'status', ID: 'id', From: 'from', Scope: 'scope', Time: 'time', TimeNano: 'timeNano' });
+  return withAliases(ev, {
+    Status: 'status',
+    ID: 'id',
+    From: 'from',
+    Scope: 'scope',
+    Time: 'time',
+    TimeNano: 'timeNano',
+  });
 }
 
 /** prettyPrintEvent: `<time> <type> <action> <id> (k=v, …)` with sorted attributes. */
@@ -179,7 +189,10 @@ export function eventLine(ev: Record<string, any>): string {
   return s;
 }
 
-async function events(ctx: CliContext, opts: { since: string; until: string; filters: string[]; format: string }): Promise<number> {
+async function events(
+  ctx: CliContext,
+  opts: { since: string; until: string; filters: string[]; format: string },
+): Promise<number> {
   const now = Date.now();
   const conv = (v: string): string | undefined => {
     if (!v) return undefined;
@@ -212,7 +225,8 @@ async function events(ctx: CliContext, opts: { since: string; until: string; fil
       const ev = eventObject(JSON.parse(line) as Record<string, any>);
       // timeNano exceeds 2^53: keep the digits the daemon sent.
       const nano = /"timeNano":(\d+)/.exec(line)?.[1];
-      if (nano) Object.defineProperty(ev, 'timeNano', { value: BigInt(nano), enumerable: true, writable: true });
+      if (nano)
+        Object.defineProperty(ev, 'timeNano', { value: BigInt(nano), enumerable: true, writable: true });
       ctx.print(tmpl ? tmpl.execute(ev) : eventLine(ev));
     }
   }
@@ -250,7 +264,12 @@ const specs: Spec[] = [
     ],
     args: { max: 0 },
     run: (f, ctx) =>
-      events(ctx, { since: f.string('since'), until: f.string('until'), filters: f.list('filter'), format: f.string('format') }),
+      events(ctx, {
+        since: f.string('since'),
+        until: f.string('until'),
+        filters: f.list('filter'),
+        format: f.string('format'),
+      }),
   },
 ];
 

@@ -12,7 +12,12 @@ import { busyboxTar, ensureBusybox } from '../support/images.js';
 const asBerth = (s: string): string => s.replace(/\bdocker(?=[ :'])/g, 'berth');
 /** Relative times change from one second to the next; sizes of the column with them too. */
 const maskTimes = (s: string): string =>
-  s.replace(/(Less than a second|About a minute|About an hour|\d+ (second|minute|hour|day|week|month|year)s?) ago/g, '<ago>').replace(/ {2,}/g, '  ');
+  s
+    .replace(
+      /(Less than a second|About a minute|About an hour|\d+ (second|minute|hour|day|week|month|year)s?) ago/g,
+      '<ago>',
+    )
+    .replace(/ {2,}/g, '  ');
 
 function ok(r: RunResult, what: string): string {
   assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stderr}`);
@@ -44,7 +49,10 @@ describe('berth image commands match docker', () => {
   });
 
   test('import: file and stdin, -c and -m, prints the new image ID', async () => {
-    const out = ok(d.berth(['import', '-c', 'CMD ["sh"]', '-c', 'ENV A=1', '-m', 'from berth', tar, 'cli-imp:one']), 'import');
+    const out = ok(
+      d.berth(['import', '-c', 'CMD ["sh"]', '-c', 'ENV A=1', '-m', 'from berth', tar, 'cli-imp:one']),
+      'import',
+    );
     assert.match(out, /^sha256:[0-9a-f]{64}\n$/);
     const img = await d.client.get(`/images/cli-imp:one/json`);
     assert.equal(img.Id, out.trim());
@@ -118,7 +126,14 @@ describe('berth image commands match docker', () => {
   test('image inspect and inspect: JSON, templates, errors', () => {
     same(['image', 'inspect', 'busybox']);
     same(['inspect', 'busybox', 'cli-imp:one']);
-    same(['image', 'inspect', '-f', '{{.Id}} {{json .Config.Cmd}} {{.Comment}} {{index .RepoTags 0}}', 'busybox', 'cli-imp:one']);
+    same([
+      'image',
+      'inspect',
+      '-f',
+      '{{.Id}} {{json .Config.Cmd}} {{.Comment}} {{index .RepoTags 0}}',
+      'busybox',
+      'cli-imp:one',
+    ]);
     same(['inspect', '--format', '{{range .RepoTags}}{{.}},{{end}}', 'busybox']);
     same(['image', 'inspect', '-f', '{{.Config.NoSuchKey}}', 'busybox']);
     same(['image', 'inspect', 'no-such-image']);
@@ -158,8 +173,14 @@ describe('berth image commands match docker', () => {
     const dangling = ok(d.berth(['import', tar]), 'import untagged').trim();
     const no = d.berth(['image', 'prune'], { input: 'n\n' });
     assert.equal(no.code, 0);
-    assert.equal(no.stdout, 'WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ');
-    assert.ok(ok(d.berth(['images', '-q', '--no-trunc']), 'images').includes(dangling), 'declined prune kept the image');
+    assert.equal(
+      no.stdout,
+      'WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ',
+    );
+    assert.ok(
+      ok(d.berth(['images', '-q', '--no-trunc']), 'images').includes(dangling),
+      'declined prune kept the image',
+    );
     const yes = d.berth(['image', 'prune'], { input: 'y\n' });
     assert.equal(
       yes.stdout,

@@ -33,9 +33,17 @@ describe('berth system commands match docker', () => {
     assert.equal(b.code, 0, b.stderr);
     assert.equal(server(b.stdout), server(d.docker(['version']).stdout));
     assert.match(b.stdout, /^Client:\n Version: {11}\S+\n API version: {7}1\.51\n/);
-    same(['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}']);
+    same([
+      'version',
+      '--format',
+      '{{.Server.Version}} {{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}',
+    ]);
     same(['version', '--format', '{{json .Server.Components}}']);
-    same(['version', '--format', '{{range .Server.Components}}{{.Name}}={{.Version}};{{end}}\\t{{.Server.KernelVersion}}']);
+    same([
+      'version',
+      '--format',
+      '{{range .Server.Components}}{{.Name}}={{.Version}};{{end}}\\t{{.Server.KernelVersion}}',
+    ]);
     assert.equal(same(['version', 'extra']).code, 1);
     assert.equal(same(['version', '--bogus']).code, 125);
     const bad = d.berth(['version', '--format', '{{.Server.Version']);
@@ -48,7 +56,11 @@ describe('berth system commands match docker', () => {
     assert.equal(b.code, 0, b.stderr);
     const withoutClientVersion = (s: string): string => s.replace(/^( Version: +).*$/m, '$1');
     assert.equal(withoutClientVersion(b.stdout), withoutClientVersion(k.stdout));
-    same(['info', '--format', '{{.ServerVersion}} {{.Images}} {{.Driver}} {{json .Plugins}} {{.DockerRootDir}}']);
+    same([
+      'info',
+      '--format',
+      '{{.ServerVersion}} {{.Images}} {{.Driver}} {{json .Plugins}} {{.DockerRootDir}}',
+    ]);
     same(['info', '--format', '{{json .RegistryConfig}} {{.Swarm.LocalNodeState}} {{len .DriverStatus}}']);
     const j = JSON.parse(d.berth(['info', '--format', 'json']).stdout);
     assert.equal(j.Driver, 'overlay2');
@@ -61,7 +73,11 @@ describe('berth system commands match docker', () => {
   });
 
   test('info and version without a daemon: client part, then the error, exit 1', () => {
-    const env = { ...process.env, BERTH_HOST: 'unix:///nonexistent/berth.sock', DOCKER_HOST: 'unix:///nonexistent/berth.sock' };
+    const env = {
+      ...process.env,
+      BERTH_HOST: 'unix:///nonexistent/berth.sock',
+      DOCKER_HOST: 'unix:///nonexistent/berth.sock',
+    };
     const r = spawnSync(process.execPath, [BERTH, 'info'], { env, encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^Client:\n[\s\S]*\nServer:\n$/);
@@ -83,7 +99,10 @@ describe('berth system commands match docker', () => {
     assert.equal(viaLauncher.stdout, viaBundle.stdout);
     const again = spawnSync(link, ['images', '--format', '{{.ID}}'], { env, encoding: 'utf8' });
     assert.equal(again.status, 0, again.stderr);
-    assert.ok(readdirSync(path.join(ROOT, 'dist')).some((f) => /^berth\.cjs\..*\.cache$/.test(f)), 'a code cache was written');
+    assert.ok(
+      readdirSync(path.join(ROOT, 'dist')).some((f) => /^berth\.cjs\..*\.cache$/.test(f)),
+      'a code cache was written',
+    );
     const usage = spawnSync(link, ['images', '--bogus'], { env, encoding: 'utf8' });
     assert.equal(usage.status, 125);
   });
@@ -93,16 +112,28 @@ describe('berth system commands match docker', () => {
     // Image events need an image: tag and untag a fresh import.
     const { ensureBusybox } = await import('../support/images.js');
     await ensureBusybox(d);
-    await d.client.call('POST', '/images/busybox/tag', { query: { repo: 'cli-events', tag: 'one' } }).then((r) => r.resume());
+    await d.client
+      .call('POST', '/images/busybox/tag', { query: { repo: 'cli-events', tag: 'one' } })
+      .then((r) => r.resume());
     await d.client.delete('/images/cli-events:one');
     await new Promise((r) => setTimeout(r, 1100));
     const until = String(Math.floor(Date.now() / 1000));
     const window = ['--since', String(since), '--until', until];
-    const lines = same(['events', ...window]).stdout.trim().split('\n');
-    assert.ok(lines.some((l) => / image tag sha256:[0-9a-f]{64} \(name=cli-events:one\)$/.test(l)), lines.join('\n'));
+    const lines = same(['events', ...window])
+      .stdout.trim()
+      .split('\n');
+    assert.ok(
+      lines.some((l) => / image tag sha256:[0-9a-f]{64} \(name=cli-events:one\)$/.test(l)),
+      lines.join('\n'),
+    );
     assert.match(lines[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d) image /);
     same(['events', ...window, '--format', '{{json .}}']);
-    same(['events', ...window, '--format', '{{.Type}} {{.Action}} {{.Status}} {{.Actor.Attributes.name}} {{.TimeNano}}']);
+    same([
+      'events',
+      ...window,
+      '--format',
+      '{{.Type}} {{.Action}} {{.Status}} {{.Actor.Attributes.name}} {{.TimeNano}}',
+    ]);
     same(['system', 'events', ...window, '--filter', 'event=untag', '--filter', 'type=image']);
     same(['events', '--since', '10m', '--until', '0s', '--filter', 'event=tag']);
     assert.equal(same(['events', '--filter', 'novalue']).code, 125);

@@ -26,7 +26,11 @@ const line = (text: string): string => `${E}1A${E}2K\r91ff83bf7045: Loading laye
 test('80 columns: counts only, redrawn in place', async () => {
   assert.equal(
     await render(true, 80),
-    '\n' + line(' 32.77kB/2.14MB') + line(' 163.8kB/2.14MB') + line('  2.14MB/2.14MB') + 'Loaded image: busybox:latest\n',
+    '\n' +
+      line(' 32.77kB/2.14MB') +
+      line(' 163.8kB/2.14MB') +
+      line('  2.14MB/2.14MB') +
+      'Loaded image: busybox:latest\n',
   );
 });
 

@@ -25,7 +25,10 @@ test('json, index, join, case functions', () => {
   assert.equal(render('{{index .Config.Labels "com.example.a"}}', data), '1');
   assert.equal(render('{{index .Config.Env 1}}', data), 'B=2');
   assert.equal(render('{{join .Config.Env ","}}', data), 'A=1,B=2');
-  assert.equal(render('{{upper .Name}} {{lower "AbC"}} {{title "hello world"}}', data), 'WEB abc Hello World');
+  assert.equal(
+    render('{{upper .Name}} {{lower "AbC"}} {{title "hello world"}}', data),
+    'WEB abc Hello World',
+  );
   assert.equal(render('{{.Name | upper}}', data), 'WEB');
   assert.equal(render('{{printf "%s-%d|%5s|%-4s|" .Name .Count "x" "y"}}', data), 'web-3|    x|y   |');
   assert.equal(render('{{println .Name}}', data), 'web\n');
@@ -39,14 +42,23 @@ test('if/else, else if, with, range with variables, trim markers', () => {
   assert.equal(render('{{if not .State.Running}}a{{else}}b{{end}}', data), 'b');
   assert.equal(render('{{with .Config}}{{.Image}}{{end}}', data), 'busybox');
   assert.equal(render('{{range .Config.Env}}[{{.}}]{{end}}', data), '[A=1][B=2]');
-  assert.equal(render('{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}', data), 'b=two;com.example.a=1;');
-  assert.equal(render('{{range $i, $e := .Config.Env}}{{$i}}:{{$e}} {{$.Name}};{{end}}', data), '0:A=1 web;1:B=2 web;');
+  assert.equal(
+    render('{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}', data),
+    'b=two;com.example.a=1;',
+  );
+  assert.equal(
+    render('{{range $i, $e := .Config.Env}}{{$i}}:{{$e}} {{$.Name}};{{end}}', data),
+    '0:A=1 web;1:B=2 web;',
+  );
   assert.equal(render('{{range .Ports}}x{{else}}none{{end}}', data), 'none');
   assert.equal(render('a  {{- .Name -}}  b', data), 'awebb');
   assert.equal(render('{{$n := .Name}}{{$n}}', data), 'web');
   assert.equal(render('{{(index .Config.Env 0)}}', data), 'A=1');
   assert.equal(render('{{eq .Count 3}} {{ne .Name "x"}} {{gt .Count 2}}', data), 'true true true');
-  assert.equal(render('{{if and .State.Running .Name}}both{{end}} {{or .Ports .Name}} {{and .Name .Ports}}', data), 'both web []');
+  assert.equal(
+    render('{{if and .State.Running .Name}}both{{end}} {{or .Ports .Name}} {{and .Name .Ports}}', data),
+    'both web []',
+  );
   assert.equal(render('{{if or (eq .Name "x") (eq .Name "web")}}match{{end}}', data), 'match');
 });
 

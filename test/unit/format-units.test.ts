@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  humanSize, bytesSize, humanDuration, timeAgo, containerStatus, truncateId, toApiTimestamp, rfc3339NanoFixed, parseGoDuration,
+  humanSize,
+  bytesSize,
+  humanDuration,
+  timeAgo,
+  containerStatus,
+  truncateId,
+  toApiTimestamp,
+  rfc3339NanoFixed,
+  parseGoDuration,
 } from '../../src/cli/format/units.js';
 import { goG } from '../../src/cli/format/goprint.js';
 
@@ -40,20 +48,32 @@ test('durations like go-units HumanDuration', () => {
 test('container status strings like moby State.String', () => {
   const now = Date.parse('2026-01-01T00:10:00Z');
   assert.equal(containerStatus({ Running: true, StartedAt: '2026-01-01T00:09:57Z' }, now), 'Up 3 seconds');
-  assert.equal(containerStatus({ Running: true, Paused: true, StartedAt: '2026-01-01T00:09:57Z' }, now), 'Up 3 seconds (Paused)');
+  assert.equal(
+    containerStatus({ Running: true, Paused: true, StartedAt: '2026-01-01T00:09:57Z' }, now),
+    'Up 3 seconds (Paused)',
+  );
   assert.equal(
     containerStatus({ Running: true, StartedAt: '2026-01-01T00:00:00Z', Health: { Status: 'healthy' } }, now),
     'Up 10 minutes (healthy)',
   );
   assert.equal(
-    containerStatus({ Running: true, StartedAt: '2026-01-01T00:09:00Z', Health: { Status: 'starting' } }, now),
+    containerStatus(
+      { Running: true, StartedAt: '2026-01-01T00:09:00Z', Health: { Status: 'starting' } },
+      now,
+    ),
     'Up About a minute (health: starting)',
   );
   assert.equal(
-    containerStatus({ ExitCode: 137, StartedAt: '2026-01-01T00:00:00Z', FinishedAt: '2026-01-01T00:08:00Z' }, now),
+    containerStatus(
+      { ExitCode: 137, StartedAt: '2026-01-01T00:00:00Z', FinishedAt: '2026-01-01T00:08:00Z' },
+      now,
+    ),
     'Exited (137) 2 minutes ago',
   );
-  assert.equal(containerStatus({ StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' }, now), 'Created');
+  assert.equal(
+    containerStatus({ StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' }, now),
+    'Created',
+  );
   assert.equal(containerStatus({ Dead: true, StartedAt: '2026-01-01T00:00:00Z' }, now), 'Dead');
 });
 

@@ -49,40 +49,43 @@ export function goG(x: number, precision: number): string {
 /** printf with %s %v %d %q %x %f %t %% and widths/flags (`%-10s`, `%05d`). */
 export function goSprintf(format: string, args: unknown[]): string {
   let ai = 0;
-  return format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (m, flags: string, width?: string, prec?: string, verb?: string) => {
-    if (verb === '%') return '%';
-    if (ai >= args.length) return `%!${verb}(MISSING)`;
-    const a = args[ai++];
-    let s: string;
-    switch (verb) {
-      case 'd':
-        s = typeof a === 'number' ? String(Math.trunc(a)) : `%!d(${typeof a}=${goPrint(a)})`;
-        break;
-      case 'q':
-        s = JSON.stringify(goPrint(a));
-        break;
-      case 'x':
-        s = typeof a === 'number' ? a.toString(16) : Buffer.from(goPrint(a)).toString('hex');
-        break;
-      case 'f':
-        s = Number(a).toFixed(prec === undefined ? 6 : Number(prec));
-        break;
-      case 't':
-      case 's':
-      case 'v':
-        s = goPrint(a);
-        if (prec !== undefined && verb === 's') s = s.slice(0, Number(prec));
-        break;
-      default:
-        return m;
-    }
-    const w = width ? Number(width) : 0;
-    if (s.length < w) {
-      if (flags.includes('-')) s = s.padEnd(w);
-      else s = s.padStart(w, flags.includes('0') && verb !== 's' ? '0' : ' ');
-    }
-    return s;
-  });
+  return format.replace(
+    /%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g,
+    (m, flags: string, width?: string, prec?: string, verb?: string) => {
+      if (verb === '%') return '%';
+      if (ai >= args.length) return `%!${verb}(MISSING)`;
+      const a = args[ai++];
+      let s: string;
+      switch (verb) {
+        case 'd':
+          s = typeof a === 'number' ? String(Math.trunc(a)) : `%!d(${typeof a}=${goPrint(a)})`;
+          break;
+        case 'q':
+          s = JSON.stringify(goPrint(a));
+          break;
+        case 'x':
+          s = typeof a === 'number' ? a.toString(16) : Buffer.from(goPrint(a)).toString('hex');
+          break;
+        case 'f':
+          s = Number(a).toFixed(prec === undefined ? 6 : Number(prec));
+          break;
+        case 't':
+        case 's':
+        case 'v':
+          s = goPrint(a);
+          if (prec !== undefined && verb === 's') s = s.slice(0, Number(prec));
+          break;
+        default:
+          return m;
+      }
+      const w = width ? Number(width) : 0;
+      if (s.length < w) {
+        if (flags.includes('-')) s = s.padEnd(w);
+        else s = s.padStart(w, flags.includes('0') && verb !== 's' ? '0' : ' ');
+      }
+      return s;
+    },
+  );
 }
 
 /** Objects rebuilt with sorted keys, as Go marshals maps (and structs whose fields are in that order). */
@@ -90,5 +93,9 @@ export function sortedKeys<T>(v: T, deep = false): T {
   if (Array.isArray(v)) return (deep ? v.map((x) => sortedKeys(x, true)) : v) as T;
   if (!v || typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, deep ? sortedKeys(o[k], true) : o[k]])) as T;
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, deep ? sortedKeys(o[k], true) : o[k]]),
+  ) as T;
 }

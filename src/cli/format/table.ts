@@ -110,8 +110,5 @@ function jsonOfRow(v: unknown): string {
 
 /** json.Marshal escaping (<, >, & as \u003c …), used by row contexts' MarshalJSON. */
 export function marshalJson(v: unknown): string {
-  return JSON.stringify(v)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026');
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }

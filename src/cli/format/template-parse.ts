@@ -23,11 +23,31 @@ export type Operand =
 export class TemplateError extends Error {}
 
 interface Tok {
-  t: 'str' | 'num' | 'field' | 'var' | 'ident' | 'pipe' | 'lparen' | 'rparen' | 'decl' | 'assign' | 'comma' | 'dot';
+  t:
+    | 'str'
+    | 'num'
+    | 'field'
+    | 'var'
+    | 'ident'
+    | 'pipe'
+    | 'lparen'
+    | 'rparen'
+    | 'decl'
+    | 'assign'
+    | 'comma'
+    | 'dot';
   v: string;
   /** Byte offset in the whole template (Go reports it in errors). */
   p: number;
 }
+
+const PUNCT: Record<string, Tok['t']> = {
+  '|': 'pipe',
+  '(': 'lparen',
+  ')': 'rparen',
+  ',': 'comma',
+  '=': 'assign',
+};
 
 function lexAction(src: string, base: number): Tok[] {
   const toks: Tok[] = [];
@@ -48,13 +68,13 @@ function lexAction(src: string, base: number): Tok[] {
       if (j < 0) throw new TemplateError('unterminated raw quoted string');
       push('str', src.slice(i + 1, j));
       i = j + 1;
-    } else if (c === '|') (push('pipe', c), i++);
-    else if (c === '(') (push('lparen', c), i++);
-    else if (c === ')') (push('rparen', c), i++);
-    else if (c === ',') (push('comma', c), i++);
-    else if (c === ':' && src[i + 1] === '=') (push('decl', ':='), (i += 2));
-    else if (c === '=') (push('assign', '='), i++);
-    else if (c === '.' || c === '$') {
+    } else if (c in PUNCT) {
+      push(PUNCT[c], c);
+      i++;
+    } else if (c === ':' && src[i + 1] === '=') {
+      push('decl', ':=');
+      i += 2;
+    } else if (c === '.' || c === '$') {
       let j = i + 1;
       while (j < src.length && (ident.test(src[j]) || (src[j] === '.' && ident.test(src[j + 1] ?? '')))) j++;
       const word = src.slice(i, j);
@@ -123,7 +143,13 @@ function operand(tok: Tok, toks: Tok[], pos: { i: number }): Operand {
     case 'field': {
       // Go positions a chain `.A.B` at its second field.
       const second = tok.v.indexOf('.', 1);
-      return { kind: 'field', base: 'dot', chain: tok.v.slice(1).split('.'), pos: tok.p + (second > 0 ? second : 0), text: tok.v };
+      return {
+        kind: 'field',
+        base: 'dot',
+        chain: tok.v.slice(1).split('.'),
+        pos: tok.p + (second > 0 ? second : 0),
+        text: tok.v,
+      };
     }
     case 'var': {
       const [name, ...chain] = tok.v.split('.');
@@ -198,8 +224,14 @@ export function parseTemplate(src: string): Node[] {
       const at = part.at ?? 0;
       const word = /^[a-z]+/.exec(body)?.[0] ?? '';
       if (terminators.includes(word) && (word === 'end' || word === 'else'))
-        return { nodes, end: word, rest: body.slice(word.length).trim(), at: at + body.length - body.slice(word.length).trimStart().length };
-      if (word === 'if' || word === 'with' || word === 'range') nodes.push(control(word, body.slice(word.length), at + word.length));
+        return {
+          nodes,
+          end: word,
+          rest: body.slice(word.length).trim(),
+          at: at + body.length - body.slice(word.length).trimStart().length,
+        };
+      if (word === 'if' || word === 'with' || word === 'range')
+        nodes.push(control(word, body.slice(word.length), at + word.length));
       else if (word === 'end' || word === 'else') throw new TemplateError(`unexpected {{${word}}}`);
       else nodes.push({ kind: 'action', pipe: pipelineOf(body, at) });
     }

@@ -51,9 +51,16 @@ const builtins: Record<string, Fn> = {
   println: (...a: unknown[]) => a.map((x) => goPrint(x)).join(' ') + '\n',
   // Go's builtins.
   print: (...a: unknown[]) =>
-    a.map((x, i) => (i > 0 && typeof x !== 'string' && typeof a[i - 1] !== 'string' ? ' ' : '') + goPrint(x)).join(''),
+    a
+      .map((x, i) => (i > 0 && typeof x !== 'string' && typeof a[i - 1] !== 'string' ? ' ' : '') + goPrint(x))
+      .join(''),
   printf: (f: string, ...a: unknown[]) => goSprintf(f, a),
-  len: (v: unknown) => (typeof v === 'string' || Array.isArray(v) ? v.length : v && typeof v === 'object' ? Object.keys(v).length : 0),
+  len: (v: unknown) =>
+    typeof v === 'string' || Array.isArray(v)
+      ? v.length
+      : v && typeof v === 'object'
+        ? Object.keys(v).length
+        : 0,
   index: (v: unknown, ...keys: unknown[]) => {
     let cur: any = v;
     for (const k of keys) {
@@ -149,13 +156,18 @@ export class Template {
             : typeof v === 'number'
               ? Array.from({ length: v }, (_, i) => [i, i])
               : v && typeof v === 'object'
-                ? Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]])
+                ? Object.keys(v)
+                    .sort()
+                    .map((k) => [k, (v as Record<string, unknown>)[k]])
                 : [];
           if (!entries.length) this.run(n.else, scope, out);
           for (const [k, x] of entries) {
             const vars = new Map(inner.vars);
             if (decl.length === 1) vars.set(decl[0], x);
-            if (decl.length === 2) (vars.set(decl[0], k), vars.set(decl[1], x));
+            if (decl.length === 2) {
+              vars.set(decl[0], k);
+              vars.set(decl[1], x);
+            }
             this.run(n.then, { dot: x, vars }, out);
           }
           break;
@@ -194,7 +206,8 @@ export class Template {
       // A method call: `.Label "k"`, or a field with piped/extra args.
       return this.operand(head, scope, args());
     }
-    if (rest.length || hasPiped) throw new TemplateError(`can't give argument to non-function ${describe(head)}`);
+    if (rest.length || hasPiped)
+      throw new TemplateError(`can't give argument to non-function ${describe(head)}`);
     return this.operand(head, scope, []);
   }
 
@@ -208,7 +221,12 @@ export class Template {
         return fn();
       }
       case 'pipe':
-        return this.walk(this.pipeline(o.pipe, { dot: scope.dot, vars: new Map(scope.vars) }), o.chain, callArgs, '');
+        return this.walk(
+          this.pipeline(o.pipe, { dot: scope.dot, vars: new Map(scope.vars) }),
+          o.chain,
+          callArgs,
+          '',
+        );
       case 'field': {
         let base: unknown;
         if (o.base === 'dot') base = scope.dot;
@@ -217,7 +235,8 @@ export class Template {
         try {
           return this.walk(base, o.chain, callArgs, o.base === 'dot' ? '' : o.base);
         } catch (e) {
-          if (e instanceof TemplateError && !e.message.startsWith('template: ')) throw new TemplateError(this.where(o) + e.message);
+          if (e instanceof TemplateError && !e.message.startsWith('template: '))
+            throw new TemplateError(this.where(o) + e.message);
           throw e;
         }
       }
@@ -232,7 +251,8 @@ export class Template {
       if (cur === null || cur === undefined || cur === NO_VALUE) {
         throw new TemplateError(`nil pointer evaluating interface {}.${name}`);
       }
-      if (typeof cur !== 'object') throw new TemplateError(`can't evaluate field ${name} in type ${typeof cur}`);
+      if (typeof cur !== 'object')
+        throw new TemplateError(`can't evaluate field ${name} in type ${typeof cur}`);
       const v = (cur as Record<string, unknown>)[name];
       if (typeof v === 'function') cur = (v as Fn).apply(cur, last ? callArgs : []);
       else if (v === undefined) {
@@ -240,8 +260,7 @@ export class Template {
         else if (isMapLike(cur)) {
           if (this.opts.missingKey === 'error') throw new TemplateError(`map has no entry for key "${name}"`);
           cur = NO_VALUE;
-        }
-        else throw new TemplateError(`can't evaluate field ${name} in type ${prefix}${typeName(cur)}`);
+        } else throw new TemplateError(`can't evaluate field ${name} in type ${prefix}${typeName(cur)}`);
       } else cur = v;
       if (last && callArgs.length && typeof v !== 'function')
         throw new TemplateError(`${name} has arguments but cannot be invoked as function`);

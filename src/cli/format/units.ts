@@ -79,7 +79,8 @@ export function containerStatus(s: ContainerStateLike, now = Date.now()): string
     if (s.Paused) return `Up ${since(s.StartedAt, now)} (Paused)`;
     if (s.Restarting) return `Restarting (${s.ExitCode ?? 0}) ${since(s.FinishedAt, now)} ago`;
     const h = s.Health?.Status;
-    if (h && h !== 'none') return `Up ${since(s.StartedAt, now)} (${h === 'starting' ? 'health: starting' : h})`;
+    if (h && h !== 'none')
+      return `Up ${since(s.StartedAt, now)} (${h === 'starting' ? 'health: starting' : h})`;
     return `Up ${since(s.StartedAt, now)}`;
   }
   if (s.RemovalInProgress) return 'Removal In Progress';
@@ -98,11 +99,20 @@ export function truncateId(id: string): string {
 
 /** A Go time.Duration string ("10m", "1h30m", "1.5s") in ms, or undefined. */
 export function parseGoDuration(v: string): number | undefined {
-  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const unitMs: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
   const m = /^([-+]?)((?:\d*\.?\d+(?:ns|us|µs|ms|s|m|h))+|0)$/.exec(v);
   if (!m) return undefined;
   let total = 0;
-  for (const part of m[2].matchAll(/(\d*\.?\d+)(ns|us|µs|ms|s|m|h)/g)) total += Number(part[1]) * unitMs[part[2]];
+  for (const part of m[2].matchAll(/(\d*\.?\d+)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(part[1]) * unitMs[part[2]];
   return m[1] === '-' ? -total : total;
 }
 
@@ -141,6 +151,9 @@ export function rfc3339NanoFixed(timeNano: bigint | number): string {
   const date = `${local.getUTCFullYear()}-${p(local.getUTCMonth() + 1)}-${p(local.getUTCDate())}`;
   const time = `${p(local.getUTCHours())}:${p(local.getUTCMinutes())}:${p(local.getUTCSeconds())}`;
   const frac = String(ns % 1_000_000_000n).padStart(9, '0');
-  const zone = offMin === 0 ? 'Z' : `${offMin < 0 ? '-' : '+'}${p(Math.trunc(Math.abs(offMin) / 60))}:${p(Math.abs(offMin) % 60)}`;
+  const zone =
+    offMin === 0
+      ? 'Z'
+      : `${offMin < 0 ? '-' : '+'}${p(Math.trunc(Math.abs(offMin) / 60))}:${p(Math.abs(offMin) % 60)}`;
   return `${date}T${time}.${frac}${zone}`;
 }
