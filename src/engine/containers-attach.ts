@@ -25,8 +25,8 @@ export class Attacher {
   /** Checks that can still be answered with an HTTP error, before the connection is hijacked. */
   precheck(ref: string, opts: AttachOptions): { c: ContainerRecord; keys: Buffer } {
     const c = this.svc.find(ref);
-    if (c.state.Paused) throw new Conflict('You cannot attach to a paused container, unpause it first');
-    if (c.state.Restarting) throw new Conflict('You cannot attach to a restarting container, wait until it is running');
+    if (c.state.Paused) throw new Conflict(`container ${ref} is paused, unpause the container before attach`);
+    if (c.state.Restarting) throw new Conflict(`container ${ref} is restarting, wait until the container is running`);
     let keys: Buffer;
     try {
       keys = parseDetachKeys(opts.detachKeys || DEFAULT_DETACH_KEYS);

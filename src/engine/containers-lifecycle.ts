@@ -398,7 +398,7 @@ export class Lifecycle {
   async pause(ref: string): Promise<void> {
     const c = this.svc.find(ref);
     await this.locked(c.id, async () => {
-      if (!c.state.Running) throw new Conflict(`Container ${c.id} is not running`);
+      if (!c.state.Running) throw new Conflict(`container ${c.id} is not running`);
       if (c.state.Paused) throw new Conflict(`Container ${c.id} is already paused`);
       if (c.state.Restarting) throw new Conflict(`Container ${c.id} is restarting, wait until the container is running`);
       await this.svc.runtime.pause(c.id);
@@ -451,7 +451,7 @@ export class Lifecycle {
 
   async resize(ref: string, h: number, w: number): Promise<void> {
     const c = this.svc.find(ref);
-    if (!c.state.Running) throw new Conflict(`Container ${c.id} is not running`);
+    if (!c.state.Running) throw new Conflict(`container ${c.id} is not running`);
     await this.svc.runtime.resize(c.id, h, w);
     this.svc.publish(c, 'resize', { height: String(h), width: String(w) });
   }
