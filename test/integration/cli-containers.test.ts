@@ -3,7 +3,7 @@
 // output as the real docker CLI where both can be compared.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BERTH } from '../support/daemon.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
@@ -181,6 +181,24 @@ describe('berth container commands', () => {
     assert.equal(r.stdout, 'l1\nl2\nl3\n');
     assert.equal(d.berth(['logs', '--tail', '1', name]).stdout, 'l3\n');
     assert.equal(d.berth(['rm', name]).code, 0);
+  });
+
+  it('run proxies signals to the container (--sig-proxy) and returns its exit code', async () => {
+    const child = spawn(process.execPath, [BERTH, 'run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 9" TERM; echo ready; while true; do sleep 0.2; done'], {
+      env: { ...process.env, DOCKER_HOST: d.host },
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(out.includes('ready'), 'container started');
+      child.kill('SIGTERM');
+      assert.equal(await exited, 9);
+      assert.equal(out, 'ready\ngot-term\n');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 
   /** Runs `berth args` on a pty (util-linux script), typing each chunk a second apart. */
