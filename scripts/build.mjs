@@ -4,7 +4,7 @@
 // are written, so one broken file does not stop everyone's test runs.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 
 const tsc = spawnSync('node_modules/.bin/tsc', ['-p', 'tsconfig.json'], { stdio: 'inherit' });
 
@@ -41,6 +41,8 @@ try {
     logLevel: 'error',
   });
 } catch (e) {
+  // A stale dist/berth.cjs would shadow the new dist/berth.mjs: remove it.
+  rmSync('dist/berth.cjs', { force: true });
   console.error(`dist/berth.cjs not built (bin/berth will use dist/berth.mjs): ${e.message}`);
 }
 process.exit(tsc.status ?? 1);
