@@ -90,9 +90,13 @@ export class Lifecycle {
     try {
       await this.mountRootfs(c);
       await this.svc.mountPlanner?.prepare(c, p.merged);
-      writeEtcFiles(p, this.svc.etcInput(c));
       await rt.delete(c.id).catch(() => undefined); // state left by an earlier run
-      const { pid } = await rt.create(this.runSpec(c));
+      // Network namespace, interfaces and published ports before the process exists.
+      const net = await this.svc.networking?.setup(c);
+      writeEtcFiles(p, { ...this.svc.etcInput(c), ...(net?.ip ? { ip: net.ip } : {}), ...(net?.dns ? { dns: net.dns } : {}) });
+      const spec = this.runSpec(c);
+      if (net) spec.netns = net.netns;
+      const { pid } = await rt.create(spec);
       for (const hook of this.hooks.beforeStart.get(c.id) ?? []) await hook.connect(c).catch(() => hook.abort());
       this.hooks.beforeStart.delete(c.id);
       await rt.start(c.id);
@@ -107,6 +111,7 @@ export class Lifecycle {
       for (const hook of this.hooks.beforeStart.get(c.id) ?? []) hook.abort();
       this.hooks.beforeStart.delete(c.id);
       await rt.delete(c.id).catch(() => undefined);
+      await this.svc.networking?.teardown(c).catch(() => undefined);
       await this.unmountRootfs(c);
       throw this.recordStartError(c, err);
     }
@@ -117,7 +122,8 @@ export class Lifecycle {
 
   private recordStartError(c: ContainerRecord, err: unknown): Error {
     const raw = (err as Error).message ?? String(err);
-    const msg = raw.startsWith('failed to create task') ? raw : `failed to create task for container: ${raw}`;
+    // Network set-up errors reach the user as dockerd words them ("driver failed programming …").
+    const msg = /^(failed to create task|driver failed programming)/.test(raw) ? raw : `failed to create task for container: ${raw}`;
     const lower = msg.toLowerCase();
     let code = 128;
     let typed: Error = new SystemError(msg);
@@ -248,6 +254,7 @@ export class Lifecycle {
     this.runs.set(c.id, (this.runs.get(c.id) ?? 0) + 1);
     for (const f of this.hooks.onExited) f(c);
     await this.svc.runtime.delete(c.id).catch(() => undefined);
+    await this.svc.networking?.teardown(c).catch(() => undefined);
     await this.unmountRootfs(c);
     const startedMs = timeMs(c.state.StartedAt);
     const finishedAt = exit.finishedAt || nowNano();

@@ -88,7 +88,7 @@ function networks(c: ContainerRecord): Record<string, unknown> {
 export function inspectJson(
   c: ContainerRecord,
   p: ContainerPaths,
-  extra: { execIds: string[]; lowerDirs: string[]; sandboxKey: string },
+  extra: { execIds: string[]; lowerDirs: string[]; sandboxKey: string; network?: Record<string, unknown> },
 ): Record<string, unknown> {
   const state: Record<string, unknown> = { ...c.state };
   if (!c.state.Health) delete state.Health;
@@ -124,7 +124,7 @@ export function inspectJson(
     },
     Mounts: (c.mounts ?? []).map(mountJson),
     Config: c.config,
-    NetworkSettings: {
+    NetworkSettings: extra.network ?? {
       Bridge: '',
       SandboxID: c.state.Running ? c.id : '',
       SandboxKey: c.state.Running ? extra.sandboxKey : '',
@@ -147,7 +147,11 @@ export function inspectJson(
   };
 }
 
-export function summaryJson(c: ContainerRecord, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
+export function summaryJson(
+  c: ContainerRecord,
+  sizes?: { rw: number; rootFs: number },
+  net?: { Ports: Record<string, unknown>[]; Networks: Record<string, unknown> },
+): Record<string, unknown> {
   const out: Record<string, unknown> = {
     Id: c.id,
     Names: [c.name],
@@ -155,12 +159,12 @@ export function summaryJson(c: ContainerRecord, sizes?: { rw: number; rootFs: nu
     ImageID: c.imageId,
     Command: commandText(c),
     Created: Math.floor(timeMs(c.created) / 1000),
-    Ports: [],
+    Ports: net?.Ports ?? [],
     Labels: c.config.Labels ?? {},
     State: c.state.Status,
     Status: statusText(c.state),
     HostConfig: { NetworkMode: networkMode(c) },
-    NetworkSettings: { Networks: networks(c) },
+    NetworkSettings: { Networks: net?.Networks ?? networks(c) },
     Mounts: (c.mounts ?? []).map(mountJson),
   };
   if (sizes) {

@@ -29,6 +29,7 @@ import { ContainerStore } from './containers-store.js';
 import { inspectJson, summaryJson, type ContainerPaths } from './containers-view.js';
 import { writeEtcFiles, type EtcInput } from './containers-etc.js';
 import { Lifecycle } from './containers-lifecycle.js';
+import type { Attachments } from './networks-attach.js';
 import type { ContainerMounts } from './volumes-mounts.js';
 
 export interface ResolvedImage {
@@ -70,6 +71,8 @@ export class ContainerService {
   readonly execIds = new Map<string, Set<string>>();
   /** Volumes and binds of containers (the daemon wires the volume service in). */
   mountPlanner?: ContainerMounts;
+  /** Networks of containers: namespace, endpoints, ports (the daemon wires engine/networks-attach.ts in). */
+  networking?: Attachments;
   /** Hijacked attach/exec connections: the HTTP server does not track them, so shutdown ends them here. */
   private readonly hijacked = new Set<Hijacked>();
 
@@ -133,6 +136,7 @@ export class ContainerService {
     const { HostConfig, NetworkingConfig, ...userConfig } = body;
     const config = mergeImageConfig(userConfig, imageRunConfig(image.config));
     const hostConfig = completeHostConfig(HostConfig, this.deps.cgroupVersion);
+    this.networking?.validate(hostConfig, NetworkingConfig ?? null);
     if (req.platform) {
       const [os] = req.platform.split('/');
       if (os !== 'linux') throw new InvalidArgument(`image with reference ${body.Image} was found but does not provide the specified platform (${req.platform})`);
@@ -203,6 +207,7 @@ export class ContainerService {
       execIds: [...(this.execIds.get(c.id) ?? [])],
       lowerDirs,
       sandboxKey: c.state.Pid ? `/proc/${c.state.Pid}/ns/net` : '',
+      network: this.networking?.settings(c),
     });
   }
 
@@ -225,7 +230,7 @@ export class ContainerService {
       ],
     });
     const out: Record<string, unknown>[] = [];
-    for (const c of selected) out.push(summaryJson(c, opts.size ? await this.sizes(c) : undefined));
+    for (const c of selected) out.push(summaryJson(c, opts.size ? await this.sizes(c) : undefined, this.networking?.summary(c)));
     return out;
   }
 
@@ -312,6 +317,7 @@ export class ContainerService {
     c.state.Status = 'removing';
     this.store.save(c);
     await this.runtime.delete(c.id).catch(() => undefined);
+    await this.networking?.teardown(c).catch(() => undefined);
     await this.lifecycle.unmountRootfs(c);
     await fs.rm(this.paths(c.id).dir, { recursive: true, force: true });
     this.store.remove(c.id);

@@ -18,6 +18,9 @@ import { Attacher } from './containers-attach.js';
 import { HealthMonitor } from './containers-health.js';
 import { restoreContainers } from './containers-restore.js';
 import { ExecService } from './exec.js';
+import { NetworkCore } from './networks.js';
+import { Attachments } from './networks-attach.js';
+import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { VolumeService } from './volumes.js';
 import { ContainerMounts } from './volumes-mounts.js';
 import { LocalVolumes } from '../volume/local.js';
@@ -81,6 +84,9 @@ export class Daemon {
     const daemon = new Daemon(config, log, paths, db, lock);
     daemon.wire();
     await daemon.images.reconcile();
+    // Networks before containers: bridges, rules and DNS back, leftovers of dead containers gone.
+    await daemon.networks.init().catch((e) => log.error('network set-up failed', { err: String(e) }));
+    await daemon.attachments.reconcile().catch((e) => log.error('network reconcile failed', { err: String(e) }));
     // Live restore: adopt running containers, record exits that happened while down.
     await restoreContainers(daemon.containers, daemon.health);
     await daemon.listen(config.hosts);
@@ -95,6 +101,9 @@ export class Daemon {
   containers!: ContainerService;
   health!: HealthMonitor;
   exec!: ExecService;
+  /** Networks (engine/networks.ts) and containers' endpoints on them (engine/networks-attach.ts). */
+  networks!: NetworkCore;
+  attachments!: Attachments;
   /** Volumes (engine/volumes.ts) and container filesystem operations (engine/archive.ts). */
   volumes!: VolumeService;
 
@@ -123,6 +132,15 @@ export class Daemon {
     });
     this.health = new HealthMonitor(this.containers);
     this.exec = new ExecService(this.containers);
+    this.networks = new NetworkCore({ db: this.db, events: this.events, config: this.config, log: this.log, engineId: this.id, dataRoot: this.paths.dataRoot });
+    this.networks.containers = {
+      find: (r) => this.containers.find(r),
+      all: () => this.containers.store.all(),
+      save: (c) => this.containers.store.save(c),
+    };
+    this.attachments = new Attachments(this.networks, this.paths.execRoot);
+    this.containers.networking = this.attachments;
+    registerNetworkRoutes(this.router, this.networks, this.attachments);
     this.volumes = new VolumeService(new LocalVolumes(this.db, this.paths.dataRoot), this.events);
     const mounts = new ContainerMounts(this.volumes, { find: (r) => this.containers.find(r), all: () => this.containers.store.all() });
     this.containers.mountPlanner = mounts;
@@ -183,6 +201,7 @@ export class Daemon {
           }),
       ),
     );
+    await this.networks?.shutdown().catch((e) => this.log.warn('network shutdown failed', { err: String(e) }));
     this.db.close();
     this.lock.release();
   }
