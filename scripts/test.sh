@@ -38,11 +38,22 @@ fi
 
 # --- build ------------------------------------------------------------------
 echo "== build"
+build_stamp=$(mktemp "${TMPDIR:-/tmp}/berth-build-stamp-XXXXXX")
+sleep 1 # -nt compares whole seconds on some filesystems
 build_failed=0
 if ! node scripts/build.mjs; then
   build_failed=1
   echo "test.sh: BUILD FAILED (type errors above); running the tests on the emitted code anyway" >&2
 fi
+
+bundles_missing=0
+if [ ! dist/berthd.mjs -nt "$build_stamp" ] || [ ! dist/berth.mjs -nt "$build_stamp" ]; then
+  # esbuild failed too (e.g. an import that does not exist): there is no
+  # fresh daemon to test, and a stale bundle would test old code.
+  bundles_missing=1
+  echo "test.sh: the build wrote no fresh dist/berthd.mjs and dist/berth.mjs; integration tests are skipped and counted as one failure" >&2
+fi
+rm -f "$build_stamp"
 
 report_dir=$(mktemp -d "${TMPDIR:-/tmp}/berth-test-report-XXXXXX")
 trap 'rm -rf "$report_dir"' EXIT
@@ -82,7 +93,12 @@ run_suite() { # name dir concurrency
 }
 
 run_suite unit dist/test/unit 4
-run_suite integration dist/test/integration "$concurrency"
+if [ "$bundles_missing" -eq 0 ]; then
+  run_suite integration dist/test/integration "$concurrency"
+else
+  runner_failures=$((runner_failures + 1))
+  status=1
+fi
 
 # --- totals from the TAP summaries (top-level "# pass N" lines) -------------
 sum() { cat "$report_dir"/*.tap 2>/dev/null | awk -v k="$1" '$1 == "#" && $2 == k { n += $3 } END { print n + 0 }'; }
