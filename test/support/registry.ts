@@ -4,9 +4,8 @@
 // small token server written here that issues Docker-Hub-style scoped JWTs
 // (RS256 with an x5c chain, which distribution's `auth: token` verifies).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSign, randomBytes, X509Certificate } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,10 +22,10 @@ export interface TestRegistry {
   proc: ChildProcess;
   /** The CA that signed the TLS certificate (PEM file), when TLS is on. */
   caFile?: string;
-  /** Token server, when `auth: 'token'`. */
-  tokenServer?: http.Server;
-  /** Scopes the token server was asked for (`repository:x:pull`), in order. */
-  tokenRequests: string[];
+  /** Token server process, when `auth: 'token'`. */
+  tokenServer?: ChildProcess;
+  /** Scopes the token server was asked for so far (`repository:x:pull`), in order. */
+  tokenRequests(): string[];
   /** Kill (SIGKILL) — for fault tests. */
   kill(): Promise<void>;
   /** Start again on the same port and storage. */
@@ -40,6 +39,21 @@ export interface RegistryOptions {
   users?: Record<string, string>;
   /** Copies the CA into `<certsDir>/<host>/ca.crt`. */
   certsDir?: string;
+}
+
+/** Processes to kill if the test process exits without running after() (crash, timeout). */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+function track(p: ChildProcess): ChildProcess {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+  live.add(p);
+  p.once('exit', () => live.delete(p));
+  return p;
 }
 
 export async function freePort(): Promise<number> {
@@ -78,53 +92,73 @@ function htpasswdFile(dir: string, users: Record<string, string>): string {
   return file;
 }
 
-const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
+/**
+ * The token server runs as its own process: the tests drive the CLIs with
+ * spawnSync, which blocks this process's event loop. It checks Basic
+ * credentials against `users`, grants anonymous users pull only, and logs
+ * every scope it is asked for to `requests.log`.
+ */
+const TOKEN_SERVER = `
+const http = require('node:http');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const [users, service, keyFile, certFile, logFile] = [JSON.parse(process.argv[2]), process.argv[3], process.argv[4], process.argv[5], process.argv[6]];
+const key = fs.readFileSync(keyFile, 'utf8');
+const der = new crypto.X509Certificate(fs.readFileSync(certFile, 'utf8')).raw;
+const b64url = (b) => Buffer.from(b).toString('base64url');
+const server = http.createServer((req, res) => {
+  const u = new URL(req.url || '/', 'http://x');
+  const scopes = u.searchParams.getAll('scope');
+  for (const s of scopes) fs.appendFileSync(logFile, s + '\\n');
+  let subject = '';
+  const authz = req.headers.authorization;
+  if (authz && authz.startsWith('Basic ')) {
+    const [user, ...rest] = Buffer.from(authz.slice(6), 'base64').toString().split(':');
+    if (users[user] !== rest.join(':')) {
+      res.writeHead(401, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ details: 'incorrect username or password' }));
+      return;
+    }
+    subject = user;
+  }
+  const access = scopes.map((s) => {
+    const parts = s.split(':');
+    const actions = parts.pop().split(',');
+    return { type: parts[0], name: parts.slice(1).join(':'), actions: subject ? actions : actions.filter((a) => a === 'pull') };
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const header = { alg: 'RS256', typ: 'JWT', x5c: [der.toString('base64')] };
+  const claims = { iss: 'berth-test-issuer', sub: subject, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: crypto.randomBytes(8).toString('hex'), access };
+  const signing = b64url(JSON.stringify(header)) + '.' + b64url(JSON.stringify(claims));
+  const token = signing + '.' + b64url(crypto.createSign('RSA-SHA256').update(signing).sign(key));
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
 
-/** The token server: Basic credentials checked against `users`; scopes granted as asked. */
 async function startTokenServer(
   dir: string,
   users: Record<string, string>,
   service: string,
-  requests: string[],
-): Promise<{ server: http.Server; realm: string; bundle: string }> {
+): Promise<{ proc: ChildProcess; realm: string; bundle: string; log: string }> {
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'token.key', '-out', 'token.crt', '-days', '2', '-subj', '/CN=berth-token-issuer'], dir);
-  const key = readFileSync(path.join(dir, 'token.key'), 'utf8');
-  const certPem = readFileSync(path.join(dir, 'token.crt'), 'utf8');
-  const der = new X509Certificate(certPem).raw;
-  const server = http.createServer((req, res) => {
-    const u = new URL(req.url ?? '/', 'http://x');
-    const scopes = u.searchParams.getAll('scope');
-    requests.push(...scopes);
-    let subject = '';
-    const authz = req.headers.authorization;
-    if (authz?.startsWith('Basic ')) {
-      const [user, ...rest] = Buffer.from(authz.slice(6), 'base64').toString().split(':');
-      if (users[user] !== rest.join(':')) {
-        res.writeHead(401, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ details: 'incorrect username or password' }));
-        return;
-      }
-      subject = user;
-    }
-    const access = scopes.flatMap((s) => {
-      const [type, ...more] = s.split(':');
-      const actions = more.pop()!.split(',');
-      // Anonymous users may only pull.
-      const allowed = subject ? actions : actions.filter((a) => a === 'pull');
-      return [{ type, name: more.join(':'), actions: allowed }];
+  const script = path.join(dir, 'token-server.cjs');
+  writeFileSync(script, TOKEN_SERVER);
+  const log = path.join(dir, 'requests.log');
+  writeFileSync(log, '');
+  const proc = track(spawn(process.execPath, [script, JSON.stringify(users), service, path.join(dir, 'token.key'), path.join(dir, 'token.crt'), log], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(Number(buf.trim()));
     });
-    const now = Math.floor(Date.now() / 1000);
-    const header = { alg: 'RS256', typ: 'JWT', x5c: [der.toString('base64')] };
-    const claims = { iss: 'berth-test-issuer', sub: subject, aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access };
-    const signing = b64url(JSON.stringify(header)) + '.' + b64url(JSON.stringify(claims));
-    const sig = createSign('RSA-SHA256').update(signing).sign(key);
-    const token = signing + '.' + b64url(sig);
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
+    proc.once('exit', (c) => reject(new Error(`token server exited with ${c}`)));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as net.AddressInfo).port;
-  return { server, realm: `http://127.0.0.1:${port}/token`, bundle: path.join(dir, 'token.crt') };
+  return { proc, realm: `http://127.0.0.1:${port}/token`, bundle: path.join(dir, 'token.crt'), log };
 }
 
 async function waitUp(port: number, tls: boolean, proc: ChildProcess, logFile: string): Promise<void> {
@@ -177,13 +211,14 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
       copyFileSync(t.ca, path.join(opts.certsDir, host, 'ca.crt'));
     }
   }
-  const tokenRequests: string[] = [];
-  let tokenServer: http.Server | undefined;
+  let tokenLog: string | undefined;
+  let tokenServer: ChildProcess | undefined;
   if (opts.auth === 'htpasswd') {
     lines.push('auth:', '  htpasswd:', '    realm: berth-test', `    path: ${htpasswdFile(dir, users)}`);
   } else if (opts.auth === 'token') {
-    const t = await startTokenServer(dir, users, 'berth-test-registry', tokenRequests);
-    tokenServer = t.server;
+    const t = await startTokenServer(dir, users, 'berth-test-registry');
+    tokenServer = t.proc;
+    tokenLog = t.log;
     lines.push(
       'auth:',
       '  token:',
@@ -199,7 +234,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const launch = async (): Promise<ChildProcess> => {
     const fs = await import('node:fs');
     const out = fs.openSync(logFile, 'a');
-    const proc = spawn(REGISTRY_BIN, ['serve', cfg], { stdio: ['ignore', out, out] });
+    const proc = track(spawn(REGISTRY_BIN, ['serve', cfg], { stdio: ['ignore', out, out] }));
     fs.closeSync(out);
     await waitUp(port, !!opts.tls, proc, logFile);
     return proc;
@@ -212,7 +247,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     proc: await launch(),
     caFile,
     tokenServer,
-    tokenRequests,
+    tokenRequests: () => (tokenLog ? readFileSync(tokenLog, 'utf8').split('\n').filter(Boolean) : []),
     async kill() {
       const p = r.proc;
       if (p.exitCode !== null || p.signalCode !== null) return;
@@ -227,7 +262,11 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     },
     async stop() {
       await r.kill();
-      await new Promise<void>((resolve) => (tokenServer ? tokenServer.close(() => resolve()) : resolve()));
+      if (tokenServer && tokenServer.exitCode === null && tokenServer.signalCode === null)
+        await new Promise<void>((resolve) => {
+          tokenServer!.once('exit', () => resolve());
+          tokenServer!.kill('SIGKILL');
+        });
       removeDirSync(dir);
     },
   };
