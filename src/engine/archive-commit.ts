@@ -64,9 +64,8 @@ export class ContainerChanges {
           continue;
         }
         const old = parentNew ? null : await lowerStat(r);
-        if (!old) out.push({ Path: r, Kind: 1 });
-        else if (!st.isDirectory() || !old.isDirectory() || st.mtimeMs !== old.mtimeMs || st.mode !== old.mode || st.uid !== old.uid || st.gid !== old.gid)
-          out.push({ Path: r, Kind: 0 });
+        // Anything in the upper dir is a change; a directory there was copied up for one below it.
+        out.push({ Path: r, Kind: old ? 0 : 1 });
         if (st.isDirectory()) await walk(dir, r, !old);
       }
     };
