@@ -25,12 +25,16 @@ async function logs(f: ParsedFlags, ctx: CliContext): Promise<number> {
   const c = await ctx.client.get(`/containers/${enc(name)}/json`);
   let since: string | undefined;
   let until: string | undefined;
-  try {
-    if (f.string('since')) since = toApiTimestamp(f.string('since'));
-    if (f.string('until')) until = toApiTimestamp(f.string('until'));
-  } catch (e) {
-    throw new CliError((e as Error).message, 1);
-  }
+  const timestamp = (flag: 'since' | 'until'): string | undefined => {
+    if (!f.string(flag)) return undefined;
+    try {
+      return toApiTimestamp(f.string(flag));
+    } catch (e) {
+      throw new CliError(`invalid value for "${flag}": ${(e as Error).message}`, 1);
+    }
+  };
+  since = timestamp('since');
+  until = timestamp('until');
   const res = await ctx.client.call('GET', `/containers/${enc(name)}/logs`, {
     query: {
       stdout: true,
