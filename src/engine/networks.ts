@@ -62,7 +62,7 @@ export class NetworkCore {
     this.store = new NetworkStore(deps.db);
     this.tag = deps.engineId.replace(/-/g, '').slice(0, 8);
     this.firewall = new Firewall(this.tag);
-    this.dns = new EmbeddedDns((ip, name) => this.resolve(ip, name));
+    this.dns = new EmbeddedDns((ip, name, client) => this.resolve(ip, name, client));
     for (const n of this.store.networks()) this.nets.set(n.id, n);
     for (const e of this.store.endpoints()) this.epsOf(e.networkId).set(e.containerId, e);
   }
@@ -335,14 +335,24 @@ export class NetworkCore {
     return { NetworksDeleted: deleted.length ? deleted : null };
   }
 
-  /** Embedded DNS: names of running containers on the network whose gateway got the query. */
-  resolve(listenIp: string, name: string): string[] | null {
+  /**
+   * Embedded DNS: names of running containers on the user networks the asking
+   * container is on (found by its source address), else on the network whose
+   * gateway got the query. The first network with a match answers.
+   */
+  resolve(listenIp: string, name: string, clientIp = ''): string[] | null {
     const n = [...this.nets.values()].find((x) => x.gateway === listenIp && !x.isDefault);
     if (!n) return null;
-    const bare = name.endsWith('.' + n.name) ? name.slice(0, -n.name.length - 1) : name;
-    const ips: string[] = [];
-    for (const ep of this.epsOf(n.id).values()) if (this.dnsNames(ep).some((d) => d.toLowerCase() === bare)) ips.push(ep.ip);
-    return ips.length ? ips : null;
+    const asker = [...this.epsOf(n.id).values()].find((e) => e.ip === clientIp)?.containerId;
+    const scope = asker ? [...this.nets.values()].filter((x) => !x.isDefault && this.epsOf(x.id).has(asker)) : [n];
+    scope.sort((a, b) => (a === n ? -1 : b === n ? 1 : 0));
+    for (const net of scope) {
+      const bare = name.endsWith('.' + net.name) ? name.slice(0, -net.name.length - 1) : name;
+      const ips: string[] = [];
+      for (const ep of this.epsOf(net.id).values()) if (this.dnsNames(ep).some((d) => d.toLowerCase() === bare)) ips.push(ep.ip);
+      if (ips.length) return ips;
+    }
+    return null;
   }
 
   /** Docker's DNSNames: the container name, its aliases, the short id. */

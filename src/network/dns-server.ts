@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { buildAnswer, parseQuery, RCODE_FORMERR, RCODE_NXDOMAIN, RCODE_SERVFAIL, TYPE_A, type Question } from './dns-packet.js';
 
-export type Lookup = (listenIp: string, name: string) => string[] | null;
+/** Addresses for `name` as seen by the client at `clientIp` asking the server on `listenIp`; null = not ours. */
+export type Lookup = (listenIp: string, name: string, clientIp: string) => string[] | null;
 
 interface Listener {
   udp: dgram.Socket;
@@ -30,7 +31,7 @@ export class EmbeddedDns {
     if (this.listeners.has(ip)) return;
     const udp = dgram.createSocket({ type: 'udp4', reuseAddr: false });
     udp.on('message', (msg, rinfo) => {
-      void this.answer(ip, msg).then((out) => {
+      void this.answer(ip, msg, rinfo.address).then((out) => {
         if (out) udp.send(out, rinfo.port, rinfo.address);
       });
     });
@@ -71,7 +72,7 @@ export class EmbeddedDns {
   }
 
   /** The reply to one query, or null to stay silent (unparseable). */
-  async answer(listenIp: string, msg: Buffer): Promise<Buffer | null> {
+  async answer(listenIp: string, msg: Buffer, clientIp = ''): Promise<Buffer | null> {
     let q: Question | null;
     try {
       q = parseQuery(msg);
@@ -80,7 +81,7 @@ export class EmbeddedDns {
     }
     if (!q) return msg.length >= 12 ? formErr(msg) : null;
     const name = q.name.replace(/\.$/, '');
-    const ips = this.lookup(listenIp, name);
+    const ips = this.lookup(listenIp, name, clientIp);
     if (ips) {
       // Known names: A records (rotated for round-robin), other types answer empty.
       if (q.type !== TYPE_A) return buildAnswer(msg, q, []);
@@ -116,7 +117,7 @@ export class EmbeddedDns {
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
-        void this.answer(ip, Buffer.from(msg)).then((out) => {
+        void this.answer(ip, Buffer.from(msg), sock.remoteAddress?.replace(/^::ffff:/, '') ?? '').then((out) => {
           if (!out || sock.destroyed) return;
           const len = Buffer.alloc(2);
           len.writeUInt16BE(out.length);
