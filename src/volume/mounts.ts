@@ -27,6 +27,9 @@ export interface MountPoint {
 const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
 const MODE_WORDS = ['ro', 'rw', 'z', 'Z', 'nocopy', 'consistent', 'cached', 'delegated', ...PROPAGATIONS];
 
+/** Go's filepath.Clean for absolute paths: no `.`/`..`, no trailing slash. */
+const cleanPath = (p: string): string => path.posix.normalize(p).replace(/(.)\/+$/, '$1');
+
 const spec = (raw: string): InvalidArgument => new InvalidArgument(`invalid volume specification: '${raw}'`);
 
 function checkTarget(dst: string, raw: string): string {
@@ -47,7 +50,7 @@ export function parseBind(raw: string): MountPoint {
   if (src.startsWith('/')) {
     return {
       Type: 'bind',
-      Source: path.posix.normalize(src),
+      Source: cleanPath(src),
       Destination: dst,
       Mode: mode,
       RW: rw,
@@ -82,7 +85,7 @@ export function parseMount(m: Record<string, any>): MountPoint {
       if (!src.startsWith('/')) throw new InvalidArgument(`invalid mount config for type "bind": invalid mount path: '${src}' mount path must be absolute`);
       return {
         Type: 'bind',
-        Source: path.posix.normalize(src),
+        Source: cleanPath(src),
         Destination: dst,
         Mode: '',
         RW: !ro,
