@@ -227,6 +227,8 @@ export class ContainerService {
       volumeRefsOf: (c) => [
         ...((c.hostConfig.Binds ?? []) as string[]).flatMap((b) => b.split(':').slice(0, 2)),
         ...((c.hostConfig.Mounts ?? []) as { Source?: string; Target?: string }[]).flatMap((m) => [m.Source ?? '', m.Target ?? '']),
+        // Docker matches a volume filter against the mount's name or its destination.
+        ...(c.mounts ?? []).flatMap((m) => [m.Name ?? m.Source, m.Destination]),
       ],
     });
     const out: Record<string, unknown>[] = [];
