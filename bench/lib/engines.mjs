@@ -1,0 +1,199 @@
+// The two engines under test, each private to this run: a dockerd (with the
+// containerd it starts under its own exec root) on a bridge we create, and a
+// berthd, both with runc. Each engine object drives its daemon through the
+// same real docker CLI; berthd also through the berth CLI.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { run, must, pidsMatching, killPid, ppid, pids, cmdline, sleep } from './proc.mjs';
+import { addBridge, deleteBridge } from './netclean.mjs';
+
+export const DOCKER = existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker';
+export const DOCKERD_BRIDGE = { name: 'bbench0', cidr: '10.123.0.1/24' };
+export const BERTHD_BRIDGE = { name: 'bbench1', cidr: '10.124.0.1/24' };
+
+function waitSocket(sock, child, ms) {
+  const end = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tryOnce = () => {
+      if (child.exitCode !== null || child.signalCode) return reject(new Error(`exited (${child.exitCode ?? child.signalCode})`));
+      const c = net.connect(sock, () => {
+        c.destroy();
+        resolve();
+      });
+      c.on('error', () => (Date.now() > end ? reject(new Error('socket never answered')) : setTimeout(tryOnce, 100)));
+    };
+    tryOnce();
+  });
+}
+
+function spawnDaemon(cmd, args, logFile, env) {
+  const log = openSync(logFile, 'a');
+  const child = spawn(cmd, args, { stdio: ['ignore', log, log], env });
+  closeSync(log);
+  const exited = new Promise((r) => child.once('exit', r));
+  return { child, exited };
+}
+
+/** The CLI runner shared by both engines: the real docker CLI, its own config dir. */
+function cliFor(dir, host, bin, baseArgs = []) {
+  const env = { ...process.env, DOCKER_HOST: host, BERTH_HOST: host, DOCKER_CONFIG: path.join(dir, 'docker-config') };
+  delete env.DOCKER_CONTEXT;
+  if (bin !== DOCKER) delete env.NODE_EXTRA_CA_CERTS; // as bin/berth does
+  const cli = (args, opts = {}) => run(bin, [...baseArgs, ...args], { ...opts, env: { ...env, ...opts.env } });
+  /** Runs and returns wall milliseconds; throws when the command fails. */
+  cli.timed = (args, opts) => {
+    const r = cli(args, opts);
+    if (r.code !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().slice(-300)}`);
+    return r.ms;
+  };
+  cli.ok = (args, opts) => {
+    const r = cli(args, opts);
+    if (r.code !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().slice(-300)}`);
+    return r.stdout;
+  };
+  cli.env = env;
+  return cli;
+}
+
+async function stopChild(d, ms) {
+  if (d.child.exitCode !== null || d.child.signalCode) return;
+  killPid(d.child.pid, 'SIGTERM');
+  const done = await Promise.race([d.exited.then(() => true), sleep(ms).then(() => false)]);
+  if (!done) {
+    killPid(d.child.pid, 'SIGKILL');
+    await d.exited;
+  }
+}
+
+export async function startDockerd(dir) {
+  mkdirSync(dir, { recursive: true });
+  addBridge(DOCKERD_BRIDGE.name, DOCKERD_BRIDGE.cidr);
+  const sock = path.join(dir, 'd.sock');
+  const cfg = path.join(dir, 'daemon.json');
+  writeFileSync(cfg, '{}'); // never the machine's /etc/docker/daemon.json
+  // No --containerd: with no system containerd socket dockerd starts its own
+  // under <exec-root>/containerd and stops it on shutdown.
+  const d = spawnDaemon(
+    'dockerd',
+    [
+      '-H', `unix://${sock}`,
+      '--data-root', path.join(dir, 'data'),
+      '--exec-root', path.join(dir, 'exec'),
+      '--pidfile', path.join(dir, 'dockerd.pid'),
+      '--config-file', cfg,
+      `--bridge=${DOCKERD_BRIDGE.name}`,
+      '--default-address-pool', 'base=10.125.0.0/16,size=24',
+      '--default-runtime', 'runc',
+      '--log-level', 'warn',
+    ],
+    path.join(dir, 'dockerd.log'),
+  );
+  const eng = {
+    name: 'dockerd',
+    dir,
+    host: `unix://${sock}`,
+    pid: d.child.pid,
+    cli: cliFor(dir, `unix://${sock}`, DOCKER),
+    /** dockerd plus its containerd: together they are what berthd replaces. */
+    daemonPids() {
+      return [d.child.pid, ...pids().filter((p) => ppid(p) === d.child.pid && cmdline(p).startsWith('containerd '))];
+    },
+    /** One containerd-shim per running container, as dockerd 20.10 runs them. */
+    monitorPids() {
+      return pidsMatching('containerd-shim').filter((p) => cmdline(p).includes(dir + '/'));
+    },
+    async stop() {
+      await stopChild(d, 40_000);
+      // containerd and shims normally exit with dockerd; anything left under our dir goes by PID.
+      for (const p of pidsMatching(dir + '/')) killPid(p);
+      deleteBridge(DOCKERD_BRIDGE.name);
+    },
+    log: () => readLog(path.join(dir, 'dockerd.log')),
+  };
+  try {
+    await waitSocket(sock, d.child, 60_000);
+    await waitPing(eng);
+  } catch (e) {
+    await eng.stop();
+    throw new Error(`dockerd did not start: ${e.message}\n${eng.log()}`);
+  }
+  return eng;
+}
+
+export async function startBerthd(dir, root) {
+  mkdirSync(dir, { recursive: true });
+  const sock = path.join(dir, 'b.sock');
+  const cfg = path.join(dir, 'daemon.json');
+  writeFileSync(cfg, JSON.stringify({ bridge: BERTHD_BRIDGE.name, bip: BERTHD_BRIDGE.cidr }));
+  const d = spawnDaemon(
+    process.execPath,
+    [
+      path.join(root, 'dist/berthd.mjs'),
+      '-H', `unix://${sock}`,
+      '--data-root', path.join(dir, 'data'),
+      '--exec-root', path.join(dir, 'exec'),
+      '--config-file', cfg,
+      '--log-level', 'warn',
+    ],
+    path.join(dir, 'berthd.log'),
+    { ...process.env, NODE_EXTRA_CA_CERTS: '' },
+  );
+  const host = `unix://${sock}`;
+  const eng = {
+    name: 'berthd',
+    dir,
+    host,
+    pid: d.child.pid,
+    cli: cliFor(dir, host, DOCKER),
+    berthCli: cliFor(dir, host, path.join(root, 'bin/berth')),
+    daemonPids: () => [d.child.pid],
+    /** One conmon per running container. */
+    monitorPids() {
+      return pidsMatching('conmon').filter((p) => cmdline(p).startsWith('conmon') || cmdline(p).includes('/conmon '))
+        .filter((p) => cmdline(p).includes(dir + '/'));
+    },
+    async stop() {
+      // Containers outlive berthd by design: remove them first, then stop it.
+      const ids = eng.cli(['ps', '-aq']).stdout.split('\n').filter(Boolean);
+      if (ids.length) eng.cli(['rm', '-f', ...ids], { timeoutMs: 120_000 });
+      await stopChild(d, 20_000);
+      for (const p of pidsMatching(dir + '/')) killPid(p);
+      deleteBridge(BERTHD_BRIDGE.name);
+    },
+    log: () => readLog(path.join(dir, 'berthd.log')),
+  };
+  try {
+    await waitSocket(sock, d.child, 60_000);
+    await waitPing(eng);
+  } catch (e) {
+    await eng.stop();
+    throw new Error(`berthd did not start: ${e.message}\n${eng.log()}`);
+  }
+  return eng;
+}
+
+async function waitPing(eng) {
+  for (let i = 0; i < 100; i++) {
+    if (eng.cli(['version', '--format', '{{.Server.Version}}']).code === 0) return;
+    await sleep(200);
+  }
+  throw new Error('docker version never succeeded');
+}
+
+function readLog(f) {
+  try {
+    return readFileSync(f, 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Server version strings, for the machine description. */
+export function engineVersion(eng) {
+  const r = eng.cli(['version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}})']);
+  return r.code === 0 ? r.stdout.trim() : 'unknown';
+}
+
+export { must };

@@ -1,0 +1,73 @@
+// Runs one scenario on every engine, interleaved: a warm-up round, then N
+// rounds of dockerd → berthd (→ berth CLI → floor), so both engines see the
+// same background load. Pure bookkeeping apart from the scenario's own calls.
+import { summarize, pairRatios, verdict } from './stats.mjs';
+
+/** The metrics a scenario reports (a single-metric scenario has its own id/title/unit). */
+export function metricsOf(s) {
+  return s.metrics ?? [{ id: s.id, title: s.title, unit: s.unit, lowerIsBetter: s.lowerIsBetter }];
+}
+
+const asRecord = (s, v) => (s.metrics ? v : { [s.id]: v });
+
+export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
+  const lanes = [
+    { key: 'dockerd', eng: dockerd, cli: dockerd.cli },
+    { key: 'berthd', eng: berthd, cli: berthd.cli },
+  ];
+  if (s.berthCli) lanes.push({ key: 'berthCli', eng: berthd, cli: berthd.berthCli });
+  const samples = Object.fromEntries(metricsOf(s).map((m) => [m.id, { dockerd: [], berthd: [], berthCli: [], floor: [] }]));
+  const setUp = [];
+  const errors = [];
+  try {
+    for (const eng of [dockerd, berthd]) {
+      if (s.setup) await s.setup(eng, ctx);
+      setUp.push(eng);
+    }
+    if (s.floor) await s.floor.setup(ctx);
+    const rounds = (s.warmup === false ? 0 : 1) + runs;
+    for (let round = 0; round < rounds; round++) {
+      const counted = round >= rounds - runs;
+      for (const lane of lanes) {
+        let v;
+        try {
+          v = asRecord(s, await s.measure(lane.eng, ctx, lane.cli, round));
+        } catch (e) {
+          errors.push(`${lane.key}: ${e.message.split('\n')[0]}`);
+          v = {};
+        }
+        if (counted) for (const m of metricsOf(s)) samples[m.id][lane.key].push(v[m.id] ?? NaN);
+      }
+      if (s.floor) {
+        const v = await s.floor.measure(ctx);
+        if (counted) samples[s.id].floor.push(v);
+      }
+      log(`  ${s.id} round ${round + 1}/${rounds}${counted ? '' : ' (warm-up)'}`);
+    }
+  } finally {
+    for (const eng of setUp) if (s.teardown) await Promise.resolve(s.teardown(eng, ctx)).catch(() => undefined);
+    if (s.floor) await Promise.resolve(s.floor.teardown(ctx)).catch(() => undefined);
+  }
+  return metricsOf(s).map((m) => resultOf(m, samples[m.id], errors));
+}
+
+/** One row of the results: summaries per engine and the pairwise ratio. */
+export function resultOf(m, sm, errors = []) {
+  const lowerIsBetter = m.lowerIsBetter !== false;
+  const ratio = summarize(pairRatios(sm.berthd, sm.dockerd));
+  const r = {
+    id: m.id,
+    title: m.title,
+    unit: m.unit,
+    lowerIsBetter,
+    samples: sm,
+    dockerd: summarize(sm.dockerd),
+    berthd: summarize(sm.berthd),
+    ratio,
+    verdict: verdict(ratio.median, lowerIsBetter),
+  };
+  if (sm.berthCli?.length) r.berthCli = summarize(sm.berthCli);
+  if (sm.floor?.length) r.floor = summarize(sm.floor);
+  if (errors.length) r.errors = [...new Set(errors)].slice(0, 5);
+  return r;
+}

@@ -1,0 +1,91 @@
+// Running commands and looking at processes: timed CLI runs, /proc walks
+// for process trees and their memory, killing only PIDs we can show are ours.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Runs a command to completion; never throws. { code, stdout, stderr, ms } */
+export function run(cmd, args, { env, input, timeoutMs = 600_000, stdout = 'pipe' } = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, {
+    env,
+    input,
+    maxBuffer: 1 << 30,
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+    stdio: ['pipe', stdout, 'pipe'],
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return {
+    code: r.status ?? 128,
+    stdout: r.stdout?.toString() ?? '',
+    stderr: (r.stderr?.toString() ?? '') + (r.error ? `\n${r.error.message}` : ''),
+    ms,
+  };
+}
+
+/** As run(), but throws with the command's stderr when it fails. */
+export function must(cmd, args, opts) {
+  const r = run(cmd, args, opts);
+  if (r.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return r;
+}
+
+export function pids() {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number);
+}
+
+export function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+function statusField(pid, field) {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export const ppid = (pid) => statusField(pid, 'PPid');
+/** Resident set size in MiB (NaN when the process is gone). */
+export const rssMiB = (pid) => statusField(pid, 'VmRSS') / 1024;
+
+/** PIDs whose command line contains `needle` (ourselves excluded). */
+export function pidsMatching(needle) {
+  return pids().filter((p) => p !== process.pid && cmdline(p).includes(needle));
+}
+
+/** Kills by PID, ignoring processes already gone. */
+export function killPid(pid, sig = 'SIGKILL') {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitGone(pid, ms) {
+  const end = Date.now() + ms;
+  while (alive(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return !alive(pid);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

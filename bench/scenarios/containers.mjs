@@ -1,0 +1,108 @@
+// Container life-cycle scenarios through the docker CLI (and the berth CLI
+// where cheap): run --rm latency with bare runc as the floor, 50 sequential
+// run -d, ps -a over 200 containers, stop of 20, exec, stats one-shot.
+import { createContainers, removeContainers } from '../lib/api.mjs';
+import { runcFloor } from '../lib/floor.mjs';
+
+// sh as PID 1 ignores SIGTERM unless it traps it; with the trap, `stop`
+// measures the engines, not a 10 s kill timeout.
+const TRAP_TERM = ['sh', '-c', "trap 'exit 0' TERM; sleep 100000 & wait"];
+let seq = 0;
+const unique = (p) => `${p}${process.pid}x${++seq}`;
+
+export const runRm = {
+  id: 'run-rm',
+  title: 'run --rm busybox true',
+  unit: 'ms',
+  berthCli: true,
+  measure: (eng, ctx, cli) => cli.timed(['run', '--rm', 'busybox', 'true']),
+  floor: runcFloor,
+};
+
+export const runDetached50 = {
+  id: 'run-d-50',
+  title: '50 sequential run -d',
+  unit: 's',
+  warmup: false,
+  runs: { quick: 2, full: 5 },
+  async measure(eng, ctx, cli) {
+    const prefix = unique('rd');
+    let ms = 0;
+    try {
+      for (let i = 0; i < 50; i++) ms += cli.timed(['run', '-d', '--name', `${prefix}-${i}`, 'busybox', ...TRAP_TERM]);
+    } finally {
+      await removeContainers(eng.host, [...Array(50).keys()].map((i) => `${prefix}-${i}`));
+    }
+    return ms / 1000;
+  },
+};
+
+export const ps200 = {
+  id: 'ps-200',
+  title: 'ps -a with 200 containers',
+  unit: 'ms',
+  berthCli: true,
+  async setup(eng, ctx) {
+    ctx.ps200 ??= {};
+    ctx.ps200[eng.name] = await createContainers(eng.host, unique('ps'), 200);
+  },
+  measure: (eng, ctx, cli) => {
+    const r = cli(['ps', '-a']);
+    if (r.code !== 0 || r.stdout.split('\n').length < 201) throw new Error(`ps -a: ${r.stderr || 'too few rows'}`);
+    return r.ms;
+  },
+  teardown: (eng, ctx) => removeContainers(eng.host, ctx.ps200[eng.name]),
+};
+
+export const stop20 = {
+  id: 'stop-20',
+  title: 'stop of 20 running containers',
+  unit: 'ms',
+  warmup: false,
+  runs: { quick: 2, full: 5 },
+  async measure(eng, ctx, cli) {
+    const names = await createContainers(eng.host, unique('st'), 20, { cmd: TRAP_TERM, start: true });
+    try {
+      return cli.timed(['stop', ...names]);
+    } finally {
+      await removeContainers(eng.host, names);
+    }
+  },
+};
+
+/** One long-running container per engine, shared by exec and stats. */
+async function sleeper(eng, ctx) {
+  ctx.sleepers ??= {};
+  if (!ctx.sleepers[eng.name]) {
+    const [name] = await createContainers(eng.host, unique('sl'), 1, { cmd: TRAP_TERM, start: true });
+    ctx.sleepers[eng.name] = name;
+    ctx.cleanups.push(() => removeContainers(eng.host, [name]));
+  }
+  return ctx.sleepers[eng.name];
+}
+
+export const execTrue = {
+  id: 'exec',
+  title: 'exec true',
+  unit: 'ms',
+  berthCli: true,
+  setup: sleeper,
+  measure: (eng, ctx, cli) => cli.timed(['exec', ctx.sleepers[eng.name], 'true']),
+};
+
+export const statsOnce = {
+  id: 'stats',
+  title: 'stats --no-stream (1 container)',
+  unit: 'ms',
+  berthCli: true,
+  setup: sleeper,
+  measure: (eng, ctx, cli) => cli.timed(['stats', '--no-stream', ctx.sleepers[eng.name]]),
+};
+
+export const versionCli = {
+  id: 'version',
+  title: 'version (CLI start + /version)',
+  unit: 'ms',
+  berthCli: true,
+  measure: (eng, ctx, cli) => cli.timed(['version']),
+};

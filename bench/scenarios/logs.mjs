@@ -1,0 +1,32 @@
+// `logs` of 100 MiB a container wrote: the log driver's read path
+// (dockerd's json-file vs berth's k8s-file), output sent to /dev/null.
+import { closeSync, openSync } from 'node:fs';
+
+const BYTES = 100 * 1024 * 1024;
+const LINE = '0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz';
+
+export const logs100 = {
+  id: 'logs-100m',
+  title: 'logs of 100 MiB',
+  unit: 'ms',
+  berthCli: true,
+  runs: { quick: 3, full: 5 },
+  setup(eng, ctx) {
+    const name = `lg${process.pid}${eng.name}`;
+    eng.cli.ok(['run', '-d', '--name', name, 'busybox', 'sh', '-c', `yes ${LINE} | head -c ${BYTES}`]);
+    eng.cli.ok(['wait', name], { timeoutMs: 600_000 });
+    ctx.logs ??= {};
+    ctx.logs[eng.name] = name;
+    ctx.cleanups.push(() => eng.cli(['rm', '-f', name]));
+  },
+  measure(eng, ctx, cli) {
+    const fd = openSync('/dev/null', 'w');
+    try {
+      const r = cli(['logs', ctx.logs[eng.name]], { stdout: fd });
+      if (r.code !== 0) throw new Error(`logs: ${r.stderr.trim()}`);
+      return r.ms;
+    } finally {
+      closeSync(fd);
+    }
+  },
+};

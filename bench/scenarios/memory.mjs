@@ -1,0 +1,47 @@
+// Memory: the daemon side (berthd alone vs dockerd + its containerd) idle and
+// with 50 running containers, and the per-container monitor (conmon vs
+// containerd-shim-runc-v2), as resident set sizes read from /proc.
+import { createContainers, removeContainers } from '../lib/api.mjs';
+import { rssMiB, sleep } from '../lib/proc.mjs';
+
+const sum = (pids) => pids.map(rssMiB).filter(Number.isFinite).reduce((a, b) => a + b, 0);
+const mean = (pids) => {
+  const xs = pids.map(rssMiB).filter(Number.isFinite);
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+};
+
+export const rssIdle = {
+  id: 'rss-idle',
+  title: 'daemon RSS, idle',
+  unit: 'MiB',
+  warmup: false,
+  runs: { quick: 3, full: 5 },
+  async measure(eng) {
+    await sleep(300);
+    return sum(eng.daemonPids());
+  },
+};
+
+export const rss50 = {
+  id: 'rss-50',
+  warmup: false,
+  runs: { quick: 3, full: 5 },
+  metrics: [
+    { id: 'rss-50', title: 'daemon RSS, 50 containers', unit: 'MiB' },
+    { id: 'monitor-rss', title: 'monitor RSS per container', unit: 'MiB' },
+  ],
+  async setup(eng, ctx) {
+    ctx.rss50 ??= {};
+    ctx.rss50[eng.name] = await createContainers(eng.host, `mem${process.pid}${eng.name}`, 50, {
+      cmd: ['sleep', '100000'],
+      start: true,
+    });
+  },
+  async measure(eng) {
+    await sleep(300);
+    const monitors = eng.monitorPids();
+    if (monitors.length < 50) throw new Error(`expected 50 monitors, found ${monitors.length}`);
+    return { 'rss-50': sum(eng.daemonPids()), 'monitor-rss': mean(monitors) };
+  },
+  teardown: (eng, ctx) => removeContainers(eng.host, ctx.rss50[eng.name]),
+};
