@@ -7,6 +7,9 @@ import { registerSystemCommands } from '../cli/system.js';
 import { registerImageCommands } from '../cli/images.js';
 import { registerContainerCommands } from '../cli/containers.js';
 import { registerRegistryCommands } from '../cli/registry.js';
+import { registerVolumeCommands } from '../cli/volumes.js';
+import { registerCpCommands } from '../cli/cp.js';
+import { registerCommitCommands } from '../cli/commit.js';
 import { BERTH_VERSION } from '../version.js';
 
 const program = new Command('berth')
@@ -37,6 +40,9 @@ registerSystemCommands(program, ctx);
 registerImageCommands(program, ctx); // before containers: its generic `inspect` covers every object type
 registerContainerCommands(program, ctx);
 registerRegistryCommands(program, ctx);
+registerVolumeCommands(program, ctx);
+registerCpCommands(program, ctx);
+registerCommitCommands(program, ctx);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof ApiError) {
