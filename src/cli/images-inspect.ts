@@ -2,7 +2,7 @@
 // or a template per object; errors collected and reported after the output,
 // as docker's inspect package does. Object kinds are a table so containers,
 // networks and volumes plug in as their APIs arrive.
-import { ApiError, type Client } from '../client/client.js';
+import { ApiError } from '../client/client.js';
 import { CliError, type CliContext } from './context.js';
 import { flag, type Spec } from './command-spec.js';
 import { Template } from './format/template.js';
@@ -11,7 +11,7 @@ import { quickGet } from './quick-get.js';
 export interface InspectKind {
   type: string;
   /** The object's JSON; the daemon's 404 (ApiError) when it does not know it. */
-  get(client: Client, ref: string, size: boolean): Promise<unknown>;
+  get(ctx: CliContext, ref: string, size: boolean): Promise<unknown>;
 }
 
 const enc = encodeURIComponent;
@@ -20,11 +20,11 @@ const enc = encodeURIComponent;
 export const inspectKinds: InspectKind[] = [
   {
     type: 'container',
-    get: (c, ref, size) => c.get(`/containers/${enc(ref)}/json`, { size: size ? '1' : undefined }),
+    get: (ctx, ref, size) => quickGet(ctx, `/containers/${enc(ref)}/json`, { size: size ? '1' : undefined }),
   },
-  { type: 'image', get: (c, ref) => c.get(`/images/${ref}/json`) },
-  { type: 'network', get: (c, ref) => c.get(`/networks/${enc(ref)}`) },
-  { type: 'volume', get: (c, ref) => c.get(`/volumes/${enc(ref)}`) },
+  { type: 'image', get: (ctx, ref) => quickGet(ctx, `/images/${ref}/json`) },
+  { type: 'network', get: (ctx, ref) => quickGet(ctx, `/networks/${enc(ref)}`) },
+  { type: 'volume', get: (ctx, ref) => quickGet(ctx, `/volumes/${enc(ref)}`) },
 ];
 
 const KNOWN_TYPES = [
@@ -99,12 +99,12 @@ async function inspectAny(
   if (type) {
     const kind = inspectKinds.find((k) => k.type === type);
     if (!kind) throw new CliError(`berth does not serve ${type} objects`, 1);
-    return inspectObjects(ctx, refs, format, (ref) => kind.get(ctx.client, ref, size));
+    return inspectObjects(ctx, refs, format, (ref) => kind.get(ctx, ref, size));
   }
   await inspectObjects(ctx, refs, format, async (ref) => {
     for (const k of inspectKinds) {
       try {
-        return await k.get(ctx.client, ref, size);
+        return await k.get(ctx, ref, size);
       } catch (e) {
         if (!(e instanceof ApiError && e.status === 404)) throw e;
       }
