@@ -105,6 +105,32 @@ describe('volumes and mounts through the docker CLI', () => {
     ok(['rm', 'src']);
   });
 
+  it('gives image VOLUMEs anonymous volumes filled from the image; --rm removes them', () => {
+    ok(['run', '--name', 'volimg-src', 'busybox', 'sh', '-c', 'mkdir -p /seed && echo seeded > /seed/f && chown 1234:5678 /seed/f && chmod 640 /seed/f']);
+    ok(['commit', '-c', 'VOLUME /seed', 'volimg-src', 'volimg:1']);
+    ok(['rm', 'volimg-src']);
+    ok(['create', '--name', 'volimg-c', 'volimg:1', 'sh', '-c', 'stat -c "%u:%g %a" /seed/f; cat /seed/f']);
+    const [m] = JSON.parse(ok(['inspect', 'volimg-c']))[0].Mounts as { Name: string; Destination: string; Mode: string }[];
+    assert.equal(m.Destination, '/seed');
+    assert.equal(m.Mode, '');
+    ok(['start', 'volimg-c']);
+    assert.equal(ok(['wait', 'volimg-c']), '0\n');
+    assert.equal(ok(['logs', 'volimg-c']), '1234:5678 640\nseeded\n');
+    assert.equal(ok(['volume', 'inspect', '-f', '{{index .Labels "com.docker.volume.anonymous"}}|', m.Name]), '|\n');
+    ok(['rm', '-v', 'volimg-c']);
+    const before = ok(['volume', 'ls', '-q']);
+    assert.equal(ok(['run', '--rm', 'volimg:1', 'cat', '/seed/f']), 'seeded\n');
+    assert.equal(ok(['volume', 'ls', '-q']), before, '--rm removed the anonymous volume');
+  });
+
+  it('mounts a local volume with driver options (type=tmpfs)', () => {
+    ok(['volume', 'create', '-d', 'local', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=2m', 'vtmp']);
+    assert.match(ok(['run', '--rm', '-v', 'vtmp:/t', 'busybox', 'sh', '-c', 'echo in-tmpfs > /t/x; grep " /t " /proc/mounts']), /tmpfs \/t tmpfs/);
+    const v = JSON.parse(ok(['volume', 'inspect', 'vtmp']))[0];
+    assert.deepEqual(v.Options, { type: 'tmpfs', device: 'tmpfs', o: 'size=2m' });
+    ok(['volume', 'rm', 'vtmp']);
+  });
+
   it('prunes anonymous volumes by default, all with -a, and honours label filters', () => {
     assert.match(ok(['volume', 'ls', '-q', '--filter', 'name=vda']), /^vdata\n$/);
     ok(['volume', 'create', '--label', 'keep=yes', 'vkeep']);
