@@ -23,7 +23,10 @@ export function parsePlatform(s: string | undefined): Platform | undefined {
   const parts = s.toLowerCase().split('/');
   if (parts.length > 3 || parts.some((p) => !/^[a-z0-9_.-]+$/.test(p)))
     throw new InvalidArgument(`"${s}": unknown operating system or architecture: invalid argument`);
-  let [os, arch, variant] = parts.length === 1 ? ['linux', parts[0]] : parts;
+  // Two parts are os/arch when the first is an OS, else arch/variant (containerd's rule).
+  const knownOs = ['linux', 'windows', 'darwin', 'freebsd', 'netbsd', 'openbsd', 'solaris', 'illumos', 'aix'];
+  let [os, arch, variant] =
+    parts.length === 1 ? ['linux', parts[0]] : parts.length === 2 && !knownOs.includes(parts[0]) ? ['linux', ...parts] : parts;
   arch = ARCH_ALIASES[arch] ?? arch;
   if (arch === 'arm64' && variant === 'v8') variant = '';
   return variant ? { os, architecture: arch, variant } : { os, architecture: arch };
