@@ -12,7 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensurePackages } from './lib/install.mjs';
-import { startDockerd, startBerthd, engineVersion, DOCKER, DOCKERD_BRIDGE, BERTHD_BRIDGE } from './lib/engines.mjs';
+import {
+  startDockerd,
+  startBerthd,
+  engineVersion,
+  DOCKER,
+  DOCKERD_BRIDGE,
+  BERTHD_BRIDGE,
+} from './lib/engines.mjs';
 import { iptablesSnapshot, iptablesRestore } from './lib/netclean.mjs';
 import { describeMachine, toolVersions } from './lib/machine.mjs';
 import { measureScenario } from './lib/measure.mjs';
@@ -39,15 +46,21 @@ let cleaning;
 async function cleanup() {
   if (cleaning) return cleaning;
   cleaning = (async () => {
-    for (const f of ctx.cleanups.reverse()) await Promise.resolve().then(f).catch(() => undefined);
-    for (const e of Object.values(engines)) await e.stop().catch((err) => log(`stopping ${e.name}: ${err.message}`));
+    for (const f of ctx.cleanups.reverse())
+      await Promise.resolve()
+        .then(f)
+        .catch(() => undefined);
+    for (const e of Object.values(engines))
+      await e.stop().catch((err) => log(`stopping ${e.name}: ${err.message}`));
     if (iptablesBefore) {
       const removed = iptablesRestore(iptablesBefore, [DOCKERD_BRIDGE.name, BERTHD_BRIDGE.name]);
       if (removed.length) log(`removed ${removed.length} iptables rules/chains left by the engines`);
     }
     if (ctx.tmp) {
       // Unmount anything an engine left under our dir (deepest first), then remove it.
-      const mounts = run('findmnt', ['-rno', 'TARGET']).stdout.split('\n').filter((m) => m.startsWith(ctx.tmp + '/'));
+      const mounts = run('findmnt', ['-rno', 'TARGET'])
+        .stdout.split('\n')
+        .filter((m) => m.startsWith(ctx.tmp + '/'));
       for (const m of mounts.sort((a, b) => b.length - a.length)) run('umount', ['-l', m]);
       rmSync(ctx.tmp, { recursive: true, force: true });
     }
@@ -55,7 +68,11 @@ async function cleanup() {
   return cleaning;
 }
 
-for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]])
+for (const [sig, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+])
   process.once(sig, () => {
     log(`${sig}: tearing down`);
     cleanup().finally(() => process.exit(code));
@@ -90,7 +107,9 @@ async function main() {
     const rows = await measureScenario(s, ctx, engines, runsFor(s), log);
     for (const r of rows) {
       results.push(r);
-      log(`  ${r.title}: dockerd ${r.dockerd.median?.toFixed(2)} ${r.unit}, berthd ${r.berthd.median?.toFixed(2)} ${r.unit}, ratio ${r.ratio.median?.toFixed(2)}${r.errors ? ` — errors: ${r.errors.join('; ')}` : ''}`);
+      log(
+        `  ${r.title}: dockerd ${r.dockerd.median?.toFixed(2)} ${r.unit}, berthd ${r.berthd.median?.toFixed(2)} ${r.unit}, ratio ${r.ratio.median?.toFixed(2)}${r.errors ? ` — errors: ${r.errors.join('; ')}` : ''}`,
+      );
     }
   }
 

@@ -18,7 +18,8 @@ export function api(host, method, urlPath, body) {
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode >= 400) reject(new Error(`${method} ${urlPath} → ${res.statusCode}: ${text.trim()}`));
+          if (res.statusCode >= 400)
+            reject(new Error(`${method} ${urlPath} → ${res.statusCode}: ${text.trim()}`));
           else resolve(text ? safeJson(text) : undefined);
         });
       },

@@ -67,7 +67,14 @@ export function ratioChart(
     const colour = l < 0 ? GREEN : RED;
     img.fillRect(Math.min(x, centre), y + 4, Math.max(2, Math.abs(x - centre)), lineH - 8, colour);
     const shown = r.ratio.median;
-    img.text(x0 + plotW + 10, y + 7, `${shown >= 10 ? shown.toFixed(1) : shown.toFixed(2)}x`, font5x7, colour, S);
+    img.text(
+      x0 + plotW + 10,
+      y + 7,
+      `${shown >= 10 ? shown.toFixed(1) : shown.toFixed(2)}x`,
+      font5x7,
+      colour,
+      S,
+    );
   });
   return img.png();
 }

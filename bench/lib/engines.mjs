@@ -17,12 +17,15 @@ function waitSocket(sock, child, ms) {
   const end = Date.now() + ms;
   return new Promise((resolve, reject) => {
     const tryOnce = () => {
-      if (child.exitCode !== null || child.signalCode) return reject(new Error(`exited (${child.exitCode ?? child.signalCode})`));
+      if (child.exitCode !== null || child.signalCode)
+        return reject(new Error(`exited (${child.exitCode ?? child.signalCode})`));
       const c = net.connect(sock, () => {
         c.destroy();
         resolve();
       });
-      c.on('error', () => (Date.now() > end ? reject(new Error('socket never answered')) : setTimeout(tryOnce, 100)));
+      c.on('error', () =>
+        Date.now() > end ? reject(new Error('socket never answered')) : setTimeout(tryOnce, 100),
+      );
     };
     tryOnce();
   });
@@ -38,19 +41,31 @@ function spawnDaemon(cmd, args, logFile, env) {
 
 /** The CLI runner shared by both engines: the real docker CLI, its own config dir. */
 function cliFor(dir, host, bin, baseArgs = []) {
-  const env = { ...process.env, DOCKER_HOST: host, BERTH_HOST: host, DOCKER_CONFIG: path.join(dir, 'docker-config') };
+  const env = {
+    ...process.env,
+    DOCKER_HOST: host,
+    BERTH_HOST: host,
+    DOCKER_CONFIG: path.join(dir, 'docker-config'),
+  };
   delete env.DOCKER_CONTEXT;
   if (bin !== DOCKER) delete env.NODE_EXTRA_CA_CERTS; // as bin/berth does
-  const cli = (args, opts = {}) => run(bin, [...baseArgs, ...args], { ...opts, env: { ...env, ...opts.env } });
+  const cli = (args, opts = {}) =>
+    run(bin, [...baseArgs, ...args], { ...opts, env: { ...env, ...opts.env } });
   /** Runs and returns wall milliseconds; throws when the command fails. */
   cli.timed = (args, opts) => {
     const r = cli(args, opts);
-    if (r.code !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().slice(-300)}`);
+    if (r.code !== 0)
+      throw new Error(
+        `${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().slice(-300)}`,
+      );
     return r.ms;
   };
   cli.ok = (args, opts) => {
     const r = cli(args, opts);
-    if (r.code !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().slice(-300)}`);
+    if (r.code !== 0)
+      throw new Error(
+        `${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().slice(-300)}`,
+      );
     return r.stdout;
   };
   cli.env = env;
@@ -78,15 +93,23 @@ export async function startDockerd(dir) {
   const d = spawnDaemon(
     'dockerd',
     [
-      '-H', `unix://${sock}`,
-      '--data-root', path.join(dir, 'data'),
-      '--exec-root', path.join(dir, 'exec'),
-      '--pidfile', path.join(dir, 'dockerd.pid'),
-      '--config-file', cfg,
+      '-H',
+      `unix://${sock}`,
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '--pidfile',
+      path.join(dir, 'dockerd.pid'),
+      '--config-file',
+      cfg,
       `--bridge=${DOCKERD_BRIDGE.name}`,
-      '--default-address-pool', 'base=10.125.0.0/16,size=24',
-      '--default-runtime', 'runc',
-      '--log-level', 'warn',
+      '--default-address-pool',
+      'base=10.125.0.0/16,size=24',
+      '--default-runtime',
+      'runc',
+      '--log-level',
+      'warn',
     ],
     path.join(dir, 'dockerd.log'),
   );
@@ -98,7 +121,10 @@ export async function startDockerd(dir) {
     cli: cliFor(dir, `unix://${sock}`, DOCKER),
     /** dockerd plus its containerd: together they are what berthd replaces. */
     daemonPids() {
-      return [d.child.pid, ...pids().filter((p) => ppid(p) === d.child.pid && cmdline(p).startsWith('containerd '))];
+      return [
+        d.child.pid,
+        ...pids().filter((p) => ppid(p) === d.child.pid && cmdline(p).startsWith('containerd ')),
+      ];
     },
     /** One containerd-shim per running container, as dockerd 20.10 runs them. */
     monitorPids() {
@@ -131,11 +157,16 @@ export async function startBerthd(dir, root) {
     process.execPath,
     [
       path.join(root, 'dist/berthd.mjs'),
-      '-H', `unix://${sock}`,
-      '--data-root', path.join(dir, 'data'),
-      '--exec-root', path.join(dir, 'exec'),
-      '--config-file', cfg,
-      '--log-level', 'warn',
+      '-H',
+      `unix://${sock}`,
+      '--data-root',
+      path.join(dir, 'data'),
+      '--exec-root',
+      path.join(dir, 'exec'),
+      '--config-file',
+      cfg,
+      '--log-level',
+      'warn',
     ],
     path.join(dir, 'berthd.log'),
     { ...process.env, NODE_EXTRA_CA_CERTS: '' },
@@ -151,7 +182,8 @@ export async function startBerthd(dir, root) {
     daemonPids: () => [d.child.pid],
     /** One conmon per running container. */
     monitorPids() {
-      return pidsMatching('conmon').filter((p) => cmdline(p).startsWith('conmon') || cmdline(p).includes('/conmon '))
+      return pidsMatching('conmon')
+        .filter((p) => cmdline(p).startsWith('conmon') || cmdline(p).includes('/conmon '))
         .filter((p) => cmdline(p).includes(dir + '/'));
     },
     async stop() {

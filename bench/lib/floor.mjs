@@ -22,7 +22,9 @@ export const runcFloor = {
   },
   measure(ctx) {
     const id = `bench-floor-${process.pid}-${++n}`;
-    const r = run('runc', ['--root', ctx.floor.state, 'run', '--bundle', ctx.floor.bundle, id], { stdout: 'ignore' });
+    const r = run('runc', ['--root', ctx.floor.state, 'run', '--bundle', ctx.floor.bundle, id], {
+      stdout: 'ignore',
+    });
     if (r.code !== 0) throw new Error(`runc run: ${r.stderr.trim()}`);
     return r.ms;
   },

@@ -49,7 +49,14 @@ export function markdownTable(results) {
 export function textTable(results) {
   const rows = [HEAD, ...results.map(rowCells)];
   const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The Markdown report: machine, method, table, skipped scenarios. */

@@ -16,7 +16,8 @@ export async function prepareImages(ctx, engines) {
   const dir = path.join(ctx.tmp, 'big');
   mkdirSync(path.join(dir, 'rootfs/data'), { recursive: true });
   must('tar', ['-xf', ctx.busyboxTar, '-C', path.join(dir, 'rootfs')]);
-  for (let i = 0; i < 25; i++) writeFileSync(path.join(dir, `rootfs/data/blob${i}`), randomBytes(4 * 1024 * 1024));
+  for (let i = 0; i < 25; i++)
+    writeFileSync(path.join(dir, `rootfs/data/blob${i}`), randomBytes(4 * 1024 * 1024));
   ctx.bigTar = path.join(dir, 'big.tar');
   must('tar', ['-cf', ctx.bigTar, '-C', path.join(dir, 'rootfs'), '.']);
 }

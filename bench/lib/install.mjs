@@ -16,7 +16,13 @@ export const NEEDS = {
 };
 
 export function missingPackages() {
-  return [...new Set(Object.entries(NEEDS).filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg))];
+  return [
+    ...new Set(
+      Object.entries(NEEDS)
+        .filter(([bin]) => !existsSync(bin))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
 }
 
 export function ensurePackages(log) {
@@ -28,12 +34,19 @@ export function ensurePackages(log) {
   if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, timeoutMs: 900_000 });
+    let r = run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
+      env,
+      timeoutMs: 900_000,
+    });
     if (r.code !== 0) {
       run('apt-get', ['update'], { env, timeoutMs: 600_000 });
-      r = run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, timeoutMs: 900_000 });
+      r = run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
+        env,
+        timeoutMs: 900_000,
+      });
     }
-    if (r.code !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed: ${r.stderr.trim().slice(-500)}`);
+    if (r.code !== 0)
+      throw new Error(`apt-get install ${missing.join(' ')} failed: ${r.stderr.trim().slice(-500)}`);
   } finally {
     if (ownPolicy) rmSync(policy, { force: true });
   }

@@ -16,7 +16,9 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
     { key: 'berthd', eng: berthd, cli: berthd.cli },
   ];
   if (s.berthCli) lanes.push({ key: 'berthCli', eng: berthd, cli: berthd.berthCli });
-  const samples = Object.fromEntries(metricsOf(s).map((m) => [m.id, { dockerd: [], berthd: [], berthCli: [], floor: [] }]));
+  const samples = Object.fromEntries(
+    metricsOf(s).map((m) => [m.id, { dockerd: [], berthd: [], berthCli: [], floor: [] }]),
+  );
   const setUp = [];
   const errors = [];
   try {
@@ -45,7 +47,8 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
       log(`  ${s.id} round ${round + 1}/${rounds}${counted ? '' : ' (warm-up)'}`);
     }
   } finally {
-    for (const eng of setUp) if (s.teardown) await Promise.resolve(s.teardown(eng, ctx)).catch(() => undefined);
+    for (const eng of setUp)
+      if (s.teardown) await Promise.resolve(s.teardown(eng, ctx)).catch(() => undefined);
     if (s.floor) await Promise.resolve(s.floor.teardown(ctx)).catch(() => undefined);
   }
   return metricsOf(s).map((m) => resultOf(m, samples[m.id], errors));

@@ -29,7 +29,8 @@ const TABLES = ['filter', 'nat'];
 /** { table: Set of `-A …`/`-N …` lines } */
 export function iptablesSnapshot() {
   const snap = {};
-  for (const t of TABLES) snap[t] = new Set(run('iptables', ['-t', t, '-S']).stdout.split('\n').filter(Boolean));
+  for (const t of TABLES)
+    snap[t] = new Set(run('iptables', ['-t', t, '-S']).stdout.split('\n').filter(Boolean));
   return snap;
 }
 
@@ -53,7 +54,10 @@ export function iptablesRestore(before, bridges) {
       newChains.some((c) => new RegExp(`^-A ${c} |-j ${c}(\\s|$)`).test(l));
     for (const l of now) {
       if (!l.startsWith('-A ') || before[t].has(l) || !ours(l)) continue;
-      const args = l.slice(3).match(/"[^"]*"|\S+/g).map((a) => a.replace(/^"(.*)"$/, '$1'));
+      const args = l
+        .slice(3)
+        .match(/"[^"]*"|\S+/g)
+        .map((a) => a.replace(/^"(.*)"$/, '$1'));
       if (run('iptables', ['-t', t, '-D', ...args]).code === 0) removed.push(`${t}: ${l}`);
     }
     for (const c of newChains) {

@@ -70,7 +70,8 @@ export class Raster {
 
   fillRect(x, y, w, h, c) {
     for (let j = Math.max(0, Math.round(y)); j < Math.min(this.height, Math.round(y + h)); j++)
-      for (let i = Math.max(0, Math.round(x)); i < Math.min(this.width, Math.round(x + w)); i++) this.set(i, j, c);
+      for (let i = Math.max(0, Math.round(x)); i < Math.min(this.width, Math.round(x + w)); i++)
+        this.set(i, j, c);
   }
 
   /** Draws text with a bitmap font ({ width, height, glyph(ch) → rows of '#'/'.' }) at `scale`. */

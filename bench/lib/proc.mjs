@@ -27,7 +27,9 @@ export function run(cmd, args, { env, input, timeoutMs = 600_000, stdout = 'pipe
 export function must(cmd, args, opts) {
   const r = run(cmd, args, opts);
   if (r.code !== 0)
-    throw new Error(`${cmd} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
   return r;
 }
 

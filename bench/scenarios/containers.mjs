@@ -29,9 +29,13 @@ export const runDetached50 = {
     const prefix = unique('rd');
     let ms = 0;
     try {
-      for (let i = 0; i < 50; i++) ms += cli.timed(['run', '-d', '--name', `${prefix}-${i}`, 'busybox', ...TRAP_TERM]);
+      for (let i = 0; i < 50; i++)
+        ms += cli.timed(['run', '-d', '--name', `${prefix}-${i}`, 'busybox', ...TRAP_TERM]);
     } finally {
-      await removeContainers(eng.host, [...Array(50).keys()].map((i) => `${prefix}-${i}`));
+      await removeContainers(
+        eng.host,
+        [...Array(50).keys()].map((i) => `${prefix}-${i}`),
+      );
     }
     return ms / 1000;
   },
@@ -48,7 +52,8 @@ export const ps200 = {
   },
   measure: (eng, ctx, cli) => {
     const r = cli(['ps', '-a']);
-    if (r.code !== 0 || r.stdout.split('\n').length < 201) throw new Error(`ps -a: ${r.stderr || 'too few rows'}`);
+    if (r.code !== 0 || r.stdout.split('\n').length < 201)
+      throw new Error(`ps -a: ${r.stderr || 'too few rows'}`);
     return r.ms;
   },
   teardown: (eng, ctx) => removeContainers(eng.host, ctx.ps200[eng.name]),

@@ -27,6 +27,9 @@ export const PENDING = [
   { title: 'container-to-container over a user network', reason: 'scenario not written yet' },
   { title: 'pull of the 5-layer ~300 MB image, cold / layers shared', reason: 'scenario not written yet' },
   { title: 'push of the 5-layer image', reason: 'scenario not written yet' },
-  { title: 'build of a 12-step 2-stage Dockerfile (cold, no-change, one file touched)', reason: 'berth build has not landed' },
+  {
+    title: 'build of a 12-step 2-stage Dockerfile (cold, no-change, one file touched)',
+    reason: 'berth build has not landed',
+  },
   { title: 'compose up -d / no-op up -d / down of 10 services', reason: 'berth compose has not landed' },
 ];

@@ -3,7 +3,8 @@
 import { closeSync, openSync } from 'node:fs';
 
 const BYTES = 100 * 1024 * 1024;
-const LINE = '0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz';
+const LINE =
+  '0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz';
 
 export const logs100 = {
   id: 'logs-100m',

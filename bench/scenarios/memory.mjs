@@ -4,7 +4,11 @@
 import { createContainers, removeContainers } from '../lib/api.mjs';
 import { rssMiB, sleep } from '../lib/proc.mjs';
 
-const sum = (pids) => pids.map(rssMiB).filter(Number.isFinite).reduce((a, b) => a + b, 0);
+const sum = (pids) =>
+  pids
+    .map(rssMiB)
+    .filter(Number.isFinite)
+    .reduce((a, b) => a + b, 0);
 const mean = (pids) => {
   const xs = pids.map(rssMiB).filter(Number.isFinite);
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
