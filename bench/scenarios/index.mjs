@@ -4,6 +4,7 @@ import { runRm, runDetached50, ps200, stop20, execTrue, statsOnce, versionCli } 
 import { logs100 } from './logs.mjs';
 import { rssIdle, rss50 } from './memory.mjs';
 import { imageImport, imageSave, imageLoad } from './images.mjs';
+import { publishedPort, containerToContainer } from './network.mjs';
 
 export const SCENARIOS = [
   rssIdle,
@@ -18,13 +19,13 @@ export const SCENARIOS = [
   imageImport,
   imageSave,
   imageLoad,
+  publishedPort,
+  containerToContainer,
   rss50,
 ];
 
 /** Scenarios whose berth feature has not landed yet (shown under "Not measured"). */
 export const PENDING = [
-  { title: 'published-port throughput (127.0.0.1)', reason: 'scenario not written yet' },
-  { title: 'container-to-container over a user network', reason: 'scenario not written yet' },
   { title: 'pull of the 5-layer ~300 MB image, cold / layers shared', reason: 'scenario not written yet' },
   { title: 'push of the 5-layer image', reason: 'scenario not written yet' },
   {
