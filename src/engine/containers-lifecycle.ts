@@ -427,7 +427,7 @@ export class Lifecycle {
   }
 
   /** `condition`: not-running (default), next-exit, removed. Resolves with the exit code. */
-  wait(c: ContainerRecord, condition: string): Promise<WaitResult> {
+  wait(c: ContainerRecord, condition: string, signal?: AbortSignal): Promise<WaitResult> {
     const cond = condition || 'not-running';
     if (!['not-running', 'next-exit', 'removed'].includes(cond))
       throw new InvalidArgument(`invalid condition: "${condition}"`);
@@ -437,7 +437,11 @@ export class Lifecycle {
     };
     if (cond === 'removed') {
       if (!this.svc.store.has(c.id)) return Promise.resolve(result(c.state.ExitCode));
-      return new Promise((resolve) => this.waiters.once('removed:' + c.id, (code: number) => resolve(result(code))));
+      return new Promise((resolve) => {
+        const onRemoved = (code: number): void => resolve(result(code));
+        this.waiters.once('removed:' + c.id, onRemoved);
+        signal?.addEventListener('abort', () => this.waiters.off('removed:' + c.id, onRemoved), { once: true });
+      });
     }
     if (cond === 'not-running' && !c.state.Running) return Promise.resolve(result(c.state.ExitCode));
     return new Promise((resolve) => {
@@ -453,6 +457,15 @@ export class Lifecycle {
       };
       this.waiters.on('exit:' + c.id, onExit);
       this.waiters.once('removed:' + c.id, onRemoved);
+      // A client that hangs up stops waiting; drop its listeners.
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.waiters.off('exit:' + c.id, onExit);
+          this.waiters.off('removed:' + c.id, onRemoved);
+        },
+        { once: true },
+      );
     });
   }
 

@@ -72,11 +72,13 @@ export function registerContainerRoutes(router: Router, svc: ContainerService, a
 
   router.post('/containers/:id/wait', async (ctx) => {
     const c = svc.find(ctx.params.id);
-    const done = lc.wait(c, ctx.query.string('condition') ?? '');
+    const hangup = new AbortController();
+    const done = lc.wait(c, ctx.query.string('condition') ?? '', hangup.signal);
     // Headers go out at once: `docker run` waits before it starts the container.
     const res = ctx.stream(200, 'application/json');
-    const result = await done;
-    res.end(JSON.stringify(result) + '\n');
+    res.once('close', () => hangup.abort());
+    const result = await Promise.race([done, new Promise<null>((r) => hangup.signal.addEventListener('abort', () => r(null)))]);
+    if (result && !res.writableEnded) res.end(JSON.stringify(result) + '\n');
   });
 
   router.post('/containers/:id/resize', async (ctx) => {
