@@ -200,27 +200,44 @@ describe('berth container commands', () => {
     }
   });
 
-  /** Runs `berth args` on a pty (util-linux script), typing each chunk a second apart. */
-  function onPty(args: string, ...chunks: string[]): { code: number; out: string } {
+  /**
+   * Runs `berth args` on a pty (util-linux script), typing each chunk a second
+   * apart once container `name` is up (so the CLI is already in raw mode: typed
+   * early, ctrl-q would be eaten by the outer terminal's flow control).
+   */
+  function onPty(args: string, name: string, ...chunks: string[]): { code: number; out: string } {
     const quoted = args.replace(/'/g, "'\\''");
-    const feed = `(sleep 2; ${chunks.map((k) => `printf '${k}'; sleep 1`).join('; ')}; sleep 1)`;
-    const r = spawnSync('bash', ['-c', `${feed} | script -qec '${process.execPath} ${BERTH} ${quoted}' /dev/null`], {
+    const berth = `${process.execPath} ${BERTH}`;
+    const ready = `for i in $(seq 100); do ${berth} ps -q --filter name=${name} --filter status=running | grep -q . && break; sleep 0.3; done; sleep 2`;
+    const feed = `(${ready}; ${chunks.map((k) => `printf '${k}'; sleep 1`).join('; ')}; sleep 1)`;
+    const r = spawnSync('bash', ['-c', `${feed} | script -qec '${berth} ${quoted}' /dev/null`], {
       env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host },
-      timeout: 60_000,
+      timeout: 120_000,
     });
     return { code: r.status ?? -1, out: r.stdout.toString() };
   }
 
   it('run -it gives the container a terminal and returns its exit code', () => {
-    const r = onPty('run -it --rm busybox sh', 'tty\\nexit 6\\n');
+    const tname = uniq('tty');
+    const r = onPty(`run -it --rm --name ${tname} busybox sh`, tname, 'tty\\nexit 6\\n');
     assert.equal(r.code, 6, r.out);
     assert.match(r.out, /\/dev\/pts\/\d+\r\n/);
     assert.doesNotMatch(r.out, /\r\r\n/, 'output processing is off while raw, as in docker');
   });
 
+  it('exec -it runs on a terminal and returns the exit code', () => {
+    const name = uniq('exectty');
+    assert.equal(d.berth(['run', '-d', '--name', name, 'busybox', 'sleep', '300']).code, 0);
+    const r = onPty(`exec -it ${name} sh`, name, 'tty\\nexit 4\\n');
+    assert.equal(r.code, 4, r.out);
+    assert.match(r.out, /\/dev\/pts\/\d+\r\n/);
+    assert.doesNotMatch(r.out, /Detach/, 'the start body is not fed to the process');
+    assert.equal(d.berth(['rm', '-f', name]).code, 0);
+  });
+
   it('ctrl-p ctrl-q detaches from run -it, leaving the container running', () => {
     const name = uniq('detach');
-    const r = onPty(`run -it --name ${name} busybox sh`, 'echo one\\n', '\\020\\021');
+    const r = onPty(`run -it --name ${name} busybox sh`, name, 'echo one\\n', '\\020\\021');
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /one\r\n/);
     assert.match(d.berth(['ps', '--filter', `name=${name}`, '--format', '{{.Status}}']).stdout, /^Up /);
@@ -230,12 +247,12 @@ describe('berth container commands', () => {
   it('attach to a -dit container: typed input reaches it; detach keys print docker\'s message, exit 1', () => {
     const name = uniq('attach');
     assert.equal(d.berth(['run', '-dit', '--name', name, 'busybox', 'sh']).code, 0);
-    const a = onPty(`attach ${name}`, 'echo two\\n', '\\020\\021');
+    const a = onPty(`attach ${name}`, name, 'echo two\\n', '\\020\\021');
     assert.equal(a.code, 1, 'docker attach exits 1 after the escape sequence');
     assert.match(a.out, /two\r\n[^]*read escape sequence\r\n$/);
     assert.match(d.berth(['ps', '--filter', `name=${name}`, '--format', '{{.Status}}']).stdout, /^Up /);
     // Custom keys work the same way.
-    const b = onPty(`attach --detach-keys ctrl-a,x ${name}`, 'echo three\\n', '\\001x');
+    const b = onPty(`attach --detach-keys ctrl-a,x ${name}`, name, 'echo three\\n', '\\001x');
     assert.equal(b.code, 1, b.out);
     assert.match(b.out, /three\r\n[^]*read escape sequence/);
     assert.equal(d.berth(['rm', '-f', name]).code, 0);
@@ -245,8 +262,8 @@ describe('berth container commands', () => {
   // session (docker attach fails the same way against it), hence todo.
   it('re-attach after detaching from run -it', { todo: 'berthd: attach after a detached session' }, () => {
     const name = uniq('reattach');
-    onPty(`run -it --name ${name} busybox sh`, 'echo one\\n', '\\020\\021');
-    const a = onPty(`attach ${name}`, 'echo two\\n', '\\020\\021');
+    onPty(`run -it --name ${name} busybox sh`, name, 'echo one\\n', '\\020\\021');
+    const a = onPty(`attach ${name}`, name, 'echo two\\n', '\\020\\021');
     d.berth(['rm', '-f', name]);
     assert.match(a.out, /two\r\n[^]*read escape sequence/);
   });
