@@ -8,6 +8,7 @@ import { registerImageCommands } from '../cli/images.js';
 import { registerContainerCommands } from '../cli/containers.js';
 import { registerRegistryCommands } from '../cli/registry.js';
 import { registerVolumeCommands } from '../cli/volumes.js';
+import { registerNetworkCommands } from '../cli/networks.js';
 import { registerCpCommands } from '../cli/cp.js';
 import { registerCommitCommands } from '../cli/commit.js';
 import { BERTH_VERSION } from '../version.js';
@@ -41,6 +42,7 @@ registerImageCommands(program, ctx); // before containers: its generic `inspect`
 registerContainerCommands(program, ctx);
 registerRegistryCommands(program, ctx);
 registerVolumeCommands(program, ctx);
+registerNetworkCommands(program, ctx);
 registerCpCommands(program, ctx);
 registerCommitCommands(program, ctx);
 
