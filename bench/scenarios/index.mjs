@@ -5,6 +5,7 @@ import { logs100 } from './logs.mjs';
 import { rssIdle, rss50 } from './memory.mjs';
 import { imageImport, imageSave, imageLoad } from './images.mjs';
 import { publishedPort, containerToContainer } from './network.mjs';
+import { pullCold, pullShared, push } from './registry.mjs';
 
 export const SCENARIOS = [
   rssIdle,
@@ -21,13 +22,14 @@ export const SCENARIOS = [
   imageLoad,
   publishedPort,
   containerToContainer,
+  pullCold,
+  pullShared,
+  push,
   rss50,
 ];
 
 /** Scenarios whose berth feature has not landed yet (shown under "Not measured"). */
 export const PENDING = [
-  { title: 'pull of the 5-layer ~300 MB image, cold / layers shared', reason: 'scenario not written yet' },
-  { title: 'push of the 5-layer image', reason: 'scenario not written yet' },
   {
     title: 'build of a 12-step 2-stage Dockerfile (cold, no-change, one file touched)',
     reason: 'berth build has not landed',

@@ -1,0 +1,81 @@
+// Registry scenarios against a loopback docker-registry: pull of a generated
+// 5-layer ~300 MiB image cold (no layer present), pull of a sibling image
+// sharing 4 of its 5 layers, and push of the 5-layer image to an empty registry.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { startRegistry, pushGeneratedImage, REGISTRY_BIN } from '../lib/registry.mjs';
+
+const REPO = 'bench/big';
+
+/** One source registry and one push target for the whole run, started on first use. */
+async function registries(ctx) {
+  if (ctx.registry) return ctx.registry;
+  const src = await startRegistry(path.join(ctx.tmp, 'registry-src'));
+  ctx.cleanups.push(() => src.stop());
+  const dst = await startRegistry(path.join(ctx.tmp, 'registry-dst'));
+  ctx.cleanups.push(() => dst.stop());
+  const dir = path.join(ctx.tmp, 'image-gen');
+  const size = await pushGeneratedImage(src, dir, ctx.busyboxTar, REPO, '1', 'a');
+  await pushGeneratedImage(src, dir, ctx.busyboxTar, REPO, '2', 'b');
+  ctx.registry = { src, dst, size, ref: (tag) => `${src.host}/${REPO}:${tag}` };
+  return ctx.registry;
+}
+
+const requires = () =>
+  existsSync(REGISTRY_BIN) ? null : `${REGISTRY_BIN} is missing (apt-get install docker-registry)`;
+
+export const pullCold = {
+  id: 'pull-cold',
+  title: 'pull 5-layer ~300 MiB image, cold',
+  unit: 's',
+  warmup: false,
+  runs: { quick: 2, full: 5 },
+  requires,
+  setup: async (eng, ctx) => void (await registries(ctx)),
+  measure(eng, ctx, cli) {
+    const { ref } = ctx.registry;
+    eng.cli(['rmi', '-f', ref('1'), ref('2')]);
+    const ms = cli.timed(['pull', '-q', ref('1')], { timeoutMs: 600_000 });
+    return ms / 1000;
+  },
+  teardown: (eng, ctx) => void eng.cli(['rmi', '-f', ctx.registry.ref('1'), ctx.registry.ref('2')]),
+};
+
+export const pullShared = {
+  id: 'pull-shared',
+  title: 'pull sibling image, 4 of 5 layers present',
+  unit: 's',
+  runs: { quick: 2, full: 5 },
+  requires,
+  async setup(eng, ctx) {
+    const { ref } = await registries(ctx);
+    eng.cli.ok(['pull', '-q', ref('1')], { timeoutMs: 600_000 });
+  },
+  measure(eng, ctx, cli) {
+    const { ref } = ctx.registry;
+    eng.cli(['rmi', '-f', ref('2')]);
+    return cli.timed(['pull', '-q', ref('2')], { timeoutMs: 600_000 }) / 1000;
+  },
+  teardown: (eng, ctx) => void eng.cli(['rmi', '-f', ctx.registry.ref('1'), ctx.registry.ref('2')]),
+};
+
+export const push = {
+  id: 'push',
+  title: 'push 5-layer image to an empty registry',
+  unit: 's',
+  warmup: false,
+  runs: { quick: 2, full: 5 },
+  requires,
+  async setup(eng, ctx) {
+    const { ref, dst } = await registries(ctx);
+    eng.cli.ok(['pull', '-q', ref('1')], { timeoutMs: 600_000 });
+    eng.cli.ok(['tag', ref('1'), `${dst.host}/bench/pushed:1`]);
+  },
+  async measure(eng, ctx, cli) {
+    const { dst } = ctx.registry;
+    await dst.restart({ wipe: true }); // every push starts from an empty registry
+    return cli.timed(['push', '-q', `${dst.host}/bench/pushed:1`], { timeoutMs: 600_000 }) / 1000;
+  },
+  teardown: (eng, ctx) =>
+    void eng.cli(['rmi', '-f', ctx.registry.ref('1'), `${ctx.registry.dst.host}/bench/pushed:1`]),
+};
