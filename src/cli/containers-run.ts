@@ -10,6 +10,7 @@ import { buildCreateRequest, CREATE_FLAGS, RUN_FLAGS, type CreateRequest } from 
 import { DEFAULT_DETACH_KEYS, parseDetachKeys, runSession, type SessionEnd } from './attach.js';
 import { makeRaw, monitorTtySize } from './tty.js';
 import { displayJsonStream, JsonMessageError } from './format/progress.js';
+import { registryAuthHeader } from './registry-credentials.js';
 import { familiarString, parseReference, withDefaultTag, familiarName } from '../image/reference.js';
 
 /** The exit code docker gives a failed start (runStartContainerErr). */
@@ -23,6 +24,7 @@ async function pullImage(ctx: CliContext, image: string, platform: string | unde
   const ref = withDefaultTag(parseReference(image));
   const res = await ctx.client.call('POST', '/images/create', {
     query: { fromImage: familiarName(ref), tag: ref.digest ?? ref.tag, platform },
+    headers: registryAuthHeader(ref.domain),
   });
   const sink = quiet ? { write: () => true } : ctx.err;
   await displayJsonStream(res, sink as NodeJS.WritableStream, { isTerminal: Boolean((ctx.err as NodeJS.WriteStream).isTTY) });

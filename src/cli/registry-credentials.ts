@@ -120,3 +120,9 @@ export class CredentialStore {
     return !!helperFor(load(this.file), credentialKey(domain));
   }
 }
+
+/** The X-Registry-Auth header the docker CLI sends for a registry domain (`{}` when anonymous). */
+export function registryAuthHeader(domain: string): Record<string, string> {
+  const a = new CredentialStore().get(domain);
+  return { 'X-Registry-Auth': Buffer.from(JSON.stringify(a ?? {})).toString('base64url') };
+}

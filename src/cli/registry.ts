@@ -1,7 +1,7 @@
 // Registry commands: pull, push, login, logout, search. Credentials come
 // from the Docker-compatible config.json (registry-credentials.ts) and go to
 // the daemon in X-Registry-Auth, as the docker CLI sends them.
-import { encodeRegistryAuth, type AuthConfig } from '../distribution/auth.js';
+import type { AuthConfig } from '../distribution/auth.js';
 import { serverDomain } from '../distribution/endpoints.js';
 import { ApiError } from '../client/client.js';
 import { formatReference, parseReference, repoName, withDefaultTag } from '../image/reference.js';
@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { displayJsonStream, JsonMessageError } from './format/progress.js';
 import { formatList } from './format/table.js';
 import { GO_TYPE } from './format/template.js';
-import { CredentialStore } from './registry-credentials.js';
+import { CredentialStore, registryAuthHeader } from './registry-credentials.js';
 
 function parseRef(name: string): ReturnType<typeof parseReference> {
   try {
@@ -21,10 +21,7 @@ function parseRef(name: string): ReturnType<typeof parseReference> {
   }
 }
 
-function authHeader(domain: string): Record<string, string> {
-  const a = new CredentialStore().get(domain);
-  return { 'X-Registry-Auth': encodeRegistryAuth(a ?? {}) };
-}
+const authHeader = registryAuthHeader;
 
 async function showProgress(ctx: CliContext, res: NodeJS.ReadableStream, quiet: boolean): Promise<void> {
   const sink = quiet ? ({ write: () => true } as unknown as NodeJS.WritableStream) : ctx.out;

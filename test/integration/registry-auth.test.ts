@@ -72,6 +72,16 @@ describe('htpasswd Basic auth over TLS with a CA in certs.d', () => {
     const login = ok(d.berth(['login', '-u', 'tester', '--password-stdin', reg.host], { input: 'secret-pass\n' }), 'berth login');
     assert.match(login, /Login Succeeded/);
   });
+
+  test('berth run pulls a missing image with the saved credentials', () => {
+    const ids = [...new Set(ok(d.docker(['images', '-aq', '--no-trunc']), 'images').split('\n').filter(Boolean))];
+    ok(d.docker(['rmi', '-f', ...ids]), 'rmi all');
+    const r = d.berth(['run', '--rm', '--network', 'none', image, 'echo', 'auto-pulled']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'auto-pulled');
+    assert.match(r.stderr, new RegExp(`Unable to find image '${reg.host}/private/busybox:latest' locally`));
+    assert.match(r.stderr, /Pull complete/);
+  });
 });
 
 describe('token auth: scoped JWTs from a token service', () => {

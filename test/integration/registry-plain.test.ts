@@ -69,7 +69,7 @@ describe('registry over plain HTTP (docker CLI → berthd → docker-registry)',
     assert.match(out, new RegExp(`Digest: ${pushedDigest}`));
     assert.match(out, new RegExp(`Status: Downloaded newer image for ${reg.host}/busybox:latest`));
     assert.equal(out.trim().split('\n').pop(), image);
-    const run = ok(d.docker(['run', '--rm', image, 'echo', 'pulled-and-running']), 'run');
+    const run = ok(d.docker(['run', '--rm', '--network', 'none', image, 'echo', 'pulled-and-running']), 'run');
     assert.equal(run.trim(), 'pulled-and-running');
   });
 

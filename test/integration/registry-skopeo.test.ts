@@ -108,7 +108,7 @@ describe('skopeo ⇄ berth through docker-registry', () => {
     const insp = JSON.parse(ok(d.docker(['image', 'inspect', `${reg.host}/multi:v1`]), 'inspect'))[0];
     assert.equal(insp.Architecture, hostArch);
     assert.equal(insp.Config.Labels.arch, hostArch);
-    const run = ok(d.docker(['run', '--rm', `${reg.host}/multi:v1`, 'echo', 'multi-arch-ok']), 'run');
+    const run = ok(d.docker(['run', '--rm', '--network', 'none', `${reg.host}/multi:v1`, 'echo', 'multi-arch-ok']), 'run');
     assert.equal(run.trim(), 'multi-arch-ok');
   });
 
@@ -127,7 +127,7 @@ describe('skopeo ⇄ berth through docker-registry', () => {
 
   test('zstd layers in an OCI manifest', () => {
     ok(d.docker(['pull', `${reg.host}/zstd:z`]), 'pull zstd');
-    const run = ok(d.docker(['run', '--rm', `${reg.host}/zstd:z`, 'echo', 'zstd-ok']), 'run zstd');
+    const run = ok(d.docker(['run', '--rm', '--network', 'none', `${reg.host}/zstd:z`, 'echo', 'zstd-ok']), 'run zstd');
     assert.equal(run.trim(), 'zstd-ok');
   });
 
