@@ -78,7 +78,7 @@ export class Attachments {
     if (mode === 'host') return { netns: 'host' };
     if (mode === 'none') return { netns: 'none' };
     if (mode.startsWith('container:')) return null;
-    await this.teardown(c);
+    if (this.sandboxes.has(c.id) || existsSync(this.netnsPath(c.id))) await this.teardown(c);
     const nets = this.networksOf(c);
     const file = this.netnsPath(c.id);
     await createNetns(file);
@@ -152,10 +152,11 @@ export class Attachments {
     return ep;
   }
 
-  private async leave(containerId: string, n: NetworkRecord, event = false): Promise<void> {
+  /** `keepVeth`: the namespace is going away and takes the veth pair with it (one spawn less per stop). */
+  private async leave(containerId: string, n: NetworkRecord, event = false, keepVeth = false): Promise<void> {
     const ep = this.core.epsOf(n.id).get(containerId);
     if (!ep) return;
-    await deleteLink(ep.hostVeth).catch(() => undefined);
+    if (!keepVeth) await deleteLink(ep.hostVeth).catch(() => undefined);
     this.core.epsOf(n.id).delete(containerId);
     this.core.store.deleteEndpoint(n.id, containerId);
     if (event) this.core.deps.events.publish('network', 'disconnect', n.id, { container: containerId, name: n.name, type: n.driver });
@@ -164,10 +165,16 @@ export class Attachments {
   /** After the process exited (or a failed start): endpoints, ports, rules, namespace. */
   async teardown(c: ContainerRecord | string): Promise<void> {
     const id = typeof c === 'string' ? c : c.id;
-    for (const n of this.core.nets.values()) await this.leave(id, n, this.core.epsOf(n.id).has(id));
-    if (this.core.iptables) await this.core.firewall.remove(`ctr:${id.slice(0, 12)}`).catch(() => undefined);
+    const sb = this.sandboxes.get(id);
+    const nsFile = this.netnsPath(id);
+    const hasNs = existsSync(nsFile);
+    for (const n of this.core.nets.values()) await this.leave(id, n, this.core.epsOf(n.id).has(id), hasNs);
+    if (this.core.iptables && sb?.ports.length)
+      await this.core.firewall
+        .removeKnown(`ctr:${id.slice(0, 12)}`, sb.ports.flatMap((p) => portRules({ ...p, bridge: sb.bridge, containerIp: sb.containerIp })))
+        .catch(() => undefined);
     this.ports.release(id);
-    await deleteNetns(this.netnsPath(id)).catch(() => undefined);
+    if (hasNs) await deleteNetns(nsFile).catch(() => undefined);
     if (this.sandboxes.delete(id)) this.core.store.deleteSandbox(id);
   }
 

@@ -59,6 +59,12 @@ export class Firewall {
     await this.restore(rules.map((r) => ({ table: r.table, line: `-A ${r.chain} ${r.args} -m comment --comment ${this.comment(key)}` })));
   }
 
+  /** Removes rules we know we added under `key`; falls back to a scan if any is missing. */
+  async removeKnown(key: string, rules: Rule[]): Promise<void> {
+    const lines = rules.map((r) => ({ table: r.table, line: `-D ${r.chain} ${r.args} -m comment --comment ${this.comment(key)}` }));
+    await this.restore(lines).catch(() => this.remove(key));
+  }
+
   /** Removes every rule of ours carrying `key` (or, with no key, all of ours). */
   async remove(key?: string): Promise<void> {
     const owned = await this.ownedRules();

@@ -33,8 +33,8 @@ export async function createNetns(file: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
   await deleteNetns(file);
   await fs.writeFile(file, '');
-  await run('unshare', [`--net=${file}`, 'true']);
-  await ipBatch(['link set lo up'], file);
+  // One spawn: unshare binds the new namespace to `file` and runs `ip` inside it.
+  await run('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
 }
 
 export async function deleteNetns(file: string): Promise<void> {
