@@ -90,9 +90,10 @@ async function fromContainer(ctx: CliContext, c: string, src: string, dst: strin
   await t.done;
 }
 
-async function toContainer(ctx: CliContext, src: string, c: string, dst: string, follow: boolean): Promise<void> {
+async function toContainer(ctx: CliContext, src: string, c: string, dst: string, follow: boolean, archive: boolean): Promise<void> {
   const put = async (dir: string, body: Readable): Promise<void> => {
-    const res = await ctx.client.call('PUT', `/containers/${encodeURIComponent(c)}/archive`, { query: { path: dir, noOverwriteDirNonDir: 'true' }, stream: body });
+    const query = { path: dir, noOverwriteDirNonDir: 'true', copyUIDGID: archive ? 'true' : undefined };
+    const res = await ctx.client.call('PUT', `/containers/${encodeURIComponent(c)}/archive`, { query, stream: body });
     res.resume();
   };
   if (src === '-') return put(dst, process.stdin);
@@ -141,7 +142,7 @@ const specs: Spec[] = [
       if (!a.container && !b.container) throw new CliError('must specify at least one container source', 1);
       try {
         if (a.container) await fromContainer(ctx, a.container, a.path, b.path, f.bool('follow-link'));
-        else await toContainer(ctx, a.path, b.container!, b.path, f.bool('follow-link'));
+        else await toContainer(ctx, a.path, b.container!, b.path, f.bool('follow-link'), f.bool('archive'));
       } catch (e) {
         if (e instanceof ApiError) throw new CliError(`Error response from daemon: ${e.message}`, 1);
         throw e;

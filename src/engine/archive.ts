@@ -3,17 +3,21 @@
 // root (volumes and binds included), never reaching the host; the tar for a
 // read comes from GNU tar, and a client's tar is checked member by member
 // (CopyInGuard) before GNU tar extracts it, with the container paused.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Forbidden, InvalidArgument, NotFound } from '../api/errors.js';
+import { resolveUser } from '../runtime/user.js';
 import { CopyInGuard } from '../volume/tar-guard.js';
 import { resolveInRoot, TooManyLinks } from '../volume/scope.js';
 import { withContainerRoot } from './archive-view.js';
 import type { ContainerService } from './containers.js';
 import type { ContainerRecord } from './containers-model.js';
+
+const run = promisify(execFile);
 
 export interface PathStat {
   name: string;
@@ -118,7 +122,7 @@ export class ContainerFiles {
   }
 
   /** Extracts a client's tar into the directory `p` (followed through symlinks, inside the container). */
-  async put(ref: string, p: string, body: Readable, opts: { noOverwriteDirNonDir: boolean }): Promise<void> {
+  async put(ref: string, p: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID?: boolean }): Promise<void> {
     const c = this.containers.find(ref);
     const abs = absolute(p);
     await withContainerRoot(this.containers, c, { withMounts: true }, async (root, running) => {
@@ -134,7 +138,12 @@ export class ContainerFiles {
       const pause = running && !c.state.Paused;
       if (pause) await this.containers.runtime.pause(c.id);
       try {
-        await tarIn(dest, body, opts.noOverwriteDirNonDir);
+        const tops = await tarIn(dest, body, opts.noOverwriteDirNonDir);
+        // `cp -a`: files belong to the container's user (root when it has none), like dockerd.
+        if (opts.copyUIDGID && tops.length) {
+          const u = c.config.User ? resolveUser(root, c.config.User) : { uid: 0, gid: 0 };
+          await run('chown', ['-R', '-h', `${u.uid}:${u.gid}`, '--', ...tops.map((t) => path.join(dest, t))]);
+        }
       } finally {
         if (pause) await this.containers.runtime.resume(c.id).catch(() => undefined);
       }
@@ -176,7 +185,8 @@ export async function tarOut(dir: string, names: string[], out: NodeJS.WritableS
   if (code > 1) throw new Error(`tar: ${stderr.trim()}`);
 }
 
-async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean): Promise<void> {
+/** Extracts a checked client tar into `dest`; returns the top-level names it wrote. */
+async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean): Promise<string[]> {
   const args = ['-C', dest, '-xf', '-', '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', "--xattrs-include=*"];
   // GNU tar replaces a directory by a file only with --recursive-unlink; it refuses by default, like noOverwriteDirNonDir.
   if (!noOverwriteDirNonDir) args.push('--recursive-unlink');
@@ -184,8 +194,9 @@ async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean
   let stderr = '';
   tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number>((resolve) => tar.once('close', (code) => resolve(code ?? 1)));
+  const guard = new CopyInGuard(dest);
   try {
-    await pipeline(body, new CopyInGuard(dest), tar.stdin);
+    await pipeline(body, guard, tar.stdin);
   } catch (e) {
     tar.kill('SIGKILL');
     await exited;
@@ -193,5 +204,6 @@ async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean
   }
   const code = await exited;
   if (code !== 0) throw new InvalidArgument(`error extracting tar: ${stderr.trim().split('\n')[0]}`);
+  return [...guard.tops];
 }
 

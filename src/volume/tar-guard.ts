@@ -66,6 +66,8 @@ export class CopyInGuard extends Transform {
   /** Directories this archive created (safe to descend without looking at the disk). */
   private readonly dirs = new Set<string>(['']);
   private ended = false;
+  /** Top-level names the archive writes (for `cp -a` ownership). */
+  readonly tops = new Set<string>();
 
   /** `dest`: the host directory GNU tar extracts into. */
   constructor(private readonly dest: string) {
@@ -139,6 +141,7 @@ export class CopyInGuard extends Transform {
     this.longName = this.longLink = undefined;
 
     const name = checkMemberName(raw);
+    if (name) this.tops.add(name.split('/')[0]);
     if (type === '3' || type === '4') throw new Forbidden(`refusing to extract ${JSON.stringify(raw)}: device files are not allowed`);
     this.checkParents(name);
     if (type === '1') this.checkParents(checkMemberName(link) + '/x');

@@ -130,6 +130,14 @@ describe('docker cp through the archive API', () => {
     assert.ok(statSync(victim).isDirectory());
   });
 
+  it('gives copied files the container user with -a', () => {
+    ok(['create', '--name', 'cpuser', '--user', '1234:5678', 'busybox', 'stat', '-c', '%u:%g', '/tmp/owned.txt', '/plain.txt']);
+    writeFileSync(path.join(tmp, 'owned.txt'), 'owned\n');
+    ok(['cp', '-a', path.join(tmp, 'owned.txt'), 'cpuser:/tmp/']);
+    ok(['cp', path.join(tmp, 'owned.txt'), 'cpuser:/plain.txt']);
+    assert.equal(ok(['start', '-a', 'cpuser']), '1234:5678\n0:0\n');
+  });
+
   it('refuses writes into a read-only volume', () => {
     ok(['create', '--name', 'cpro', '-v', 'cpvol:/vol:ro', 'busybox']);
     const r = docker(['cp', path.join(tmp, 'in.txt'), 'cpro:/vol/']);

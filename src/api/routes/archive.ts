@@ -29,6 +29,7 @@ export function registerArchiveRoutes(router: Router, files: ContainerFiles, cha
   router.put('/containers/:id/archive', async (ctx) => {
     await files.put(ctx.params.id, pathParam(ctx), ctx.req, {
       noOverwriteDirNonDir: ctx.query.bool('noOverwriteDirNonDir'),
+      copyUIDGID: ctx.query.bool('copyUIDGID'),
     });
     ctx.send(200);
   });
