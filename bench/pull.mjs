@@ -38,7 +38,7 @@ process.on('SIGTERM', () => cleanup().then(() => process.exit(143)));
 /** A layer tar of one file of half-compressible bytes (real layers compress ~2-3×). */
 function layerTar(name, bytes, seed) {
   const data = Buffer.alloc(bytes);
-  let x = seed * 2654435761 >>> 0;
+  let x = (seed * 2654435761) >>> 0;
   for (let i = 0; i < bytes; i += 4) {
     x = (x * 1664525 + 1013904223) >>> 0;
     data.writeUInt32LE(i % 8 === 0 ? x : 0x20202020, i);
@@ -75,25 +75,45 @@ function layout(dir, tag, variant) {
   for (let i = 0; i < 5; i++) {
     const tar = layerTar(`layer${i}.bin`, per - (per % 4), i === 4 ? 100 + variant : i + 1);
     diffIds.push(sha(tar));
-    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...put(gzipSync(tar, { level: 1 })) });
+    layers.push({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      ...put(gzipSync(tar, { level: 1 })),
+    });
   }
-  const config = put(Buffer.from(JSON.stringify({
-    architecture: process.arch === 'x64' ? 'amd64' : process.arch,
-    os: 'linux',
-    config: { Cmd: ['sh'] },
-    rootfs: { type: 'layers', diff_ids: diffIds },
-  })));
-  const manifest = put(Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers,
-  })));
+  const config = put(
+    Buffer.from(
+      JSON.stringify({
+        architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+        os: 'linux',
+        config: { Cmd: ['sh'] },
+        rootfs: { type: 'layers', diff_ids: diffIds },
+      }),
+    ),
+  );
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers,
+      }),
+    ),
+  );
   writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion": "1.0.0"}');
-  writeFileSync(path.join(dir, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } }],
-  }));
+  writeFileSync(
+    path.join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'org.opencontainers.image.ref.name': tag },
+        },
+      ],
+    }),
+  );
 }
 
 async function freePort() {
@@ -109,15 +129,36 @@ async function startRegistry() {
   const dir = path.join(base, 'registry');
   mkdirSync(path.join(dir, 'storage'), { recursive: true });
   const port = await freePort();
-  writeFileSync(path.join(dir, 'config.yml'), [
-    'version: 0.1', 'log:', '  level: error', '  accesslog:', '    disabled: true',
-    'storage:', '  filesystem:', `    rootdirectory: ${dir}/storage`, '  delete:', '    enabled: true',
-    'http:', `  addr: 127.0.0.1:${port}`, '',
-  ].join('\n'));
-  const child = spawn('/usr/bin/docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
+  writeFileSync(
+    path.join(dir, 'config.yml'),
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${dir}/storage`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('/usr/bin/docker-registry', ['serve', path.join(dir, 'config.yml')], {
+    stdio: 'ignore',
+  });
   cleanups.push(async () => child.kill('SIGKILL'));
   for (let i = 0; i < 100; i++) {
-    const up = await new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.once('error', () => r(false)); });
+    const up = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
     if (up) break;
     await sleep(50);
   }
@@ -132,10 +173,18 @@ function wipe(eng) {
 try {
   const host = await startRegistry();
   console.error(`building the ${TOTAL_MB} MB image layouts…`);
-  for (const [name, variant] of [['a', 0], ['b', 1]]) {
+  for (const [name, variant] of [
+    ['a', 0],
+    ['b', 1],
+  ]) {
     const dir = path.join(base, `layout-${name}`);
     layout(dir, 'v1', variant);
-    must('skopeo', ['copy', '--dest-tls-verify=false', `oci:${dir}:v1`, `docker://${host}/bench/img-${name}:v1`]);
+    must('skopeo', [
+      'copy',
+      '--dest-tls-verify=false',
+      `oci:${dir}:v1`,
+      `docker://${host}/bench/img-${name}:v1`,
+    ]);
     rmSync(dir, { recursive: true, force: true });
   }
   const dockerd = await startDockerd(path.join(base, 'dockerd'));
@@ -153,16 +202,27 @@ try {
       eng.cli.ok(['tag', `${host}/bench/img-a:v1`, target]);
       // A new repository without mountable sources: every layer is uploaded.
       const push = eng.cli.timed(['push', '-q', target]);
-      for (const [k, v] of [['pull cold', cold], ['pull, 4 of 5 layers shared', shared], ['push', push]])
+      for (const [k, v] of [
+        ['pull cold', cold],
+        ['pull, 4 of 5 layers shared', shared],
+        ['push', push],
+      ])
         (results[k][eng.name] ??= []).push(v);
     }
   }
   console.log(`\n${TOTAL_MB} MB, 5 layers, loopback docker-registry, median of ${RUNS}\n`);
-  console.log('scenario'.padEnd(30) + 'dockerd ms'.padStart(12) + 'berthd ms'.padStart(12) + 'speed-up'.padStart(10));
+  console.log(
+    'scenario'.padEnd(30) + 'dockerd ms'.padStart(12) + 'berthd ms'.padStart(12) + 'speed-up'.padStart(10),
+  );
   for (const [k, v] of Object.entries(results)) {
     const dm = median(v.dockerd);
     const bm = median(v.berthd);
-    console.log(k.padEnd(30) + dm.toFixed(0).padStart(12) + bm.toFixed(0).padStart(12) + `${(dm / bm).toFixed(2)}×`.padStart(10));
+    console.log(
+      k.padEnd(30) +
+        dm.toFixed(0).padStart(12) +
+        bm.toFixed(0).padStart(12) +
+        `${(dm / bm).toFixed(2)}×`.padStart(10),
+    );
   }
 } finally {
   await cleanup();

@@ -51,7 +51,9 @@ function runHelper(helper: string, action: 'get' | 'store' | 'erase', input: str
     const out = (r.stdout || r.stderr).trim();
     if (action === 'get' && /credentials not found/i.test(out)) return '';
     if (action === 'erase' && /not found/i.test(out)) return '';
-    throw new Error(`error ${action === 'get' ? 'getting' : action === 'store' ? 'storing' : 'erasing'} credentials - err: exit status ${r.status}, out: \`${out}\``);
+    throw new Error(
+      `error ${action === 'get' ? 'getting' : action === 'store' ? 'storing' : 'erasing'} credentials - err: exit status ${r.status}, out: \`${out}\``,
+    );
   }
   return r.stdout;
 }

@@ -36,9 +36,13 @@ async function showProgress(ctx: CliContext, res: NodeJS.ReadableStream, quiet: 
   }
 }
 
-async function pull(ctx: CliContext, name: string, o: { allTags: boolean; platform: string; quiet: boolean }): Promise<void> {
+async function pull(
+  ctx: CliContext,
+  name: string,
+  o: { allTags: boolean; platform: string; quiet: boolean },
+): Promise<void> {
   let ref = parseRef(name);
-  if (o.allTags && (ref.tag || ref.digest)) throw new CliError('tag can\'t be used with --all-tags/-a', 1);
+  if (o.allTags && (ref.tag || ref.digest)) throw new CliError("tag can't be used with --all-tags/-a", 1);
   if (!o.allTags) ref = withDefaultTag(ref);
   const res = await ctx.client.call('POST', '/images/create', {
     query: { fromImage: repoName(ref), tag: ref.digest ?? ref.tag ?? '', platform: o.platform || undefined },
@@ -50,7 +54,7 @@ async function pull(ctx: CliContext, name: string, o: { allTags: boolean; platfo
 
 async function push(ctx: CliContext, name: string, o: { allTags: boolean; quiet: boolean }): Promise<void> {
   let ref = parseRef(name);
-  if (o.allTags && ref.tag) throw new CliError('tag can\'t be used with --all-tags/-a', 1);
+  if (o.allTags && ref.tag) throw new CliError("tag can't be used with --all-tags/-a", 1);
   if (!o.allTags) ref = withDefaultTag(ref);
   const res = await ctx.client.call('POST', `/images/${repoName(ref)}/push`, {
     query: { tag: ref.tag ?? '' },
@@ -63,10 +67,16 @@ async function push(ctx: CliContext, name: string, o: { allTags: boolean; quiet:
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
-async function login(ctx: CliContext, server: string | undefined, o: { username: string; password: string; passwordStdin: boolean }): Promise<void> {
+async function login(
+  ctx: CliContext,
+  server: string | undefined,
+  o: { username: string; password: string; passwordStdin: boolean },
+): Promise<void> {
   const domain = serverDomain(server ?? '');
   const store = new CredentialStore();
   let { username, password } = o;
@@ -74,7 +84,8 @@ async function login(ctx: CliContext, server: string | undefined, o: { username:
     if (password) throw new CliError('--password and --password-stdin are mutually exclusive', 1);
     if (!username) throw new CliError('Must provide --username with --password-stdin', 1);
     password = await readStdin();
-  } else if (password) ctx.err.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
+  } else if (password)
+    ctx.err.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   if (!username || !password) {
     const saved = store.get(domain);
     if (saved && (!username || saved.username === username) && !password) {
@@ -83,8 +94,12 @@ async function login(ctx: CliContext, server: string | undefined, o: { username:
     }
   }
   if (!username || !password) {
-    if (!process.stdin.isTTY) throw new CliError('Error: Cannot perform an interactive login from a non TTY device', 1);
-    throw new CliError('Error: interactive login is not supported by berth yet; use --username and --password-stdin', 1);
+    if (!process.stdin.isTTY)
+      throw new CliError('Error: Cannot perform an interactive login from a non TTY device', 1);
+    throw new CliError(
+      'Error: interactive login is not supported by berth yet; use --username and --password-stdin',
+      1,
+    );
   }
   const auth: AuthConfig = { username, password, serveraddress: server ?? domain };
   const answer = await ctx.client.post<{ Status: string; IdentityToken?: string }>('/auth', auth);
@@ -102,7 +117,9 @@ async function login(ctx: CliContext, server: string | undefined, o: { username:
 
 function logout(ctx: CliContext, server: string | undefined): void {
   const domain = serverDomain(server ?? '');
-  const shown = server ? server.replace(/^https?:\/\//, '').replace(/\/.*$/, '') : 'https://index.docker.io/v1/';
+  const shown = server
+    ? server.replace(/^https?:\/\//, '').replace(/\/.*$/, '')
+    : 'https://index.docker.io/v1/';
   const store = new CredentialStore();
   if (!store.erase(domain)) {
     ctx.print(`Not logged in to ${shown}`);
@@ -144,7 +161,11 @@ class SearchRow {
   }
 }
 
-async function searchCmd(ctx: CliContext, term: string, o: { limit: string; filters: string[]; format: string; noTrunc: boolean }): Promise<void> {
+async function searchCmd(
+  ctx: CliContext,
+  term: string,
+  o: { limit: string; filters: string[]; format: string; noTrunc: boolean },
+): Promise<void> {
   const filters: Record<string, string[]> = {};
   for (const f of o.filters) {
     const i = f.indexOf('=');
@@ -154,7 +175,11 @@ async function searchCmd(ctx: CliContext, term: string, o: { limit: string; filt
   let results: SearchItem[];
   try {
     results = await ctx.client.json<SearchItem[]>('GET', '/images/search', {
-      query: { term, limit: o.limit || undefined, filters: o.filters.length ? JSON.stringify(filters) : undefined },
+      query: {
+        term,
+        limit: o.limit || undefined,
+        filters: o.filters.length ? JSON.stringify(filters) : undefined,
+      },
       headers: /[.:]/.test(domain) ? authHeader(domain) : {},
     });
   } catch (e) {
@@ -167,7 +192,13 @@ async function searchCmd(ctx: CliContext, term: string, o: { limit: string; filt
       results.map((r) => new SearchRow(r, !o.noTrunc)),
       {
         format,
-        headers: { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL', IsAutomated: 'AUTOMATED' },
+        headers: {
+          Name: 'NAME',
+          Description: 'DESCRIPTION',
+          StarCount: 'STARS',
+          IsOfficial: 'OFFICIAL',
+          IsAutomated: 'AUTOMATED',
+        },
       },
     ),
   );
@@ -185,7 +216,12 @@ const specs: Spec[] = [
       flag.bool('quiet', 'q', 'Suppress verbose output'),
     ],
     args: { exact: 1 },
-    run: (f, ctx) => pull(ctx, f.args[0], { allTags: f.bool('all-tags'), platform: f.string('platform'), quiet: f.bool('quiet') }),
+    run: (f, ctx) =>
+      pull(ctx, f.args[0], {
+        allTags: f.bool('all-tags'),
+        platform: f.string('platform'),
+        quiet: f.bool('quiet'),
+      }),
   },
   {
     paths: [['image', 'push'], ['push']],
@@ -194,7 +230,11 @@ const specs: Spec[] = [
     flags: [
       flag.bool('all-tags', 'a', 'Push all tags of an image to the repository'),
       flag.bool('disable-content-trust', undefined, 'Skip image signing', true),
-      flag.string('platform', undefined, 'Push a platform-specific manifest as a single-platform image to the registry'),
+      flag.string(
+        'platform',
+        undefined,
+        'Push a platform-specific manifest as a single-platform image to the registry',
+      ),
       flag.bool('quiet', 'q', 'Suppress verbose output'),
     ],
     args: { exact: 1 },
@@ -203,15 +243,19 @@ const specs: Spec[] = [
   {
     paths: [['login']],
     usage: '[OPTIONS] [SERVER]',
-    description:
-      'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.',
+    description: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.',
     flags: [
       flag.string('password', 'p', 'Password or Personal Access Token (PAT)'),
       flag.bool('password-stdin', undefined, 'Take the Password or Personal Access Token (PAT) from stdin'),
       flag.string('username', 'u', 'Username'),
     ],
     args: { max: 1 },
-    run: (f, ctx) => login(ctx, f.args[0], { username: f.string('username'), password: f.string('password'), passwordStdin: f.bool('password-stdin') }),
+    run: (f, ctx) =>
+      login(ctx, f.args[0], {
+        username: f.string('username'),
+        password: f.string('password'),
+        passwordStdin: f.bool('password-stdin'),
+      }),
   },
   {
     paths: [['logout']],
@@ -233,7 +277,12 @@ const specs: Spec[] = [
     ],
     args: { exact: 1 },
     run: (f, ctx) =>
-      searchCmd(ctx, f.args[0], { limit: f.string('limit'), filters: f.list('filter'), format: f.string('format'), noTrunc: f.bool('no-trunc') }),
+      searchCmd(ctx, f.args[0], {
+        limit: f.string('limit'),
+        filters: f.list('filter'),
+        format: f.string('format'),
+        noTrunc: f.bool('no-trunc'),
+      }),
   },
 ];
 

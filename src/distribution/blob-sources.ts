@@ -7,7 +7,9 @@ export class BlobSources {
   constructor(private readonly db: DB) {}
 
   record(blob: string, registry: string, repo: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO blob_sources (blob, registry, repo) VALUES (?, ?, ?)').run(blob, registry, repo);
+    this.db
+      .prepare('INSERT OR IGNORE INTO blob_sources (blob, registry, repo) VALUES (?, ?, ?)')
+      .run(blob, registry, repo);
   }
 
   /** Repositories of `registry` known to hold `blob`, other than `exceptRepo`. */

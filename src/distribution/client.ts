@@ -64,29 +64,46 @@ export async function errorFromResponse(res: IncomingMessage): Promise<RegistryE
         j.errors.length === 1
           ? errcodeText(j.errors[0])
           : 'errors:\n' + j.errors.map((e) => errcodeText(e) + '\n').join('');
-      return new RegistryError(msg, status, j.errors.map((e) => e.code ?? 'UNKNOWN'));
+      return new RegistryError(
+        msg,
+        status,
+        j.errors.map((e) => e.code ?? 'UNKNOWN'),
+      );
     }
     if (status === 401 && (j.details || j.detail))
       return new RegistryError(`unauthorized: ${j.details ?? j.detail}`, status, ['UNAUTHORIZED']);
   } catch {
     /* not JSON */
   }
-  if (status === 401) return new RegistryError('unauthorized: authentication required', status, ['UNAUTHORIZED']);
-  if (status === 403) return new RegistryError('denied: requested access to the resource is denied', status, ['DENIED']);
+  if (status === 401)
+    return new RegistryError('unauthorized: authentication required', status, ['UNAUTHORIZED']);
+  if (status === 403)
+    return new RegistryError('denied: requested access to the resource is denied', status, ['DENIED']);
   if (status === 404) return new RegistryError('not found', status, ['NOT_FOUND']);
   const body = text.trim() ? ': ' + text.trim().slice(0, 200) : '';
-  return new RegistryError(`received unexpected HTTP status: ${status} ${http.STATUS_CODES[status] ?? ''}`.trim() + body, status);
+  return new RegistryError(
+    `received unexpected HTTP status: ${status} ${http.STATUS_CODES[status] ?? ''}`.trim() + body,
+    status,
+  );
 }
 
 /** Go's url.Error text for a failed request: `Get "http://…": dial tcp …: connect: connection refused`. */
-function transportText(method: string, url: string, e: NodeJS.ErrnoException & { address?: string; port?: number }): string {
+function transportText(
+  method: string,
+  url: string,
+  e: NodeJS.ErrnoException & { address?: string; port?: number },
+): string {
   const verb = method[0] + method.slice(1).toLowerCase();
   let why = e.message;
   if (e.code === 'ECONNREFUSED') why = `dial tcp ${e.address}:${e.port}: connect: connection refused`;
   else if (e.code === 'ECONNRESET') why = 'read: connection reset by peer';
   else if (e.code === 'EPROTO' || /wrong version number|packet length too long/.test(e.message))
     why = 'http: server gave HTTP response to HTTPS client';
-  else if (e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || e.code === 'SELF_SIGNED_CERT_IN_CHAIN' || e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT')
+  else if (
+    e.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+    e.code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+    e.code === 'DEPTH_ZERO_SELF_SIGNED_CERT'
+  )
     why = 'tls: failed to verify certificate: x509: certificate signed by unknown authority';
   else if (e.code === 'ENOTFOUND') why = `dial tcp: lookup ${new URL(url).hostname}: no such host`;
   return `${verb} "${url}": ${why}`;
@@ -115,7 +132,12 @@ export class RegistryClient {
   }
 
   /** One raw HTTP exchange (no auth logic); transport failures become TransportError. */
-  private raw(method: string, url: string, headers: Record<string, string>, body?: Buffer | Readable): Promise<IncomingMessage> {
+  private raw(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body?: Buffer | Readable,
+  ): Promise<IncomingMessage> {
     const u = new URL(url);
     const mod = u.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
@@ -141,9 +163,11 @@ export class RegistryClient {
     res.resume();
     if (res.statusCode === 401) {
       const chs = parseChallenges(res.headers['www-authenticate']);
-      this.challenge = chs.find((c) => c.scheme === 'bearer') ?? chs.find((c) => c.scheme === 'basic') ?? null;
+      this.challenge =
+        chs.find((c) => c.scheme === 'bearer') ?? chs.find((c) => c.scheme === 'basic') ?? null;
     } else if ((res.statusCode ?? 500) < 400) this.challenge = null;
-    else if (res.statusCode === 404) throw new TransportError(`GET "${url}": 404 page not found (not a registry)`);
+    else if (res.statusCode === 404)
+      throw new TransportError(`GET "${url}": 404 page not found (not a registry)`);
     else this.challenge = null;
   }
 
@@ -154,7 +178,12 @@ export class RegistryClient {
     if (!ch) return undefined;
     const creds = basicCredentials(this.auth);
     if (ch.scheme === 'basic') {
-      if (!creds) throw new RegistryError(`${method[0] + method.slice(1).toLowerCase()} "${url}": no basic auth credentials`, 401, ['UNAUTHORIZED']);
+      if (!creds)
+        throw new RegistryError(
+          `${method[0] + method.slice(1).toLowerCase()} "${url}": no basic auth credentials`,
+          401,
+          ['UNAUTHORIZED'],
+        );
       return basicHeader(creds.username, creds.password);
     }
     if (this.auth?.registrytoken) return 'Bearer ' + this.auth.registrytoken;
@@ -173,11 +202,20 @@ export class RegistryClient {
     const wrap = (msg: string): string => `${method[0] + method.slice(1).toLowerCase()} "${url}": ${msg}`;
     let res: IncomingMessage;
     if (this.auth?.identitytoken) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.auth.identitytoken, client_id: 'berth' });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: this.auth.identitytoken,
+        client_id: 'berth',
+      });
       if (ch.params.service) form.set('service', ch.params.service);
       if (scopes.length) form.set('scope', scopes.join(' '));
       const body = Buffer.from(form.toString());
-      res = await this.raw('POST', realm, { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(body.length) }, body);
+      res = await this.raw(
+        'POST',
+        realm,
+        { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(body.length) },
+        body,
+      );
     } else {
       const u = new URL(realm);
       if (ch.params.service) u.searchParams.set('service', ch.params.service);
@@ -193,9 +231,14 @@ export class RegistryClient {
       const err = await errorFromResponse(res);
       throw new RegistryError(wrap(err.message), err.status, err.codes);
     }
-    const j = JSON.parse((await readBody(res)).toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
+    const j = JSON.parse((await readBody(res)).toString('utf8')) as {
+      token?: string;
+      access_token?: string;
+      expires_in?: number;
+    };
     const value = j.token ?? j.access_token;
-    if (!value) throw new RegistryError(wrap('authorization server did not include a token in the response'), 401);
+    if (!value)
+      throw new RegistryError(wrap('authorization server did not include a token in the response'), 401);
     // Docker's minimum token lifetime is 60s; refresh a little early.
     const ttl = Math.max(j.expires_in ?? 60, 60);
     return { value, expires: Date.now() + (ttl - 5) * 1000 };
@@ -214,8 +257,13 @@ export class RegistryClient {
       const authz = await this.authorization(method, url, this.scopes);
       if (authz) headers.Authorization = authz;
       let res = await this.raw(method, url, headers, opts.body);
-      for (let hops = 0; res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && res.headers.location; hops++) {
-        if (hops >= MAX_REDIRECTS) throw new RegistryError(`${method} "${url}": stopped after ${MAX_REDIRECTS} redirects`, 500);
+      for (
+        let hops = 0;
+        res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && res.headers.location;
+        hops++
+      ) {
+        if (hops >= MAX_REDIRECTS)
+          throw new RegistryError(`${method} "${url}": stopped after ${MAX_REDIRECTS} redirects`, 500);
         res.resume();
         url = new URL(res.headers.location, url).toString();
         const h = { ...opts.headers };
@@ -224,7 +272,12 @@ export class RegistryClient {
       }
       const status = res.statusCode ?? 500;
       if (ok(status)) return res;
-      if (status === 401 && attempt === 0 && (!opts.body || Buffer.isBuffer(opts.body)) && this.challenge?.scheme === 'bearer') {
+      if (
+        status === 401 &&
+        attempt === 0 &&
+        (!opts.body || Buffer.isBuffer(opts.body)) &&
+        this.challenge?.scheme === 'bearer'
+      ) {
         res.resume();
         this.tokens.clear();
         url = this.url(path);
@@ -232,8 +285,10 @@ export class RegistryClient {
       }
       if (method === 'HEAD') {
         res.resume();
-        if (status === 401) throw new RegistryError('unauthorized: authentication required', 401, ['UNAUTHORIZED']);
-        if (status === 404) throw new RegistryError('manifest unknown: manifest unknown', 404, ['MANIFEST_UNKNOWN']);
+        if (status === 401)
+          throw new RegistryError('unauthorized: authentication required', 401, ['UNAUTHORIZED']);
+        if (status === 404)
+          throw new RegistryError('manifest unknown: manifest unknown', 404, ['MANIFEST_UNKNOWN']);
         throw new RegistryError(`${method} ${url}: unexpected status ${status}`, status);
       }
       throw await errorFromResponse(res);
@@ -241,7 +296,11 @@ export class RegistryClient {
   }
 
   /** A request whose whole body is wanted. */
-  async fetch(method: string, path: string, opts: SendOptions = {}): Promise<{ res: IncomingMessage; body: Buffer }> {
+  async fetch(
+    method: string,
+    path: string,
+    opts: SendOptions = {},
+  ): Promise<{ res: IncomingMessage; body: Buffer }> {
     const res = await this.send(method, path, opts);
     return { res, body: await readBody(res) };
   }

@@ -89,7 +89,12 @@ export function credentialKey(domain: string): string {
 /** `docker login <server>` argument → registry domain (`https://x:5000/` → `x:5000`). */
 export function serverDomain(server: string): string {
   let s = server.trim();
-  if (!s || s === DOCKER_HUB_INDEX || /^(https?:\/\/)?(index\.)?docker\.io(\/.*)?$/.test(s) || /registry-1\.docker\.io/.test(s))
+  if (
+    !s ||
+    s === DOCKER_HUB_INDEX ||
+    /^(https?:\/\/)?(index\.)?docker\.io(\/.*)?$/.test(s) ||
+    /registry-1\.docker\.io/.test(s)
+  )
     return DEFAULT_DOMAIN;
   s = s.replace(/^https?:\/\//, '');
   return s.split('/')[0];

@@ -15,7 +15,13 @@ export function hostPlatform(): Platform {
   return { os: 'linux', architecture: goArch() };
 }
 
-const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', i386: '386' };
+const ARCH_ALIASES: Record<string, string> = {
+  x86_64: 'amd64',
+  'x86-64': 'amd64',
+  aarch64: 'arm64',
+  armhf: 'arm',
+  i386: '386',
+};
 
 /** `linux/arm64/v8`, `linux/amd64`, `arm64` (os defaults to linux). */
 export function parsePlatform(s: string | undefined): Platform | undefined {
@@ -25,9 +31,14 @@ export function parsePlatform(s: string | undefined): Platform | undefined {
     throw new InvalidArgument(`"${s}": unknown operating system or architecture: invalid argument`);
   // Two parts are os/arch when the first is an OS, else arch/variant (containerd's rule).
   const knownOs = ['linux', 'windows', 'darwin', 'freebsd', 'netbsd', 'openbsd', 'solaris', 'illumos', 'aix'];
-  let [os, arch, variant] =
-    parts.length === 1 ? ['linux', parts[0]] : parts.length === 2 && !knownOs.includes(parts[0]) ? ['linux', ...parts] : parts;
-  arch = ARCH_ALIASES[arch] ?? arch;
+  const [os, rawArch, rawVariant] =
+    parts.length === 1
+      ? ['linux', parts[0]]
+      : parts.length === 2 && !knownOs.includes(parts[0])
+        ? ['linux', ...parts]
+        : parts;
+  let variant = rawVariant;
+  const arch = ARCH_ALIASES[rawArch] ?? rawArch;
   if (arch === 'arm64' && variant === 'v8') variant = '';
   return variant ? { os, architecture: arch, variant } : { os, architecture: arch };
 }
@@ -38,8 +49,7 @@ export function formatPlatform(p: Platform): string {
 
 function isAttestation(d: Descriptor): boolean {
   return (
-    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' ||
-    d.platform?.os === 'unknown'
+    d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest' || d.platform?.os === 'unknown'
   );
 }
 

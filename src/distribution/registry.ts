@@ -16,16 +16,26 @@ export interface FetchedManifest {
 }
 
 /** `GET /v2/<name>/manifests/<tag|digest>`; the digest of the bytes is checked when asked by digest. */
-export async function getManifest(client: RegistryClient, name: string, reference: string): Promise<FetchedManifest> {
+export async function getManifest(
+  client: RegistryClient,
+  name: string,
+  reference: string,
+): Promise<FetchedManifest> {
   const { res, body } = await client.fetch('GET', `/v2/${name}/manifests/${reference}`, {
     headers: { Accept: MANIFEST_ACCEPT },
   });
   const digest = sha256(body);
   if (reference.startsWith('sha256:') && digest !== reference)
     throw new RegistryError(`manifest verification failed for digest ${reference}`, 500);
-  let mediaType = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+  let mediaType = String(res.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim();
   try {
-    const j = JSON.parse(body.toString('utf8')) as { mediaType?: string; manifests?: unknown; schemaVersion?: number };
+    const j = JSON.parse(body.toString('utf8')) as {
+      mediaType?: string;
+      manifests?: unknown;
+      schemaVersion?: number;
+    };
     if (j.mediaType) mediaType = j.mediaType;
     else if (!mediaType || mediaType === 'application/json')
       mediaType = Array.isArray(j.manifests) ? OCI_INDEX : OCI_MANIFEST;
@@ -41,7 +51,11 @@ export async function getManifest(client: RegistryClient, name: string, referenc
   return { mediaType, digest, raw: body };
 }
 
-export async function blobStream(client: RegistryClient, name: string, digest: string): Promise<IncomingMessage> {
+export async function blobStream(
+  client: RegistryClient,
+  name: string,
+  digest: string,
+): Promise<IncomingMessage> {
   return client.send('GET', `/v2/${name}/blobs/${digest}`);
 }
 

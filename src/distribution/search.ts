@@ -33,7 +33,8 @@ export function splitSearchTerm(term: string): { domain: string; query: string }
 
 /** Where v1 search lives for a domain (Docker Hub's index for docker.io). */
 export function searchEndpoints(domain: string, endpoints: Endpoint[]): Endpoint[] {
-  if (domain === DEFAULT_DOMAIN) return [{ url: DOCKER_HUB_SEARCH, skipVerify: false, mirror: false, host: domain }];
+  if (domain === DEFAULT_DOMAIN)
+    return [{ url: DOCKER_HUB_SEARCH, skipVerify: false, mirror: false, host: domain }];
   return endpoints;
 }
 
@@ -50,7 +51,8 @@ export function checkSearchArgs(limit: number | undefined, filters: Filters): vo
   if (limit !== undefined && (limit < 1 || limit > 100))
     throw new InvalidArgument(`limit ${limit} is outside the range of [1, 100]`);
   for (const k of filters.keys())
-    if (!['is-official', 'is-automated', 'stars'].includes(k)) throw new InvalidArgument(`invalid filter '${k}'`);
+    if (!['is-official', 'is-automated', 'stars'].includes(k))
+      throw new InvalidArgument(`invalid filter '${k}'`);
   for (const s of filters.get('stars') ?? [])
     if (!/^\d+$/.test(s)) throw new InvalidArgument(`invalid filter 'stars=${s}'`);
   boolFilter(filters, 'is-official');

@@ -4,7 +4,12 @@
 import { Unauthorized, Unavailable } from '../api/errors.js';
 import type { AuthConfig } from '../distribution/auth.js';
 import { RegistryClient, RegistryError, TransportError } from '../distribution/client.js';
-import { endpointsFor, serverDomain, type Endpoint, type RegistryOptions } from '../distribution/endpoints.js';
+import {
+  endpointsFor,
+  serverDomain,
+  type Endpoint,
+  type RegistryOptions,
+} from '../distribution/endpoints.js';
 import { AgentPool, DEFAULT_CERTS_DIR } from '../distribution/tls.js';
 
 /** The daemon config itself, so a SIGHUP reload of mirrors/insecure registries applies at once. */

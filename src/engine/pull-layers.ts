@@ -123,7 +123,12 @@ export class LayerFetcher {
     this.images.layers.settle(free);
   }
 
-  private async fetchOne(job: LayerJob, i: number, parentReady: Promise<unknown>, parent: string | null): Promise<Layer> {
+  private async fetchOne(
+    job: LayerJob,
+    i: number,
+    parentReady: Promise<unknown>,
+    parent: string | null,
+  ): Promise<Layer> {
     const desc = job.layers[i];
     const id = shortDigest(desc.digest);
     let parentFailed = false;
@@ -137,7 +142,9 @@ export class LayerFetcher {
         const meter = job.progress.meter('Downloading', id, total);
         res.once('end', release);
         res.once('error', (e) => meter.destroy(e));
-        res.once('aborted', () => meter.destroy(Object.assign(new Error('connection aborted'), { code: 'ECONNRESET' })));
+        res.once('aborted', () =>
+          meter.destroy(Object.assign(new Error('connection aborted'), { code: 'ECONNRESET' })),
+        );
         meter.once('end', () => {
           job.progress.status('Verifying Checksum', id);
           job.progress.status('Download complete', id);

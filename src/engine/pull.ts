@@ -11,7 +11,13 @@ import type { Progress } from '../distribution/progress.js';
 import { getBlob, getManifest, listTags } from '../distribution/registry.js';
 import type { Index, Manifest } from '../image/archive.js';
 import type { ImageConfig } from '../image/config.js';
-import { familiarName, familiarString, formatReference, repoName, type Reference } from '../image/reference.js';
+import {
+  familiarName,
+  familiarString,
+  formatReference,
+  repoName,
+  type Reference,
+} from '../image/reference.js';
 import type { RegistryService } from './auth.js';
 import type { ImageService } from './images.js';
 import { LayerFetcher, Limiter, type LayerJob } from './pull-layers.js';
@@ -45,7 +51,9 @@ export class Puller {
     const { id, changed, digest } = await this.pullOne(ref, opts, progress);
     progress.status(`Digest: ${digest}`);
     progress.status(
-      changed ? `Status: Downloaded newer image for ${familiarString(ref)}` : `Status: Image is up to date for ${familiarString(ref)}`,
+      changed
+        ? `Status: Downloaded newer image for ${familiarString(ref)}`
+        : `Status: Image is up to date for ${familiarString(ref)}`,
     );
     return id;
   }
@@ -53,7 +61,9 @@ export class Puller {
   /** `--all-tags`: every tag of the repository. */
   async pullAllTags(repo: Reference, opts: PullOptions, progress: Progress): Promise<void> {
     const tags = await this.registry
-      .withEndpoint(repo.domain, opts.auth, [repositoryScope(repo.path, ['pull'])], (c) => listTags(c, repo.path))
+      .withEndpoint(repo.domain, opts.auth, [repositoryScope(repo.path, ['pull'])], (c) =>
+        listTags(c, repo.path),
+      )
       .catch((e: unknown) => {
         throw translate(e, repo);
       });
@@ -64,7 +74,9 @@ export class Puller {
       changed ||= r.changed;
     }
     const name = familiarName(repo);
-    progress.status(changed ? `Status: Downloaded newer image for ${name}` : `Status: Image is up to date for ${name}`);
+    progress.status(
+      changed ? `Status: Downloaded newer image for ${name}` : `Status: Image is up to date for ${name}`,
+    );
   }
 
   private async pullOne(
@@ -104,7 +116,12 @@ export class Puller {
       throw new InvalidArgument(`invalid manifest for ${familiarString(ref)}`);
     const rawConfig = (await getBlob(client, ref.path, manifest.config.digest)).toString('utf8');
     const config = JSON.parse(rawConfig) as ImageConfig;
-    if (opts.platform && !INDEX_TYPES.has(top.mediaType) && config.architecture && config.architecture !== want.architecture)
+    if (
+      opts.platform &&
+      !INDEX_TYPES.has(top.mediaType) &&
+      config.architecture &&
+      config.architecture !== want.architecture
+    )
       throw new InvalidArgument(
         `image with reference ${familiarString(ref)} was found but its platform (${config.os ?? 'linux'}/${config.architecture}) does not match the specified platform (${formatPlatform(want)})`,
       );
@@ -147,7 +164,10 @@ export function translate(e: unknown, ref: Reference): unknown {
   if (!(e instanceof RegistryError)) return e;
   if (e.codes.includes('MANIFEST_UNKNOWN') || (e.status === 404 && e.codes.includes('NOT_FOUND')))
     return new NotFound(`manifest for ${familiarString(ref)} not found: ${e.message}`);
-  if (e.codes.some((c) => ['NAME_UNKNOWN', 'UNAUTHORIZED', 'DENIED'].includes(c)) && !/^[A-Z][a-z]+ "/.test(e.message))
+  if (
+    e.codes.some((c) => ['NAME_UNKNOWN', 'UNAUTHORIZED', 'DENIED'].includes(c)) &&
+    !/^[A-Z][a-z]+ "/.test(e.message)
+  )
     return new NotFound(
       `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${e.message}`,
     );

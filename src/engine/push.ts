@@ -11,7 +11,14 @@ import { shortDigest, type Progress } from '../distribution/progress.js';
 import { blobExists, putManifest, uploadBlob } from '../distribution/registry.js';
 import { DOCKER_MANIFEST, OCI_CONFIG, OCI_MANIFEST } from '../image/archive.js';
 import { sha256 } from '../image/digest.js';
-import { familiarName, familiarString, formatReference, parseReference, repoName, type Reference } from '../image/reference.js';
+import {
+  familiarName,
+  familiarString,
+  formatReference,
+  parseReference,
+  repoName,
+  type Reference,
+} from '../image/reference.js';
 import type { Layer } from '../store/layers.js';
 import type { RegistryService } from './auth.js';
 import type { ImageService, ImageRecord } from './images.js';
@@ -48,11 +55,17 @@ export class Pusher {
         const ref = parseReference(r);
         if (!ref.digest && ref.tag && repoName(ref) === repoName(repo)) out.push({ ref, image: img });
       }
-    if (!out.length) throw new NotFound(`An image does not exist locally with the tag: ${familiarName(repo)}`);
+    if (!out.length)
+      throw new NotFound(`An image does not exist locally with the tag: ${familiarName(repo)}`);
     return out.sort((a, b) => (a.ref.tag! < b.ref.tag! ? -1 : 1));
   }
 
-  async push(name: string, tag: string | undefined, auth: AuthConfig | undefined, progress: Progress): Promise<void> {
+  async push(
+    name: string,
+    tag: string | undefined,
+    auth: AuthConfig | undefined,
+    progress: Progress,
+  ): Promise<void> {
     const parsed = parseReference(name);
     const repo: Reference = { domain: parsed.domain, path: parsed.path };
     const items = this.tagsToPush(repo, tag || parsed.tag);
@@ -61,13 +74,21 @@ export class Pusher {
     for (const { image } of items)
       for (const l of this.images.layers.chain(image.topLayer))
         for (const r of this.sources.repos(l.blob, repo.domain, repo.path)) mountable.add(r);
-    const scopes = [repositoryScope(repo.path, ['pull', 'push']), ...[...mountable].map((r) => repositoryScope(r, ['pull']))];
+    const scopes = [
+      repositoryScope(repo.path, ['pull', 'push']),
+      ...[...mountable].map((r) => repositoryScope(r, ['pull'])),
+    ];
     await this.registry.withEndpoint(repo.domain, auth, scopes, async (client) => {
       for (const { ref, image } of items) await this.pushTag(client, ref, image, progress);
     });
   }
 
-  private async pushTag(client: RegistryClient, ref: Reference, image: ImageRecord, progress: Progress): Promise<void> {
+  private async pushTag(
+    client: RegistryClient,
+    ref: Reference,
+    image: ImageRecord,
+    progress: Progress,
+  ): Promise<void> {
     const layers = this.images.layers.chain(image.topLayer).reverse();
     for (const l of layers) progress.status('Preparing', shortDigest(l.diffId));
     const sizes = await Promise.all(layers.map((l) => this.pushLayer(client, ref, l, progress)));
@@ -90,12 +111,20 @@ export class Pusher {
     const digest = await putManifest(client, ref.path, ref.tag!, manifest.mediaType, raw);
     this.images.records.setRef(`${repoName(ref)}@${digest}`, image.id);
     progress.status(`${ref.tag}: digest: ${digest} size: ${raw.length}`);
-    progress.message({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: raw.length } } as never);
+    progress.message({
+      progressDetail: {},
+      aux: { Tag: ref.tag, Digest: digest, Size: raw.length },
+    } as never);
     this.images.events.publish('image', 'push', familiarString(ref), { name: familiarName(ref) });
   }
 
   /** Uploads one layer blob unless the registry has it; returns the blob size. */
-  private async pushLayer(client: RegistryClient, ref: Reference, l: Layer, progress: Progress): Promise<number> {
+  private async pushLayer(
+    client: RegistryClient,
+    ref: Reference,
+    l: Layer,
+    progress: Progress,
+  ): Promise<number> {
     const id = shortDigest(l.diffId);
     if (this.limiter.busy) progress.status('Waiting', id);
     const release = await this.limiter.acquire();

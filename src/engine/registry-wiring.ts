@@ -20,5 +20,9 @@ export function createRegistryServices(config: DaemonConfig, db: DB, images: Ima
   const certsDir = typeof config.raw['certs-dir'] === 'string' ? config.raw['certs-dir'] : DEFAULT_CERTS_DIR;
   const registry = new RegistryService(config, certsDir);
   const sources = new BlobSources(db);
-  return { registry, puller: new Puller(images, registry, sources), pusher: new Pusher(images, registry, sources) };
+  return {
+    registry,
+    puller: new Puller(images, registry, sources),
+    pusher: new Pusher(images, registry, sources),
+  };
 }

@@ -41,14 +41,22 @@ describe('htpasswd Basic auth over TLS with a CA in certs.d', () => {
     assert.match(r.stderr, /no basic auth credentials/);
   });
 
-  test('docker login with a wrong password gives the registry\'s 401', () => {
+  test("docker login with a wrong password gives the registry's 401", () => {
     const r = d.docker(['login', '-u', 'tester', '--password-stdin', reg.host], { input: 'wrong\n' });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`Error response from daemon: login attempt to https://${reg.host}/v2/ failed with status: 401 Unauthorized`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `Error response from daemon: login attempt to https://${reg.host}/v2/ failed with status: 401 Unauthorized`,
+      ),
+    );
   });
 
   test('docker login stores the credentials; push and pull use them', () => {
-    const out = ok(d.docker(['login', '-u', 'tester', '--password-stdin', reg.host], { input: 'secret-pass\n' }), 'login');
+    const out = ok(
+      d.docker(['login', '-u', 'tester', '--password-stdin', reg.host], { input: 'secret-pass\n' }),
+      'login',
+    );
     assert.match(out, /Login Succeeded/);
     const cfg = JSON.parse(readFileSync(path.join(d.dir, 'docker-config', 'config.json'), 'utf8'));
     assert.equal(Buffer.from(cfg.auths[reg.host].auth, 'base64').toString(), 'tester:secret-pass');
@@ -69,12 +77,21 @@ describe('htpasswd Basic auth over TLS with a CA in certs.d', () => {
     const r = d.berth(['pull', image]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no basic auth credentials/);
-    const login = ok(d.berth(['login', '-u', 'tester', '--password-stdin', reg.host], { input: 'secret-pass\n' }), 'berth login');
+    const login = ok(
+      d.berth(['login', '-u', 'tester', '--password-stdin', reg.host], { input: 'secret-pass\n' }),
+      'berth login',
+    );
     assert.match(login, /Login Succeeded/);
   });
 
   test('berth run pulls a missing image with the saved credentials', () => {
-    const ids = [...new Set(ok(d.docker(['images', '-aq', '--no-trunc']), 'images').split('\n').filter(Boolean))];
+    const ids = [
+      ...new Set(
+        ok(d.docker(['images', '-aq', '--no-trunc']), 'images')
+          .split('\n')
+          .filter(Boolean),
+      ),
+    ];
     ok(d.docker(['rmi', '-f', ...ids]), 'rmi all');
     const r = d.berth(['run', '--rm', '--network', 'none', image, 'echo', 'auto-pulled']);
     assert.equal(r.code, 0, r.stderr);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ApiError, eachJsonLine } from '../../src/client/client.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
-import { freePort, startRegistry, type TestRegistry } from '../support/registry.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
 
 function ok(r: { code: number; stdout: string; stderr: string }, what: string): string {
   assert.equal(r.code, 0, `${what} failed (${r.code}): ${r.stdout}\n${r.stderr}`);
@@ -68,9 +68,15 @@ class Proxy {
   }
 }
 
-async function pullViaApi(d: TestDaemon, ref: string, onMessage: (m: any) => void = () => {}): Promise<any[]> {
+async function pullViaApi(
+  d: TestDaemon,
+  ref: string,
+  onMessage: (m: any) => void = () => {},
+): Promise<any[]> {
   const i = ref.lastIndexOf(':');
-  const res = await d.client.call('POST', '/images/create', { query: { fromImage: ref.slice(0, i), tag: ref.slice(i + 1) } });
+  const res = await d.client.call('POST', '/images/create', {
+    query: { fromImage: ref.slice(0, i), tag: ref.slice(i + 1) },
+  });
   const msgs: any[] = [];
   await eachJsonLine(res, (m) => {
     msgs.push(m);
@@ -81,7 +87,13 @@ async function pullViaApi(d: TestDaemon, ref: string, onMessage: (m: any) => voi
 
 /** Removes every image (by ID, forced), so the next pull starts from nothing. */
 function wipe(d: TestDaemon): void {
-  const ids = [...new Set(ok(d.docker(['images', '-aq', '--no-trunc']), 'images').split('\n').filter(Boolean))];
+  const ids = [
+    ...new Set(
+      ok(d.docker(['images', '-aq', '--no-trunc']), 'images')
+        .split('\n')
+        .filter(Boolean),
+    ),
+  ];
   if (ids.length) ok(d.docker(['rmi', '-f', ...ids]), 'rmi -f');
 }
 
@@ -147,7 +159,8 @@ describe('pull faults', () => {
     proxy.blobGets = 0;
     const ref = `127.0.0.1:${proxy.port}/good:1`;
     const [a, b] = await Promise.all([pullViaApi(d, ref), pullViaApi(d, ref)]);
-    for (const msgs of [a, b]) assert.ok(!msgs.some((m) => m.error), JSON.stringify(msgs.filter((m) => m.error)));
+    for (const msgs of [a, b])
+      assert.ok(!msgs.some((m) => m.error), JSON.stringify(msgs.filter((m) => m.error)));
     // One layer blob + the config blob once per pull (configs are small and not shared).
     assert.ok(proxy.blobGets <= 3, `blob GETs: ${proxy.blobGets}`);
     assert.equal(await exists(d, ref), true);
@@ -156,7 +169,9 @@ describe('pull faults', () => {
   test('a blob whose bytes do not match its digest is rejected and nothing is stored', async () => {
     // Flip one byte in the middle of the stored layer blob (still a valid tar).
     const manifest = (await (
-      await fetch(`http://${reg.host}/v2/bad/manifests/1`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } })
+      await fetch(`http://${reg.host}/v2/bad/manifests/1`, {
+        headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      })
     ).json()) as { layers: { digest: string }[] };
     const digest = manifest.layers[0].digest;
     const hex = digest.slice(7);

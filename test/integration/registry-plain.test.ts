@@ -14,7 +14,11 @@ function ok(r: { code: number; stdout: string; stderr: string }, what: string): 
   return r.stdout;
 }
 
-async function registryGet(reg: TestRegistry, p: string, accept?: string): Promise<{ status: number; body: Buffer; headers: Headers }> {
+async function registryGet(
+  reg: TestRegistry,
+  p: string,
+  accept?: string,
+): Promise<{ status: number; body: Buffer; headers: Headers }> {
   const res = await fetch(`http://${reg.host}${p}`, { headers: accept ? { Accept: accept } : {} });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
 }
@@ -43,15 +47,25 @@ describe('registry over plain HTTP (docker CLI → berthd → docker-registry)',
     const m = /latest: digest: (sha256:[a-f0-9]{64}) size: (\d+)/.exec(out);
     assert.ok(m, out);
     pushedDigest = m[1];
-    const got = await registryGet(reg, '/v2/busybox/manifests/latest', 'application/vnd.oci.image.manifest.v1+json');
+    const got = await registryGet(
+      reg,
+      '/v2/busybox/manifests/latest',
+      'application/vnd.oci.image.manifest.v1+json',
+    );
     assert.equal(got.status, 200);
     assert.equal('sha256:' + createHash('sha256').update(got.body).digest('hex'), pushedDigest);
     const manifest = JSON.parse(got.body.toString());
     const layer = await registryGet(reg, `/v2/busybox/blobs/${manifest.layers[0].digest}`);
-    assert.equal('sha256:' + createHash('sha256').update(layer.body).digest('hex'), manifest.layers[0].digest);
+    assert.equal(
+      'sha256:' + createHash('sha256').update(layer.body).digest('hex'),
+      manifest.layers[0].digest,
+    );
     // The image now carries its repo digest.
     const insp = JSON.parse(ok(d.docker(['image', 'inspect', image]), 'inspect'))[0];
-    assert.ok(insp.RepoDigests.includes(`${reg.host}/busybox@${pushedDigest}`), JSON.stringify(insp.RepoDigests));
+    assert.ok(
+      insp.RepoDigests.includes(`${reg.host}/busybox@${pushedDigest}`),
+      JSON.stringify(insp.RepoDigests),
+    );
   });
 
   test('a second push finds every layer already there', () => {
@@ -69,7 +83,10 @@ describe('registry over plain HTTP (docker CLI → berthd → docker-registry)',
     assert.match(out, new RegExp(`Digest: ${pushedDigest}`));
     assert.match(out, new RegExp(`Status: Downloaded newer image for ${reg.host}/busybox:latest`));
     assert.equal(out.trim().split('\n').pop(), image);
-    const run = ok(d.docker(['run', '--rm', '--network', 'none', image, 'echo', 'pulled-and-running']), 'run');
+    const run = ok(
+      d.docker(['run', '--rm', '--network', 'none', image, 'echo', 'pulled-and-running']),
+      'run',
+    );
     assert.equal(run.trim(), 'pulled-and-running');
   });
 
@@ -86,12 +103,14 @@ describe('registry over plain HTTP (docker CLI → berthd → docker-registry)',
     assert.ok(insp.RepoDigests.includes(byDigest));
   });
 
-  test('a missing tag fails with Docker\'s text', () => {
+  test("a missing tag fails with Docker's text", () => {
     const r = d.docker(['pull', `${reg.host}/busybox:nope`]);
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
-      new RegExp(`Error response from daemon: manifest for ${reg.host}/busybox:nope not found: manifest unknown: manifest unknown`),
+      new RegExp(
+        `Error response from daemon: manifest for ${reg.host}/busybox:nope not found: manifest unknown: manifest unknown`,
+      ),
     );
   });
 
@@ -107,7 +126,10 @@ describe('registry over plain HTTP (docker CLI → berthd → docker-registry)',
     ok(d.berth(['rmi', `${reg.host}/mirror/copy:v1`]), 'berth rmi');
     const out = ok(d.berth(['pull', `${reg.host}/mirror/copy:v1`]), 'berth pull');
     assert.match(out, /v1: Pulling from mirror\/copy/);
-    assert.match(out, new RegExp(`Status: (Downloaded newer image|Image is up to date) for ${reg.host}/mirror/copy:v1`));
+    assert.match(
+      out,
+      new RegExp(`Status: (Downloaded newer image|Image is up to date) for ${reg.host}/mirror/copy:v1`),
+    );
     assert.equal(out.trim().split('\n').pop(), `${reg.host}/mirror/copy:v1`);
     const push = ok(d.berth(['push', `${reg.host}/mirror/copy:v1`]), 'berth push');
     assert.match(push, /Layer already exists/);
@@ -121,7 +143,17 @@ describe('registry over plain HTTP (docker CLI → berthd → docker-registry)',
     const out = ok(d.docker(['pull', '--all-tags', `${reg.host}/busybox`]), 'pull -a');
     assert.match(out, /latest: Pulling from busybox/);
     assert.match(out, /second: Pulling from busybox/);
-    const list = ok(d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}', `${reg.host}/busybox`]), 'images');
-    assert.deepEqual(list.trim().split('\n').filter((l) => l.includes('/busybox:')).sort(), [`${reg.host}/busybox:latest`, `${reg.host}/busybox:second`]);
+    const list = ok(
+      d.docker(['images', '--format', '{{.Repository}}:{{.Tag}}', `${reg.host}/busybox`]),
+      'images',
+    );
+    assert.deepEqual(
+      list
+        .trim()
+        .split('\n')
+        .filter((l) => l.includes('/busybox:'))
+        .sort(),
+      [`${reg.host}/busybox:latest`, `${reg.host}/busybox:second`],
+    );
   });
 });

@@ -61,7 +61,7 @@ describe('search', () => {
     if (dir) removeDirSync(dir);
   });
 
-  test('docker search lists results in Docker\'s table', () => {
+  test("docker search lists results in Docker's table", () => {
     const out = ok(d.docker(['search', `${host}/busybox`]), 'search');
     const lines = out.trimEnd().split('\n');
     assert.match(lines[0], /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL$/);
@@ -71,21 +71,41 @@ describe('search', () => {
   });
 
   test('berth search prints exactly what docker search prints', () => {
-    for (const args of [[`${host}/busybox`], ['--no-trunc', `${host}/busybox`], ['--format', '{{.Name}}: {{.StarCount}}', `${host}/o`]]) {
-      assert.equal(ok(d.berth(['search', ...args]), 'berth search'), ok(d.docker(['search', ...args]), 'docker search'), args.join(' '));
+    for (const args of [
+      [`${host}/busybox`],
+      ['--no-trunc', `${host}/busybox`],
+      ['--format', '{{.Name}}: {{.StarCount}}', `${host}/o`],
+    ]) {
+      assert.equal(
+        ok(d.berth(['search', ...args]), 'berth search'),
+        ok(d.docker(['search', ...args]), 'docker search'),
+        args.join(' '),
+      );
     }
   });
 
   test('--filter and --limit', () => {
-    const official = ok(d.docker(['search', '--filter', 'is-official=true', '--format', '{{.Name}}', `${host}/busybox`]), 'official');
+    const official = ok(
+      d.docker(['search', '--filter', 'is-official=true', '--format', '{{.Name}}', `${host}/busybox`]),
+      'official',
+    );
     assert.equal(official, 'busybox\n');
-    const stars = ok(d.berth(['search', '--filter', 'stars=10', '--format', '{{.Name}}', `${host}/o`]), 'stars');
+    const stars = ok(
+      d.berth(['search', '--filter', 'stars=10', '--format', '{{.Name}}', `${host}/o`]),
+      'stars',
+    );
     assert.equal(stars, 'busybox\nother/nginx\n');
-    const limited = ok(d.docker(['search', '--limit', '1', '--format', '{{.Name}}', `${host}/busybox`]), 'limit');
+    const limited = ok(
+      d.docker(['search', '--limit', '1', '--format', '{{.Name}}', `${host}/busybox`]),
+      'limit',
+    );
     assert.equal(limited, 'busybox\n');
   });
 
   test('a limit outside [1, 100] is refused by the daemon', async () => {
-    await assert.rejects(d.client.get('/images/search', { term: `${host}/busybox`, limit: 101 }), /limit 101 is outside the range of \[1, 100\]/);
+    await assert.rejects(
+      d.client.get('/images/search', { term: `${host}/busybox`, limit: 101 }),
+      /limit 101 is outside the range of \[1, 100\]/,
+    );
   });
 });

@@ -25,7 +25,11 @@ const hostArch = process.arch === 'x64' ? 'amd64' : process.arch;
 const otherArch = hostArch === 'amd64' ? 'arm64' : 'amd64';
 
 /** An OCI image layout with `tag` → an index of one image per arch (or one manifest when `index` is false). */
-function ociLayout(dir: string, tag: string, o: { archs: string[]; compression: 'gzip' | 'zstd'; index: boolean }): void {
+function ociLayout(
+  dir: string,
+  tag: string,
+  o: { archs: string[]; compression: 'gzip' | 'zstd'; index: boolean },
+): void {
   mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
   const put = (b: Buffer | string): { digest: string; size: number } => {
     const buf = Buffer.from(b);
@@ -61,17 +65,26 @@ function ociLayout(dir: string, tag: string, o: { archs: string[]; compression: 
         layers: [{ mediaType: `application/vnd.oci.image.layer.v1.tar+${o.compression}`, ...l }],
       }),
     );
-    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...m, platform: { architecture: arch, os: 'linux' } };
+    return {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...m,
+      platform: { architecture: arch, os: 'linux' },
+    };
   });
   let top: object;
   if (o.index) {
-    const idx = put(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+    const idx = put(
+      JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
+    );
     top = { mediaType: 'application/vnd.oci.image.index.v1+json', ...idx };
   } else top = { ...manifests[0], platform: undefined };
   writeFileSync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion": "1.0.0"}');
   writeFileSync(
     path.join(dir, 'index.json'),
-    JSON.stringify({ schemaVersion: 2, manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': tag } }] }),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ ...top, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    }),
   );
 }
 
@@ -91,10 +104,22 @@ describe('skopeo ⇄ berth through docker-registry', () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'berth-skopeo-'));
     const multi = path.join(work, 'multi');
     ociLayout(multi, 'v1', { archs: [hostArch, otherArch], compression: 'gzip', index: true });
-    ok(skopeo(['copy', '--all', '--dest-tls-verify=false', `oci:${multi}:v1`, `docker://${reg.host}/multi:v1`]), 'skopeo copy multi');
+    ok(
+      skopeo([
+        'copy',
+        '--all',
+        '--dest-tls-verify=false',
+        `oci:${multi}:v1`,
+        `docker://${reg.host}/multi:v1`,
+      ]),
+      'skopeo copy multi',
+    );
     const zst = path.join(work, 'zstd');
     ociLayout(zst, 'z', { archs: [hostArch], compression: 'zstd', index: false });
-    ok(skopeo(['copy', '--dest-tls-verify=false', `oci:${zst}:z`, `docker://${reg.host}/zstd:z`]), 'skopeo copy zstd');
+    ok(
+      skopeo(['copy', '--dest-tls-verify=false', `oci:${zst}:z`, `docker://${reg.host}/zstd:z`]),
+      'skopeo copy zstd',
+    );
   });
   after(async () => {
     await d?.stop();
@@ -108,12 +133,18 @@ describe('skopeo ⇄ berth through docker-registry', () => {
     const insp = JSON.parse(ok(d.docker(['image', 'inspect', `${reg.host}/multi:v1`]), 'inspect'))[0];
     assert.equal(insp.Architecture, hostArch);
     assert.equal(insp.Config.Labels.arch, hostArch);
-    const run = ok(d.docker(['run', '--rm', '--network', 'none', `${reg.host}/multi:v1`, 'echo', 'multi-arch-ok']), 'run');
+    const run = ok(
+      d.docker(['run', '--rm', '--network', 'none', `${reg.host}/multi:v1`, 'echo', 'multi-arch-ok']),
+      'run',
+    );
     assert.equal(run.trim(), 'multi-arch-ok');
   });
 
   test('--platform picks the other entry; the layer is shared', () => {
-    const out = ok(d.berth(['pull', '--platform', `linux/${otherArch}`, `${reg.host}/multi:v1`]), 'pull other arch');
+    const out = ok(
+      d.berth(['pull', '--platform', `linux/${otherArch}`, `${reg.host}/multi:v1`]),
+      'pull other arch',
+    );
     assert.match(out, /Already exists/);
     const insp = JSON.parse(ok(d.docker(['image', 'inspect', `${reg.host}/multi:v1`]), 'inspect'))[0];
     assert.equal(insp.Architecture, otherArch);
@@ -127,7 +158,10 @@ describe('skopeo ⇄ berth through docker-registry', () => {
 
   test('zstd layers in an OCI manifest', () => {
     ok(d.docker(['pull', `${reg.host}/zstd:z`]), 'pull zstd');
-    const run = ok(d.docker(['run', '--rm', '--network', 'none', `${reg.host}/zstd:z`, 'echo', 'zstd-ok']), 'run zstd');
+    const run = ok(
+      d.docker(['run', '--rm', '--network', 'none', `${reg.host}/zstd:z`, 'echo', 'zstd-ok']),
+      'run zstd',
+    );
     assert.equal(run.trim(), 'zstd-ok');
   });
 
@@ -135,8 +169,13 @@ describe('skopeo ⇄ berth through docker-registry', () => {
     await ensureBusybox(d, `${reg.host}/from-berth:1`);
     ok(d.berth(['push', `${reg.host}/from-berth:1`]), 'berth push');
     const dest = path.join(work, 'back');
-    ok(skopeo(['copy', '--src-tls-verify=false', `docker://${reg.host}/from-berth:1`, `oci:${dest}:1`]), 'skopeo copy back');
-    const inspect = JSON.parse(ok(skopeo(['inspect', '--tls-verify=false', `docker://${reg.host}/from-berth:1`]), 'skopeo inspect'));
+    ok(
+      skopeo(['copy', '--src-tls-verify=false', `docker://${reg.host}/from-berth:1`, `oci:${dest}:1`]),
+      'skopeo copy back',
+    );
+    const inspect = JSON.parse(
+      ok(skopeo(['inspect', '--tls-verify=false', `docker://${reg.host}/from-berth:1`]), 'skopeo inspect'),
+    );
     assert.equal(inspect.Architecture, hostArch);
     assert.equal(inspect.Layers.length, 1);
   });

@@ -74,11 +74,65 @@ function openssl(args: string[], cwd: string): void {
 
 /** A CA and a server certificate for 127.0.0.1 / localhost signed by it. */
 function makeTls(dir: string): { ca: string; cert: string; key: string } {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=berth-test-ca'], dir);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=berth-test-ca',
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    dir,
+  );
   writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf'], dir);
-  return { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') };
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    ],
+    dir,
+  );
+  return {
+    ca: path.join(dir, 'ca.crt'),
+    cert: path.join(dir, 'server.crt'),
+    key: path.join(dir, 'server.key'),
+  };
 }
 
 function htpasswdFile(dir: string, users: Record<string, string>): string {
@@ -142,14 +196,37 @@ async function startTokenServer(
   users: Record<string, string>,
   service: string,
 ): Promise<{ proc: ChildProcess; realm: string; bundle: string; log: string }> {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'token.key', '-out', 'token.crt', '-days', '2', '-subj', '/CN=berth-token-issuer'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'token.key',
+      '-out',
+      'token.crt',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=berth-token-issuer',
+    ],
+    dir,
+  );
   const script = path.join(dir, 'token-server.cjs');
   writeFileSync(script, TOKEN_SERVER);
   const log = path.join(dir, 'requests.log');
   writeFileSync(log, '');
-  const proc = track(spawn(process.execPath, [script, JSON.stringify(users), service, path.join(dir, 'token.key'), path.join(dir, 'token.crt'), log], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }));
+  const proc = track(
+    spawn(
+      process.execPath,
+      [script, JSON.stringify(users), service, path.join(dir, 'token.key'), path.join(dir, 'token.crt'), log],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    ),
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     proc.stdout!.on('data', (d: Buffer) => {
@@ -173,7 +250,8 @@ async function waitUp(port: number, tls: boolean, proc: ChildProcess, logFile: s
       s.once('error', () => resolve(false));
     });
     if (up) return;
-    if (Date.now() > deadline) throw new Error(`docker-registry did not start: ${readFileSync(logFile, 'utf8')}`);
+    if (Date.now() > deadline)
+      throw new Error(`docker-registry did not start: ${readFileSync(logFile, 'utf8')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   void tls;

@@ -42,7 +42,10 @@ test('X-Registry-Auth round-trips as base64url JSON; junk is anonymous', () => {
 
 test('basic credentials from username/password or the `auth` field', () => {
   assert.deepEqual(basicCredentials({ username: 'a', password: 'b' }), { username: 'a', password: 'b' });
-  assert.deepEqual(basicCredentials({ auth: Buffer.from('x:y:z').toString('base64') }), { username: 'x', password: 'y:z' });
+  assert.deepEqual(basicCredentials({ auth: Buffer.from('x:y:z').toString('base64') }), {
+    username: 'x',
+    password: 'y:z',
+  });
   assert.equal(basicCredentials({}), null);
   assert.equal(basicCredentials(undefined), null);
 });

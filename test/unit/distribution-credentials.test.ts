@@ -20,7 +20,11 @@ test('auths: base64 user:pass under the registry host, Docker Hub under its inde
   const cfg = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(cfg.auths['localhost:5000'].auth, Buffer.from('u:p:w').toString('base64'));
   assert.ok(cfg.auths['https://index.docker.io/v1/']);
-  assert.deepEqual(store.get('localhost:5000'), { serveraddress: 'localhost:5000', username: 'u', password: 'p:w' });
+  assert.deepEqual(store.get('localhost:5000'), {
+    serveraddress: 'localhost:5000',
+    username: 'u',
+    password: 'p:w',
+  });
   assert.equal(store.get('docker.io')?.username, 'hub');
   assert.equal(store.erase('localhost:5000'), true);
   assert.equal(store.erase('localhost:5000'), false);
@@ -55,8 +59,16 @@ test('credHelpers and credsStore run docker-credential-<name>', () => {
     const store = new CredentialStore(file);
     store.store('reg.example:5000', { username: 'alice', password: 's3cret' });
     assert.equal(JSON.parse(readFileSync(db, 'utf8'))['reg.example:5000'].Secret, 's3cret');
-    assert.equal(JSON.parse(readFileSync(file, 'utf8')).auths['reg.example:5000'].auth, undefined, 'no secret in config.json');
-    assert.deepEqual(store.get('reg.example:5000'), { username: 'alice', password: 's3cret', serveraddress: 'reg.example:5000' });
+    assert.equal(
+      JSON.parse(readFileSync(file, 'utf8')).auths['reg.example:5000'].auth,
+      undefined,
+      'no secret in config.json',
+    );
+    assert.deepEqual(store.get('reg.example:5000'), {
+      username: 'alice',
+      password: 's3cret',
+      serveraddress: 'reg.example:5000',
+    });
     assert.equal(store.usesHelper('reg.example:5000'), true);
     assert.equal(store.usesHelper('other:1'), false);
     store.erase('reg.example:5000');
@@ -70,4 +82,3 @@ test('credHelpers and credsStore run docker-credential-<name>', () => {
   }
   assert.ok(existsSync(db));
 });
-

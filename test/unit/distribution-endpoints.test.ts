@@ -11,7 +11,10 @@ test('docker.io is served by registry-1.docker.io, mirrors first', () => {
     endpointsFor('docker.io', none).map((e) => e.url),
     ['https://registry-1.docker.io'],
   );
-  const eps = endpointsFor('docker.io', { insecureRegistries: [], registryMirrors: ['https://mirror.example.com/', 'http://10.0.0.5:5000'] });
+  const eps = endpointsFor('docker.io', {
+    insecureRegistries: [],
+    registryMirrors: ['https://mirror.example.com/', 'http://10.0.0.5:5000'],
+  });
   assert.deepEqual(
     eps.map((e) => [e.url, e.mirror, e.skipVerify]),
     [
@@ -21,7 +24,10 @@ test('docker.io is served by registry-1.docker.io, mirrors first', () => {
     ],
   );
   // Mirrors are only for Docker Hub.
-  assert.deepEqual(endpointsFor('ghcr.io', { insecureRegistries: [], registryMirrors: ['https://m'] }).map((e) => e.url), ['https://ghcr.io']);
+  assert.deepEqual(
+    endpointsFor('ghcr.io', { insecureRegistries: [], registryMirrors: ['https://m'] }).map((e) => e.url),
+    ['https://ghcr.io'],
+  );
 });
 
 test('loopback and configured insecure registries fall back to plain HTTP', () => {
@@ -29,14 +35,29 @@ test('loopback and configured insecure registries fall back to plain HTTP', () =
   assert.equal(isInsecure('localhost:5000', none), true);
   assert.equal(isInsecure('[::1]:5000', none), true);
   assert.equal(isInsecure('registry.example.com', none), false);
-  assert.equal(isInsecure('registry.example.com:5000', { insecureRegistries: ['registry.example.com:5000'], registryMirrors: [] }), true);
-  assert.equal(isInsecure('10.1.2.3:5000', { insecureRegistries: ['10.0.0.0/8'], registryMirrors: [] }), true);
-  assert.equal(isInsecure('11.1.2.3:5000', { insecureRegistries: ['10.0.0.0/8'], registryMirrors: [] }), false);
+  assert.equal(
+    isInsecure('registry.example.com:5000', {
+      insecureRegistries: ['registry.example.com:5000'],
+      registryMirrors: [],
+    }),
+    true,
+  );
+  assert.equal(
+    isInsecure('10.1.2.3:5000', { insecureRegistries: ['10.0.0.0/8'], registryMirrors: [] }),
+    true,
+  );
+  assert.equal(
+    isInsecure('11.1.2.3:5000', { insecureRegistries: ['10.0.0.0/8'], registryMirrors: [] }),
+    false,
+  );
   assert.deepEqual(
     endpointsFor('127.0.0.1:5000', none).map((e) => e.url),
     ['https://127.0.0.1:5000', 'http://127.0.0.1:5000'],
   );
-  assert.deepEqual(endpointsFor('example.com', none).map((e) => e.url), ['https://example.com']);
+  assert.deepEqual(
+    endpointsFor('example.com', none).map((e) => e.url),
+    ['https://example.com'],
+  );
 });
 
 test('login server names and credential keys like the docker CLI', () => {
@@ -56,13 +77,26 @@ test('platforms parse like Docker and pick the matching index entry', () => {
   assert.deepEqual(parsePlatform('x86_64'), { os: 'linux', architecture: 'amd64' });
   assert.equal(formatPlatform({ os: 'linux', architecture: 'arm', variant: 'v6' }), 'linux/arm/v6');
   const entries = [
-    { mediaType: 'm', digest: 'sha256:a', size: 1, platform: { os: 'linux', architecture: 'arm', variant: 'v6' } },
-    { mediaType: 'm', digest: 'sha256:b', size: 1, platform: { os: 'linux', architecture: 'arm', variant: 'v7' } },
+    {
+      mediaType: 'm',
+      digest: 'sha256:a',
+      size: 1,
+      platform: { os: 'linux', architecture: 'arm', variant: 'v6' },
+    },
+    {
+      mediaType: 'm',
+      digest: 'sha256:b',
+      size: 1,
+      platform: { os: 'linux', architecture: 'arm', variant: 'v7' },
+    },
     { mediaType: 'm', digest: 'sha256:c', size: 1, platform: { os: 'linux', architecture: 'amd64' } },
     { mediaType: 'm', digest: 'sha256:d', size: 1, platform: { os: 'unknown', architecture: 'unknown' } },
   ];
   assert.equal(pickManifest(entries, { os: 'linux', architecture: 'amd64' })?.digest, 'sha256:c');
-  assert.equal(pickManifest(entries, { os: 'linux', architecture: 'arm', variant: 'v7' })?.digest, 'sha256:b');
+  assert.equal(
+    pickManifest(entries, { os: 'linux', architecture: 'arm', variant: 'v7' })?.digest,
+    'sha256:b',
+  );
   assert.equal(pickManifest(entries, { os: 'linux', architecture: 's390x' }), undefined);
   assert.equal(pickManifest(entries, { os: 'unknown', architecture: 'unknown' }), undefined);
 });

@@ -21,15 +21,56 @@ function openssl(args: string[]): void {
 }
 
 function ca(name: string): void {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '1', '-subj', `/CN=${name}`]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}`,
+  ]);
 }
 
 test('verified against the certs.d CA; a wrong CA is refused', async () => {
   ca('good-ca');
   ca('other-ca');
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1']);
+  openssl([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'srv.key',
+    '-out',
+    'srv.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
   writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', 'srv.csr', '-CA', 'good-ca.crt', '-CAkey', 'good-ca.key', '-CAcreateserial', '-out', 'srv.crt', '-days', '1', '-extfile', 'ext.cnf']);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'srv.csr',
+    '-CA',
+    'good-ca.crt',
+    '-CAkey',
+    'good-ca.key',
+    '-CAcreateserial',
+    '-out',
+    'srv.crt',
+    '-days',
+    '1',
+    '-extfile',
+    'ext.cnf',
+  ]);
   const server = https.createServer(
     { key: readFileSync(path.join(dir, 'srv.key')), cert: readFileSync(path.join(dir, 'srv.crt')) },
     (_req, res) => {
@@ -57,7 +98,12 @@ test('verified against the certs.d CA; a wrong CA is refused', async () => {
     const badPool = new AgentPool(bad);
     await assert.rejects(new RegistryClient(ep, badPool, undefined, []).send('GET', '/v2/'), (e: unknown) => {
       assert.ok(e instanceof TransportError);
-      assert.match((e as Error).message, new RegExp(`Get "https://${host}/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority`));
+      assert.match(
+        (e as Error).message,
+        new RegExp(
+          `Get "https://${host}/v2/": tls: failed to verify certificate: x509: certificate signed by unknown authority`,
+        ),
+      );
       return true;
     });
     badPool.close();

@@ -40,7 +40,12 @@ function authOf(ctx: Ctx): AuthConfig | undefined {
   return decodeRegistryAuth(ctx.header('x-registry-auth'));
 }
 
-export function registerDistributionRoutes(router: Router, registry: RegistryService, puller: Puller, pusher: Pusher): void {
+export function registerDistributionRoutes(
+  router: Router,
+  registry: RegistryService,
+  puller: Puller,
+  pusher: Pusher,
+): void {
   imageCreateHooks.pull = async (ctx) => {
     const from = ctx.query.string('fromImage') ?? '';
     const tag = ctx.query.string('tag') ?? '';
