@@ -38,6 +38,14 @@ export class VolumeService {
     return out;
   }
 
+  /** Every volume with UsageData (size of its data, containers using it), as `/system/df` shows them. */
+  async withUsage(): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    for (const v of this.local.all())
+      out.push(this.json(v, { size: await duBytes(this.local.mountpoint(v.name)), refs: this.usedBy(v.name).length }));
+    return out;
+  }
+
   get(name: string): VolumeRecord {
     const v = this.local.get(name);
     if (!v) throw new NotFound(`get ${name}: no such volume`);
