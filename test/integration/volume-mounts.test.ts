@@ -131,6 +131,17 @@ describe('volumes and mounts through the docker CLI', () => {
     ok(['volume', 'rm', 'vtmp']);
   });
 
+  it('keeps volumes and planned mounts across a daemon restart', async () => {
+    ok(['create', '--name', 'survivor', '-v', 'vdata:/data', 'busybox', 'cat', '/data/f']);
+    await d.kill('SIGKILL');
+    await d.restart();
+    assert.match(ok(['volume', 'ls', '-q']), /^vdata$/m);
+    ok(['start', 'survivor']);
+    assert.equal(ok(['wait', 'survivor']), '0\n');
+    assert.equal(ok(['logs', 'survivor']), 'hello\n');
+    ok(['rm', 'survivor']);
+  });
+
   it('prunes anonymous volumes by default, all with -a, and honours label filters', () => {
     assert.match(ok(['volume', 'ls', '-q', '--filter', 'name=vda']), /^vdata\n$/);
     ok(['volume', 'create', '--label', 'keep=yes', 'vkeep']);
