@@ -7,6 +7,7 @@
 //   --runs N       counted runs per scenario (default 5)
 //   --only a,b     scenario ids to run (see bench/README.md)
 //   --no-install   do not apt-get install missing packages
+//   --extras / --no-extras  also run bench/{unpack,runtime,cli-startup}.mjs (default: full mode only)
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,7 @@ import { ratioChart } from './lib/chart.mjs';
 import { prepareImages } from './lib/images.mjs';
 import { must, run } from './lib/proc.mjs';
 import { SCENARIOS, PENDING } from './scenarios/index.mjs';
+import { runExtras } from './lib/extras.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -38,7 +40,7 @@ const only = opt('--only')?.split(',');
 const runsFor = (s) => Number(opt('--runs')) || (quick ? (s.runs?.quick ?? 3) : (s.runs?.full ?? 5));
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-const ctx = { quick, root: ROOT, cleanups: [], tmp: '' };
+const ctx = { quick, root: ROOT, cleanups: [], tmp: '', incidents: [] };
 const engines = {};
 let iptablesBefore;
 let cleaning;
@@ -113,14 +115,23 @@ async function main() {
     }
   }
 
+  // Stop the engines first: the component benchmarks start their own daemons.
+  const versions = { dockerd: engineVersion(engines.dockerd), berthd: engineVersion(engines.berthd) };
+  const extras = flag('--extras') || (!quick && !flag('--no-extras') && !only) ? 'yes' : '';
+  let extraResults = [];
+  if (extras) {
+    await cleanup();
+    extraResults = runExtras(ROOT, log);
+  }
+
   const date = new Date().toISOString().slice(0, 10);
   const doc = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     machine,
     engines: {
-      dockerd: `dockerd ${engineVersion(engines.dockerd)}, ${toolVersions().containerd}`,
-      berthd: `berthd ${engineVersion(engines.berthd)}`,
+      dockerd: `dockerd ${versions.dockerd}, ${toolVersions().containerd}`,
+      berthd: `berthd ${versions.berthd}`,
       runc: toolVersions().runc,
       conmon: toolVersions().conmon,
       client: `docker CLI ${run(DOCKER, ['version', '--format', '{{.Client.Version}}']).stdout.trim()} for both engines; berth CLI (bin/berth) against berthd`,
@@ -131,6 +142,8 @@ async function main() {
       'Memory is VmRSS from /proc: berthd alone vs dockerd + its containerd; monitors are conmon vs containerd-shim-runc-v2.',
     results,
     skipped,
+    extras: extraResults,
+    incidents: ctx.incidents,
   };
   const outDir = path.join(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync
 import net from 'node:net';
 import path from 'node:path';
 import { run, must, pidsMatching, killPid, ppid, pids, cmdline, sleep } from './proc.mjs';
-import { addBridge, deleteBridge } from './netclean.mjs';
+import { addBridge, deleteBridge, linkExists } from './netclean.mjs';
 
 export const DOCKER = existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker';
 export const DOCKERD_BRIDGE = { name: 'bbench0', cidr: '10.123.0.1/24' };
@@ -80,6 +80,21 @@ async function stopChild(d, ms) {
     killPid(d.child.pid, 'SIGKILL');
     await d.exited;
   }
+}
+
+/**
+ * Re-creates an engine's bridge when something outside this run deleted it
+ * (seen on the shared machine: another process's clean-up), so the rest of
+ * the run still measures. Returns a note for the results, or null.
+ */
+export function guardBridges() {
+  const notes = [];
+  for (const b of [DOCKERD_BRIDGE, BERTHD_BRIDGE])
+    if (!linkExists(b.name)) {
+      addBridge(b.name, b.cidr);
+      notes.push(`bridge ${b.name} was deleted by another process; re-created`);
+    }
+  return notes;
 }
 
 export async function startDockerd(dir) {

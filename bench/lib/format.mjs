@@ -78,5 +78,20 @@ export function markdownReport(doc) {
     for (const s of doc.skipped) out.push(`- ${s.title}: ${s.reason}`);
     out.push('');
   }
+  if (doc.incidents?.length) {
+    out.push('Incidents during the run:', '', ...doc.incidents.map((i) => `- ${i}`), '');
+  }
+  for (const e of doc.extras ?? []) {
+    out.push(
+      `## bench/${e.script} — ${e.what}`,
+      '',
+      `exit ${e.code}, ${e.seconds} s`,
+      '',
+      '```',
+      e.output,
+      '```',
+      '',
+    );
+  }
   return out.join('\n');
 }

@@ -2,6 +2,7 @@
 // rounds of dockerd → berthd (→ berth CLI → floor), so both engines see the
 // same background load. Pure bookkeeping apart from the scenario's own calls.
 import { summarize, pairRatios, verdict } from './stats.mjs';
+import { guardBridges } from './engines.mjs';
 
 /** The metrics a scenario reports (a single-metric scenario has its own id/title/unit). */
 export function metricsOf(s) {
@@ -22,6 +23,7 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
   const setUp = [];
   const errors = [];
   try {
+    for (const note of guardBridges()) ctx.incidents?.push(`${s.id} (set-up): ${note}`);
     for (const eng of [dockerd, berthd]) {
       if (s.setup) await s.setup(eng, ctx);
       setUp.push(eng);
@@ -29,6 +31,10 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
     if (s.floor) await s.floor.setup(ctx);
     const rounds = (s.warmup === false ? 0 : 1) + runs;
     for (let round = 0; round < rounds; round++) {
+      for (const note of guardBridges()) {
+        log(`  ${note}`);
+        ctx.incidents?.push(`${s.id}: ${note}`);
+      }
       const counted = round >= rounds - runs;
       for (const lane of lanes) {
         let v;
