@@ -72,4 +72,24 @@ describe('diff, export and commit', () => {
     assert.equal(ok(['run', '--rm', 'committed:live', 'cat', '/state']), 'live\n');
     ok(['rm', '-f', 'live']);
   });
+
+  it('leaves no half image when the daemon dies during a commit', async () => {
+    ok(['run', '--name', 'bigc', 'busybox', 'sh', '-c', 'dd if=/dev/urandom of=/big bs=1M count=150 2>/dev/null']);
+    const before = ok(['images', '-q', '--no-trunc']);
+    const { spawn } = await import('node:child_process');
+    const commit = spawn('/usr/local/bin/docker', ['commit', 'bigc', 'halfimage:x'], { env: { ...process.env, DOCKER_HOST: d.host }, stdio: 'ignore' });
+    // Kill as soon as the daemon has the request: taking a 150 MiB layer takes far longer.
+    for (let i = 0; i < 100 && !/Calling POST \/v[\d.]+\/commit/.test(d.log()); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(d.log(), /Calling POST \/v[\d.]+\/commit/);
+    await new Promise((r) => setTimeout(r, 100));
+    await d.kill('SIGKILL');
+    await new Promise((r) => commit.once('close', r));
+    await d.restart();
+    assert.equal(docker(['image', 'inspect', 'halfimage:x']).code, 1, 'the interrupted commit made no image');
+    assert.equal(ok(['images', '-q', '--no-trunc']), before);
+    // The container is intact and a second commit works.
+    ok(['commit', 'bigc', 'halfimage:y']);
+    assert.equal(ok(['run', '--rm', 'halfimage:y', 'sh', '-c', 'wc -c < /big']).trim(), String(150 * 1024 * 1024));
+    ok(['rm', 'bigc']);
+  });
 });
