@@ -28,7 +28,11 @@ export function makeTree(dir, mib) {
 }
 
 function docker(host, args) {
-  const r = spawnSync(DOCKER, args, { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(DOCKER, args, {
+    env: { ...process.env, DOCKER_HOST: host },
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -85,7 +89,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`cp ${cpMiB} MiB in/out, export ${exportMiB} MiB, commit; median of ${runs} (ms)`);
     console.log('engine    cp-in   cp-out  export  commit');
     for (const [name, r] of rows)
-      console.log(`${name.padEnd(8)} ${[r.cpIn, r.cpOut, r.export, r.commit].map((x) => x.toFixed(0).padStart(7)).join(' ')}`);
+      console.log(
+        `${name.padEnd(8)} ${[r.cpIn, r.cpOut, r.export, r.commit].map((x) => x.toFixed(0).padStart(7)).join(' ')}`,
+      );
   } finally {
     await d.stop();
     rmSync(base, { recursive: true, force: true });

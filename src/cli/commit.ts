@@ -15,7 +15,9 @@ const specs: Spec[] = [
     flags: [],
     args: { exact: 1 },
     run: async (f, ctx) => {
-      const changes = await ctx.client.get<{ Path: string; Kind: number }[] | null>(`/containers/${encodeURIComponent(f.args[0])}/changes`);
+      const changes = await ctx.client.get<{ Path: string; Kind: number }[] | null>(
+        `/containers/${encodeURIComponent(f.args[0])}/changes`,
+      );
       ctx.out.write((changes ?? []).map((c) => `${KIND[c.Kind]} ${c.Path}\n`).join(''));
     },
   },
@@ -27,7 +29,8 @@ const specs: Spec[] = [
     args: { exact: 1 },
     run: async (f, ctx) => {
       const out = f.string('output');
-      if (!out && ctx.stdoutIsTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
+      if (!out && ctx.stdoutIsTTY)
+        throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect', 1);
       const res = await ctx.client.call('GET', `/containers/${encodeURIComponent(f.args[0])}/export`);
       await pipeline(res, out ? createWriteStream(out) : (ctx.out as NodeJS.WritableStream));
     },
@@ -50,15 +53,19 @@ const specs: Spec[] = [
       const slash = repo.lastIndexOf('/');
       const colon = repo.lastIndexOf(':');
       if (colon > slash) [repo, tag] = [repo.slice(0, colon), repo.slice(colon + 1)];
-      const r = await ctx.client.post<{ Id: string }>('/commit', {}, {
-        container,
-        repo: repo || undefined,
-        tag: tag || undefined,
-        comment: f.string('message') || undefined,
-        author: f.string('author') || undefined,
-        pause: f.bool('pause') ? '1' : '0',
-        changes: f.list('change'),
-      });
+      const r = await ctx.client.post<{ Id: string }>(
+        '/commit',
+        {},
+        {
+          container,
+          repo: repo || undefined,
+          tag: tag || undefined,
+          comment: f.string('message') || undefined,
+          author: f.string('author') || undefined,
+          pause: f.bool('pause') ? '1' : '0',
+          changes: f.list('change'),
+        },
+      );
       ctx.print(r.Id);
     },
   },

@@ -31,7 +31,9 @@ function splitArg(arg: string): { container?: string; path: string } {
 }
 
 async function statIn(ctx: CliContext, c: string, p: string): Promise<PathStat | null> {
-  const res = await ctx.client.open('HEAD', `/containers/${encodeURIComponent(c)}/archive`, { query: { path: p } });
+  const res = await ctx.client.open('HEAD', `/containers/${encodeURIComponent(c)}/archive`, {
+    query: { path: p },
+  });
   res.resume();
   if (res.statusCode === 404) {
     const c404 = await ctx.client.open('GET', `/containers/${encodeURIComponent(c)}/json`);
@@ -50,21 +52,36 @@ function tar(args: string[], input: Readable | null): { done: Promise<void>; std
   let err = '';
   t.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<void>((resolve, reject) =>
-    t.once('close', (code) => (code === 0 ? resolve() : reject(new CliError(err.trim() || `tar exited ${code}`, 1)))),
+    t.once('close', (code) =>
+      code === 0 ? resolve() : reject(new CliError(err.trim() || `tar exited ${code}`, 1)),
+    ),
   );
   if (input) void pipeline(input, t.stdin!).catch(() => undefined);
   return { done, stdout: t.stdout! };
 }
 
 const renameTop = (from: string, to: string): string[] =>
-  from === to ? [] : [`--transform=s|^${from.replace(/[|.*[\]\\^$]/g, '\\$&')}\\(/\\|$\\)|${to.replace(/[|&\\]/g, '\\$&')}\\1|`];
+  from === to
+    ? []
+    : [
+        `--transform=s|^${from.replace(/[|.*[\]\\^$]/g, '\\$&')}\\(/\\|$\\)|${to.replace(/[|&\\]/g, '\\$&')}\\1|`,
+      ];
 
-async function fromContainer(ctx: CliContext, c: string, src: string, dst: string, follow: boolean): Promise<void> {
+async function fromContainer(
+  ctx: CliContext,
+  c: string,
+  src: string,
+  dst: string,
+  follow: boolean,
+): Promise<void> {
   let p = src;
   const st = await statIn(ctx, c, p);
-  if (!st) throw new CliError(`Error response from daemon: Could not find the file ${src} in container ${c}`, 1);
+  if (!st)
+    throw new CliError(`Error response from daemon: Could not find the file ${src} in container ${c}`, 1);
   if (follow && st.mode & GO_SYMLINK && st.linkTarget) p = st.linkTarget;
-  const res = await ctx.client.call('GET', `/containers/${encodeURIComponent(c)}/archive`, { query: { path: p } });
+  const res = await ctx.client.call('GET', `/containers/${encodeURIComponent(c)}/archive`, {
+    query: { path: p },
+  });
   if (dst === '-') return void (await pipeline(res, ctx.out as NodeJS.WritableStream));
   const srcIsDir = (follow ? (await statIn(ctx, c, p))!.mode : st.mode) & GO_DIR;
   const contents = /\/\.$/.test(src);
@@ -90,10 +107,20 @@ async function fromContainer(ctx: CliContext, c: string, src: string, dst: strin
   await t.done;
 }
 
-async function toContainer(ctx: CliContext, src: string, c: string, dst: string, follow: boolean, archive: boolean): Promise<void> {
+async function toContainer(
+  ctx: CliContext,
+  src: string,
+  c: string,
+  dst: string,
+  follow: boolean,
+  archive: boolean,
+): Promise<void> {
   const put = async (dir: string, body: Readable): Promise<void> => {
     const query = { path: dir, noOverwriteDirNonDir: 'true', copyUIDGID: archive ? 'true' : undefined };
-    const res = await ctx.client.call('PUT', `/containers/${encodeURIComponent(c)}/archive`, { query, stream: body });
+    const res = await ctx.client.call('PUT', `/containers/${encodeURIComponent(c)}/archive`, {
+      query,
+      stream: body,
+    });
     res.resume();
   };
   if (src === '-') return put(dst, process.stdin);
@@ -109,7 +136,8 @@ async function toContainer(ctx: CliContext, src: string, c: string, dst: string,
   if (st && st.mode & GO_DIR) target = dst;
   else if (st && srcIsDir) throw new CliError(`cannot copy a directory to a file: ${dst}`, 1);
   else {
-    if (!st && /\/$/.test(dst)) throw new CliError(`Error response from daemon: Could not find the file ${dst} in container ${c}`, 1);
+    if (!st && /\/$/.test(dst))
+      throw new CliError(`Error response from daemon: Could not find the file ${dst} in container ${c}`, 1);
     target = path.posix.dirname(dst);
     rename = renameTop(base === '.' ? '\\.' : base, path.posix.basename(dst));
     if (base === '.') rename = [`--transform=s|^\\.|${path.posix.basename(dst)}|`];
@@ -133,7 +161,11 @@ const specs: Spec[] = [
     flags: [
       flag.bool('archive', 'a', 'Archive mode (copy all uid/gid information)'),
       flag.bool('follow-link', 'L', 'Always follow symbol link in SRC_PATH'),
-      flag.bool('quiet', 'q', 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached'),
+      flag.bool(
+        'quiet',
+        'q',
+        'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached',
+      ),
     ],
     args: { exact: 2 },
     run: async (f, ctx) => {

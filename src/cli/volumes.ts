@@ -23,26 +23,62 @@ interface VolumeJson {
 /** docker's volume row context: the template fields of `volume ls --format`. */
 class VolumeRow {
   constructor(private readonly v: VolumeJson) {}
-  get Name(): string { return this.v.Name; }
-  get Driver(): string { return this.v.Driver; }
-  get Scope(): string { return this.v.Scope; }
-  get Mountpoint(): string { return this.v.Mountpoint; }
-  get CreatedAt(): string { return this.v.CreatedAt; }
-  get Links(): string { return 'N/A'; }
-  get Size(): string { return 'N/A'; }
+  get Name(): string {
+    return this.v.Name;
+  }
+  get Driver(): string {
+    return this.v.Driver;
+  }
+  get Scope(): string {
+    return this.v.Scope;
+  }
+  get Mountpoint(): string {
+    return this.v.Mountpoint;
+  }
+  get CreatedAt(): string {
+    return this.v.CreatedAt;
+  }
+  get Links(): string {
+    return 'N/A';
+  }
+  get Size(): string {
+    return 'N/A';
+  }
   get Labels(): string {
-    return Object.entries(this.v.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    return Object.entries(this.v.Labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
   }
   Label(name: string): string {
     return this.v.Labels?.[name] ?? '';
   }
   toGoJSON(): string {
-    const o = { Availability: 'N/A', Driver: this.Driver, Group: 'N/A', Labels: this.Labels, Links: this.Links, Mountpoint: this.Mountpoint, Name: this.Name, Scope: this.Scope, Size: this.Size, Status: 'N/A' };
+    const o = {
+      Availability: 'N/A',
+      Driver: this.Driver,
+      Group: 'N/A',
+      Labels: this.Labels,
+      Links: this.Links,
+      Mountpoint: this.Mountpoint,
+      Name: this.Name,
+      Scope: this.Scope,
+      Size: this.Size,
+      Status: 'N/A',
+    };
     return JSON.stringify(o);
   }
 }
 
-const HEADERS = { Name: 'VOLUME NAME', Driver: 'DRIVER', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', CreatedAt: 'CREATED' };
+const HEADERS = {
+  Name: 'VOLUME NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  Mountpoint: 'MOUNTPOINT',
+  Labels: 'LABELS',
+  Links: 'LINKS',
+  Size: 'SIZE',
+  CreatedAt: 'CREATED',
+};
 
 function kv(list: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -55,13 +91,23 @@ function kv(list: string[], what: string): Record<string, string> {
   return out;
 }
 
-async function list(ctx: CliContext, o: { quiet: boolean; format: string; filters: string[] }): Promise<void> {
-  const res = await ctx.client.get<{ Volumes: VolumeJson[] | null }>('/volumes', { filters: filtersJson(o.filters) });
+async function list(
+  ctx: CliContext,
+  o: { quiet: boolean; format: string; filters: string[] },
+): Promise<void> {
+  const res = await ctx.client.get<{ Volumes: VolumeJson[] | null }>('/volumes', {
+    filters: filtersJson(o.filters),
+  });
   const vols = (res.Volumes ?? []).sort((a, b) => a.Name.localeCompare(b.Name));
   let format = o.format;
   if (o.quiet && (!format || format === 'table')) format = '{{.Name}}';
   if (!format || format === 'table') format = 'table {{.Driver}}\t{{.Name}}';
-  ctx.out.write(formatList(vols.map((v) => new VolumeRow(v)), { format, headers: HEADERS }));
+  ctx.out.write(
+    formatList(
+      vols.map((v) => new VolumeRow(v)),
+      { format, headers: HEADERS },
+    ),
+  );
 }
 
 async function remove(ctx: CliContext, names: string[], force: boolean): Promise<void> {
@@ -71,7 +117,11 @@ async function remove(ctx: CliContext, names: string[], force: boolean): Promise
       await ctx.client.delete(`/volumes/${encodeURIComponent(n)}`, { force: force || undefined });
       ctx.print(n);
     } catch (e) {
-      errors.push(e instanceof ApiError && e.status !== 0 ? `Error response from daemon: ${e.message}` : (e as Error).message);
+      errors.push(
+        e instanceof ApiError && e.status !== 0
+          ? `Error response from daemon: ${e.message}`
+          : (e as Error).message,
+      );
     }
   }
   if (errors.length) throw new CliError(errors.join('\n'), 1);
@@ -83,9 +133,14 @@ async function prune(ctx: CliContext, o: { all: boolean; force: boolean; filters
     : 'WARNING! This will remove anonymous local volumes not used by at least one container.';
   if (!o.force && !(await confirm(ctx, warning))) return;
   const filters = [...o.filters, ...(o.all ? ['all=true'] : [])];
-  const r = await ctx.client.post<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('/volumes/prune', undefined, { filters: filtersJson(filters) });
+  const r = await ctx.client.post<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>(
+    '/volumes/prune',
+    undefined,
+    { filters: filtersJson(filters) },
+  );
   let out = '';
-  if (r.VolumesDeleted?.length) out += 'Deleted Volumes:\n' + r.VolumesDeleted.map((n) => n + '\n').join('') + '\n';
+  if (r.VolumesDeleted?.length)
+    out += 'Deleted Volumes:\n' + r.VolumesDeleted.map((n) => n + '\n').join('') + '\n';
   out += `Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0, 4)}\n`;
   ctx.out.write(out);
 }
@@ -105,7 +160,10 @@ const specs: Spec[] = [
     run: async (f, ctx) => {
       const name = f.args[0] ?? f.string('name');
       if (f.args[0] && f.string('name') && f.args[0] !== f.string('name'))
-        throw new CliError(`conflicting options: cannot specify a volume-name through both --name and as a positional arg`, 1);
+        throw new CliError(
+          `conflicting options: cannot specify a volume-name through both --name and as a positional arg`,
+          1,
+        );
       const v = await ctx.client.post<VolumeJson>('/volumes/create', {
         Name: name || '',
         Driver: f.string('driver') || 'local',
@@ -116,7 +174,10 @@ const specs: Spec[] = [
     },
   },
   {
-    paths: [['volume', 'ls'], ['volume', 'list']],
+    paths: [
+      ['volume', 'ls'],
+      ['volume', 'list'],
+    ],
     usage: '[OPTIONS]',
     description: 'List volumes',
     flags: [
@@ -125,7 +186,8 @@ const specs: Spec[] = [
       flag.bool('quiet', 'q', 'Only display volume names'),
     ],
     args: { max: 0 },
-    run: (f, ctx) => list(ctx, { quiet: f.bool('quiet'), format: f.string('format'), filters: f.list('filter') }),
+    run: (f, ctx) =>
+      list(ctx, { quiet: f.bool('quiet'), format: f.string('format'), filters: f.list('filter') }),
   },
   {
     paths: [['volume', 'inspect']],
@@ -133,10 +195,16 @@ const specs: Spec[] = [
     description: 'Display detailed information on one or more volumes',
     flags: [flag.string('format', 'f', 'Format output using a custom template')],
     args: { min: 1 },
-    run: (f, ctx) => inspectObjects(ctx, f.args, f.string('format'), (ref) => ctx.client.get(`/volumes/${encodeURIComponent(ref)}`)),
+    run: (f, ctx) =>
+      inspectObjects(ctx, f.args, f.string('format'), (ref) =>
+        ctx.client.get(`/volumes/${encodeURIComponent(ref)}`),
+      ),
   },
   {
-    paths: [['volume', 'rm'], ['volume', 'remove']],
+    paths: [
+      ['volume', 'rm'],
+      ['volume', 'remove'],
+    ],
     usage: '[OPTIONS] VOLUME [VOLUME...]',
     description: 'Remove one or more volumes',
     flags: [flag.bool('force', 'f', 'Force the removal of one or more volumes')],

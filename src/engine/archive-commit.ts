@@ -16,7 +16,16 @@ export interface Change {
 }
 
 /** Files the engine itself puts in every container (dockerd keeps these in a hidden init layer). */
-const HIDDEN = new Set(['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/etc/mtab', '/.dockerenv', '/dev', '/proc', '/sys']);
+const HIDDEN = new Set([
+  '/etc/hosts',
+  '/etc/hostname',
+  '/etc/resolv.conf',
+  '/etc/mtab',
+  '/.dockerenv',
+  '/dev',
+  '/proc',
+  '/sys',
+]);
 
 export interface CommitOptions {
   container: string;
@@ -86,7 +95,9 @@ export class ContainerChanges {
   /** `docker commit`: a new layer from the upper dir, a config from the container's, one image. */
   async commit(o: CommitOptions): Promise<string> {
     const c = this.containers.find(o.container);
-    const ref = o.repo ? repoTagReference(o.repo, o.tag || undefined, 'refusing to create a tag with a digest reference') : null;
+    const ref = o.repo
+      ? repoTagReference(o.repo, o.tag || undefined, 'refusing to create a tag with a digest reference')
+      : null;
     const base = this.images.get(c.imageId).config as ImageConfig;
     const pause = o.pause && c.state.Running && !c.state.Paused;
     if (pause) await this.containers.runtime.pause(c.id);
@@ -117,7 +128,12 @@ export class ContainerChanges {
       ...(base.variant ? { variant: base.variant } : {}),
       rootfs: { type: 'layers', diff_ids: [...(base.rootfs?.diff_ids ?? []), layer.diffId] },
     };
-    const id = this.images.createImage(JSON.stringify(img), layer.chainId, ref ? [formatReference(ref)] : [], c.imageId);
+    const id = this.images.createImage(
+      JSON.stringify(img),
+      layer.chainId,
+      ref ? [formatReference(ref)] : [],
+      c.imageId,
+    );
     this.containers.publish(c, 'commit', {
       comment: o.comment ?? '',
       imageID: id,
@@ -129,7 +145,10 @@ export class ContainerChanges {
 
 /** dockerd's commit merge: fields the request leaves empty come from the container's config. */
 function mergeConfig(user: ContainerConfig, container: ContainerConfig): ContainerConfig {
-  const out: ContainerConfig = { ...container, ...Object.fromEntries(Object.entries(user).filter(([, v]) => v !== undefined && v !== null && v !== '')) };
+  const out: ContainerConfig = {
+    ...container,
+    ...Object.fromEntries(Object.entries(user).filter(([, v]) => v !== undefined && v !== null && v !== '')),
+  };
   if (user.Env && container.Env) {
     const keys = new Set(user.Env.map((e) => e.split('=')[0]));
     out.Env = [...container.Env.filter((e) => !keys.has(e.split('=')[0])), ...user.Env];
@@ -137,4 +156,3 @@ function mergeConfig(user: ContainerConfig, container: ContainerConfig): Contain
   if (user.Labels || container.Labels) out.Labels = { ...(container.Labels ?? {}), ...(user.Labels ?? {}) };
   return out;
 }
-

@@ -38,7 +38,8 @@ export async function withContainerRoot<T>(
       if (opts.withMounts) await bindMounts(c, merged, bound);
       return await fn(merged, false);
     } finally {
-      for (const t of bound.reverse()) await run('umount', [t]).catch(() => run('umount', ['-l', t]).catch(() => undefined));
+      for (const t of bound.reverse())
+        await run('umount', [t]).catch(() => run('umount', ['-l', t]).catch(() => undefined));
       await svc.lifecycle.unmountRootfs(c);
     }
   });

@@ -41,12 +41,24 @@ const GO_STICKY = 2 ** 20;
 export function goFileMode(mode: number): number {
   let m = mode & 0o777;
   switch (mode & 0o170000) {
-    case 0o040000: m += GO_DIR; break;
-    case 0o120000: m += GO_SYMLINK; break;
-    case 0o010000: m += GO_PIPE; break;
-    case 0o140000: m += GO_SOCKET; break;
-    case 0o020000: m += GO_DEVICE + GO_CHARDEV; break;
-    case 0o060000: m += GO_DEVICE; break;
+    case 0o040000:
+      m += GO_DIR;
+      break;
+    case 0o120000:
+      m += GO_SYMLINK;
+      break;
+    case 0o010000:
+      m += GO_PIPE;
+      break;
+    case 0o140000:
+      m += GO_SOCKET;
+      break;
+    case 0o020000:
+      m += GO_DEVICE + GO_CHARDEV;
+      break;
+    case 0o060000:
+      m += GO_DEVICE;
+      break;
   }
   if (mode & 0o4000) m += GO_SETUID;
   if (mode & 0o2000) m += GO_SETGID;
@@ -74,7 +86,11 @@ export class ContainerFiles {
     return new NotFound(`Could not find the file ${p} in container ${ref}`);
   }
 
-  private async statIn(root: string, abs: string, ref: string): Promise<{ stat: PathStat; resolved: string; st: BigIntStats }> {
+  private async statIn(
+    root: string,
+    abs: string,
+    ref: string,
+  ): Promise<{ stat: PathStat; resolved: string; st: BigIntStats }> {
     let resolved: string;
     try {
       resolved = await resolveInRoot(root, abs, false);
@@ -93,7 +109,13 @@ export class ContainerFiles {
     const linkTarget = st.isSymbolicLink() ? await resolveInRoot(root, abs, true) : '';
     const base = path.posix.basename(abs.replace(/\/\.?$/, '')) || '/';
     return {
-      stat: { name: base, size: Number(st.size), mode: goFileMode(Number(st.mode)), mtime: rfc3339Nano(st), linkTarget },
+      stat: {
+        name: base,
+        size: Number(st.size),
+        mode: goFileMode(Number(st.mode)),
+        mtime: rfc3339Nano(st),
+        linkTarget,
+      },
       resolved,
       st,
     };
@@ -101,7 +123,12 @@ export class ContainerFiles {
 
   async stat(ref: string, p: string): Promise<PathStat> {
     const c = this.containers.find(ref);
-    return withContainerRoot(this.containers, c, { withMounts: true }, async (root) => (await this.statIn(root, absolute(p), ref)).stat);
+    return withContainerRoot(
+      this.containers,
+      c,
+      { withMounts: true },
+      async (root) => (await this.statIn(root, absolute(p), ref)).stat,
+    );
   }
 
   /**
@@ -114,7 +141,10 @@ export class ContainerFiles {
     await withContainerRoot(this.containers, c, { withMounts: true }, async (root) => {
       const { stat, resolved } = await this.statIn(root, abs, ref);
       const dotted = abs.endsWith('/.');
-      const dir = dotted || resolved === '/' ? path.join(root, resolved) : path.join(root, path.posix.dirname(resolved));
+      const dir =
+        dotted || resolved === '/'
+          ? path.join(root, resolved)
+          : path.join(root, path.posix.dirname(resolved));
       const base = dotted || resolved === '/' ? '.' : path.posix.basename(resolved);
       const out = open(stat);
       await tarOut(dir, [base], out);
@@ -122,7 +152,12 @@ export class ContainerFiles {
   }
 
   /** Extracts a client's tar into the directory `p` (followed through symlinks, inside the container). */
-  async put(ref: string, p: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID?: boolean }): Promise<void> {
+  async put(
+    ref: string,
+    p: string,
+    body: Readable,
+    opts: { noOverwriteDirNonDir: boolean; copyUIDGID?: boolean },
+  ): Promise<void> {
     const c = this.containers.find(ref);
     const abs = absolute(p);
     await withContainerRoot(this.containers, c, { withMounts: true }, async (root, running) => {
@@ -164,10 +199,28 @@ function checkWritable(c: ContainerRecord, resolved: string): void {
 }
 
 /** GNU tar of `names` under `dir` into `out` (numeric owners, xattrs kept). */
-export async function tarOut(dir: string, names: string[], out: NodeJS.WritableStream, extra: string[] = []): Promise<void> {
+export async function tarOut(
+  dir: string,
+  names: string[],
+  out: NodeJS.WritableStream,
+  extra: string[] = [],
+): Promise<void> {
   const tar = spawn(
     'tar',
-    ['-C', dir, '-cf', '-', '--numeric-owner', '--xattrs', "--xattrs-include=*", ...extra, '--null', '--verbatim-files-from', '-T', '-'],
+    [
+      '-C',
+      dir,
+      '-cf',
+      '-',
+      '--numeric-owner',
+      '--xattrs',
+      '--xattrs-include=*',
+      ...extra,
+      '--null',
+      '--verbatim-files-from',
+      '-T',
+      '-',
+    ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   tar.stdin.end(names.map((n) => n + '\0').join(''));
@@ -187,7 +240,17 @@ export async function tarOut(dir: string, names: string[], out: NodeJS.WritableS
 
 /** Extracts a checked client tar into `dest`; returns the top-level names it wrote. */
 async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean): Promise<string[]> {
-  const args = ['-C', dest, '-xf', '-', '--numeric-owner', '--same-owner', '--same-permissions', '--xattrs', "--xattrs-include=*"];
+  const args = [
+    '-C',
+    dest,
+    '-xf',
+    '-',
+    '--numeric-owner',
+    '--same-owner',
+    '--same-permissions',
+    '--xattrs',
+    '--xattrs-include=*',
+  ];
   // GNU tar replaces a directory by a file only with --recursive-unlink; it refuses by default, like noOverwriteDirNonDir.
   if (!noOverwriteDirNonDir) args.push('--recursive-unlink');
   const tar = spawn('tar', args, { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -206,4 +269,3 @@ async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean
   if (code !== 0) throw new InvalidArgument(`error extracting tar: ${stderr.trim().split('\n')[0]}`);
   return [...guard.tops];
 }
-

@@ -45,11 +45,16 @@ export class ContainerMounts {
       if (m.Type === 'bind') {
         if (!existsSync(m.Source)) {
           if (fromMount.has(m.Destination))
-            throw new InvalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.Source}`);
+            throw new InvalidArgument(
+              `invalid mount config for type "bind": bind source path does not exist: ${m.Source}`,
+            );
           mkdirSync(m.Source, { recursive: true, mode: 0o755 }); // `-v` creates a missing host dir, like Docker
         }
       } else if (m.Type === 'volume') {
-        if (m.Driver && m.Driver !== 'local') throw new InvalidArgument(`error looking up volume plugin ${m.Driver}: plugin "${m.Driver}" not found`);
+        if (m.Driver && m.Driver !== 'local')
+          throw new InvalidArgument(
+            `error looking up volume plugin ${m.Driver}: plugin "${m.Driver}" not found`,
+          );
         const v = m.Name ? this.volumes.create({ Name: m.Name }) : this.volumes.createAnonymous();
         if (!m.Name) m.anonymous = true;
         m.Name = v.name;
@@ -63,12 +68,18 @@ export class ContainerMounts {
   async prepare(c: ContainerRecord, rootfs: string): Promise<void> {
     for (const m of c.mounts ?? []) {
       if (m.Type !== 'volume' || !m.Name) continue;
-      const v = this.volumes.local.get(m.Name) ?? this.volumes.create({ Name: m.Name, Labels: m.anonymous ? { 'com.docker.volume.anonymous': '' } : null });
+      const v =
+        this.volumes.local.get(m.Name) ??
+        this.volumes.create({
+          Name: m.Name,
+          Labels: m.anonymous ? { 'com.docker.volume.anonymous': '' } : null,
+        });
       await this.volumes.local.activate(v);
       if (m.copyData !== false && !m.subpath) await copyUp(rootfs, m.Destination, m.Source);
       if (m.subpath) {
         const sub = path.join(m.Source, await resolveInRoot(m.Source, m.subpath));
-        if (!existsSync(sub)) throw new InvalidArgument(`cannot access path ${sub}: no such file or directory`);
+        if (!existsSync(sub))
+          throw new InvalidArgument(`cannot access path ${sub}: no such file or directory`);
       }
     }
   }
@@ -99,10 +110,16 @@ export class ContainerMounts {
 export function runtimeMounts(c: ContainerRecord): ContainerRunSpec['mounts'] {
   const out: ContainerRunSpec['mounts'] = [];
   // Containers created before mounts were planned keep their plain binds.
-  const points = c.mounts ?? ((c.hostConfig.Binds ?? []) as string[]).filter((b) => b.startsWith('/')).map(parseBind);
+  const points =
+    c.mounts ?? ((c.hostConfig.Binds ?? []) as string[]).filter((b) => b.startsWith('/')).map(parseBind);
   for (const m of points) {
     if (m.Type === 'tmpfs') {
-      out.push({ source: 'tmpfs', destination: m.Destination, type: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(m.tmpfsOptions ?? []), m.RW ? 'rw' : 'ro'] });
+      out.push({
+        source: 'tmpfs',
+        destination: m.Destination,
+        type: 'tmpfs',
+        options: ['nosuid', 'nodev', 'noexec', ...(m.tmpfsOptions ?? []), m.RW ? 'rw' : 'ro'],
+      });
       continue;
     }
     const source = m.subpath ? path.join(m.Source, m.subpath) : m.Source;
@@ -112,7 +129,12 @@ export function runtimeMounts(c: ContainerRecord): ContainerRunSpec['mounts'] {
     out.push({ source, destination: m.Destination, type: 'bind', options: opts });
   }
   for (const [dst, o] of Object.entries((c.hostConfig.Tmpfs ?? {}) as Record<string, string>))
-    out.push({ source: 'tmpfs', destination: dst, type: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...(o ? o.split(',') : [])] });
+    out.push({
+      source: 'tmpfs',
+      destination: dst,
+      type: 'tmpfs',
+      options: ['nosuid', 'nodev', 'noexec', ...(o ? o.split(',') : [])],
+    });
   return out;
 }
 

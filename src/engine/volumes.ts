@@ -42,7 +42,12 @@ export class VolumeService {
   async withUsage(): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
     for (const v of this.local.all())
-      out.push(this.json(v, { size: await duBytes(this.local.mountpoint(v.name)), refs: this.usedBy(v.name).length }));
+      out.push(
+        this.json(v, {
+          size: await duBytes(this.local.mountpoint(v.name)),
+          refs: this.usedBy(v.name).length,
+        }),
+      );
     return out;
   }
 
@@ -60,7 +65,9 @@ export class VolumeService {
         `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
       );
     if (driver !== 'local')
-      throw new NotFound(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+      throw new NotFound(
+        `create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`,
+      );
     const existing = this.local.get(name);
     if (existing) return existing;
     const v: VolumeRecord = {
@@ -89,7 +96,10 @@ export class VolumeService {
     const drivers = filters.get('driver') ?? [];
     const labels = filters.get('label') ?? [];
     const out = this.local.all().filter((v) => {
-      if (dangling !== undefined && (this.usedBy(v.name).length === 0) !== (dangling === 'true' || dangling === '1'))
+      if (
+        dangling !== undefined &&
+        (this.usedBy(v.name).length === 0) !== (dangling === 'true' || dangling === '1')
+      )
         return false;
       if (names.length && !names.some((n) => v.name.includes(n))) return false;
       if (drivers.length && !drivers.includes(v.driver)) return false;

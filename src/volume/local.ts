@@ -74,13 +74,20 @@ export class LocalVolumes {
     for (const k of Object.keys(v.options ?? {}))
       if (!DRIVER_OPTS.includes(k)) throw new InvalidArgument(`invalid option key: "${k}"`);
     const o = v.options ?? {};
-    if (o.type && !o.device && o.type !== 'tmpfs') throw new InvalidArgument('missing required option: "device"');
+    if (o.type && !o.device && o.type !== 'tmpfs')
+      throw new InvalidArgument('missing required option: "device"');
     if (o.device && !o.type) throw new InvalidArgument('missing required option: "type"');
     ensureDir(this.dir(v.name), 0o701);
     ensureDir(this.mountpoint(v.name), 0o755);
     this.db
       .prepare('INSERT INTO volumes (name, driver, created, labels, options) VALUES (?, ?, ?, ?, ?)')
-      .run(v.name, v.driver, v.created, v.labels ? JSON.stringify(v.labels) : null, v.options ? JSON.stringify(v.options) : null);
+      .run(
+        v.name,
+        v.driver,
+        v.created,
+        v.labels ? JSON.stringify(v.labels) : null,
+        v.options ? JSON.stringify(v.options) : null,
+      );
   }
 
   /** Mounts a volume with type/device options before a container uses it (idempotent). */
@@ -95,7 +102,9 @@ export class LocalVolumes {
       await run('mount', args);
     } catch (e) {
       const msg = ((e as { stderr?: string }).stderr || (e as Error).message).trim();
-      throw new InvalidArgument(`error while mounting volume '${target}': failed to mount local volume: ${msg}`);
+      throw new InvalidArgument(
+        `error while mounting volume '${target}': failed to mount local volume: ${msg}`,
+      );
     }
   }
 

@@ -33,8 +33,14 @@ const cleanPath = (p: string): string => path.posix.normalize(p).replace(/(.)\/+
 const spec = (raw: string): InvalidArgument => new InvalidArgument(`invalid volume specification: '${raw}'`);
 
 function checkTarget(dst: string, raw: string): string {
-  if (!dst.startsWith('/')) throw new InvalidArgument(`invalid volume specification: '${raw}': invalid mount config for type "volume": invalid mount path: '${dst}' mount path must be absolute`);
-  if (dst === '/') throw new InvalidArgument(`invalid volume specification: '${raw}': invalid mount config for type "bind": invalid specification: destination can't be '/'`);
+  if (!dst.startsWith('/'))
+    throw new InvalidArgument(
+      `invalid volume specification: '${raw}': invalid mount config for type "volume": invalid mount path: '${dst}' mount path must be absolute`,
+    );
+  if (dst === '/')
+    throw new InvalidArgument(
+      `invalid volume specification: '${raw}': invalid mount config for type "bind": invalid specification: destination can't be '/'`,
+    );
   return path.posix.normalize(dst).replace(/(.)\/$/, '$1');
 }
 
@@ -81,8 +87,12 @@ export function parseMount(m: Record<string, any>): MountPoint {
   switch (type) {
     case 'bind': {
       const src = m.Source as string | undefined;
-      if (!src) throw new InvalidArgument(`invalid mount config for type "bind": field Source must not be empty`);
-      if (!src.startsWith('/')) throw new InvalidArgument(`invalid mount config for type "bind": invalid mount path: '${src}' mount path must be absolute`);
+      if (!src)
+        throw new InvalidArgument(`invalid mount config for type "bind": field Source must not be empty`);
+      if (!src.startsWith('/'))
+        throw new InvalidArgument(
+          `invalid mount config for type "bind": invalid mount path: '${src}' mount path must be absolute`,
+        );
       return {
         Type: 'bind',
         Source: cleanPath(src),
@@ -106,12 +116,23 @@ export function parseMount(m: Record<string, any>): MountPoint {
         subpath: m.VolumeOptions?.Subpath || undefined,
       };
     case 'tmpfs': {
-      if (m.Source) throw new InvalidArgument(`invalid mount config for type "tmpfs": field Source must not be specified`);
+      if (m.Source)
+        throw new InvalidArgument(
+          `invalid mount config for type "tmpfs": field Source must not be specified`,
+        );
       const o = m.TmpfsOptions ?? {};
       const opts: string[] = [];
       if (o.SizeBytes) opts.push(`size=${Math.floor(o.SizeBytes / 1024)}k`);
       if (o.Mode) opts.push(`mode=${Number(o.Mode).toString(8)}`);
-      return { Type: 'tmpfs', Source: '', Destination: dst, Mode: '', RW: !ro, Propagation: '', tmpfsOptions: opts };
+      return {
+        Type: 'tmpfs',
+        Source: '',
+        Destination: dst,
+        Mode: '',
+        RW: !ro,
+        Propagation: '',
+        tmpfsOptions: opts,
+      };
     }
     default:
       throw new InvalidArgument(`invalid mount config for type "${m.Type}": mount type unknown`);
@@ -186,5 +207,12 @@ export function mountJson(m: MountPoint): Record<string, unknown> {
       RW: m.RW,
       Propagation: m.Propagation,
     };
-  return { Type: m.Type, Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation };
+  return {
+    Type: m.Type,
+    Source: m.Source,
+    Destination: m.Destination,
+    Mode: m.Mode,
+    RW: m.RW,
+    Propagation: m.Propagation,
+  };
 }

@@ -45,11 +45,13 @@ function parsePax(data: Buffer): Record<string, string> {
 
 /** Checks a member name: relative, no `..`; returns it without `./` and trailing `/`. */
 export function checkMemberName(name: string): string {
-  if (name.startsWith('/')) throw new InvalidArgument(`refusing to extract ${JSON.stringify(name)}: absolute path`);
+  if (name.startsWith('/'))
+    throw new InvalidArgument(`refusing to extract ${JSON.stringify(name)}: absolute path`);
   const parts: string[] = [];
   for (const p of name.split('/')) {
     if (p === '' || p === '.') continue;
-    if (p === '..') throw new InvalidArgument(`refusing to extract ${JSON.stringify(name)}: path contains ".."`);
+    if (p === '..')
+      throw new InvalidArgument(`refusing to extract ${JSON.stringify(name)}: path contains ".."`);
     parts.push(p);
   }
   return parts.join('/');
@@ -142,7 +144,8 @@ export class CopyInGuard extends Transform {
 
     const name = checkMemberName(raw);
     if (name) this.tops.add(name.split('/')[0]);
-    if (type === '3' || type === '4') throw new Forbidden(`refusing to extract ${JSON.stringify(raw)}: device files are not allowed`);
+    if (type === '3' || type === '4')
+      throw new Forbidden(`refusing to extract ${JSON.stringify(raw)}: device files are not allowed`);
     this.checkParents(name);
     if (type === '1') this.checkParents(checkMemberName(link) + '/x');
     if (type === '2') this.symlinks.add(name);
@@ -158,11 +161,15 @@ export class CopyInGuard extends Transform {
     for (let i = 0; i < parts.length - 1; i++) {
       cur = cur ? cur + '/' + parts[i] : parts[i];
       if (this.symlinks.has(cur))
-        throw new InvalidArgument(`refusing to extract ${JSON.stringify(name)}: it is below a symlink of this archive`);
+        throw new InvalidArgument(
+          `refusing to extract ${JSON.stringify(name)}: it is below a symlink of this archive`,
+        );
       if (this.dirs.has(cur)) continue;
       try {
         if (lstatSync(path.join(this.dest, cur)).isSymbolicLink())
-          throw new InvalidArgument(`refusing to extract ${JSON.stringify(name)}: ${cur} is a symlink in the container`);
+          throw new InvalidArgument(
+            `refusing to extract ${JSON.stringify(name)}: ${cur} is a symlink in the container`,
+          );
       } catch (e) {
         if (e instanceof InvalidArgument) throw e;
       }

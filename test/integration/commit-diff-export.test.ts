@@ -23,7 +23,8 @@ describe('diff, export and commit', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  const docker = (args: string[]) => d.docker(['run', 'create'].includes(args[0]) ? [args[0], '--network', 'none', ...args.slice(1)] : args);
+  const docker = (args: string[]) =>
+    d.docker(['run', 'create'].includes(args[0]) ? [args[0], '--network', 'none', ...args.slice(1)] : args);
   const ok = (args: string[]) => {
     const r = docker(args);
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}\n${d.log().slice(-1500)}`);
@@ -31,7 +32,15 @@ describe('diff, export and commit', () => {
   };
 
   it('lists changes with docker diff', () => {
-    ok(['run', '--name', 'chg', 'busybox', 'sh', '-c', 'mkdir /newdir && echo hi > /newdir/f && rm /bin/ls && echo more >> /etc/group']);
+    ok([
+      'run',
+      '--name',
+      'chg',
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /newdir && echo hi > /newdir/f && rm /bin/ls && echo more >> /etc/group',
+    ]);
     const lines = ok(['diff', 'chg']).trim().split('\n');
     for (const want of ['A /newdir', 'A /newdir/f', 'C /bin', 'D /bin/ls', 'C /etc', 'C /etc/group'])
       assert.ok(lines.includes(want), `diff has "${want}": ${lines.join(' | ')}`);
@@ -50,10 +59,32 @@ describe('diff, export and commit', () => {
   });
 
   it('commits a container into an image that runs with its changes', () => {
-    const id = ok(['commit', '-m', 'my change', '-a', 'Tester <t@example.com>', '-c', 'ENV FOO=bar', '-c', 'CMD ["cat", "/newdir/f"]', 'chg', 'committed:v1']).trim();
+    const id = ok([
+      'commit',
+      '-m',
+      'my change',
+      '-a',
+      'Tester <t@example.com>',
+      '-c',
+      'ENV FOO=bar',
+      '-c',
+      'CMD ["cat", "/newdir/f"]',
+      'chg',
+      'committed:v1',
+    ]).trim();
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
     assert.equal(ok(['run', '--rm', 'committed:v1']), 'hi\n');
-    assert.equal(ok(['run', '--rm', 'committed:v1', 'sh', '-c', 'echo $FOO; test -e /bin/ls || echo gone; tail -n1 /etc/group']), 'bar\ngone\nmore\n');
+    assert.equal(
+      ok([
+        'run',
+        '--rm',
+        'committed:v1',
+        'sh',
+        '-c',
+        'echo $FOO; test -e /bin/ls || echo gone; tail -n1 /etc/group',
+      ]),
+      'bar\ngone\nmore\n',
+    );
     const img = JSON.parse(ok(['image', 'inspect', 'committed:v1']))[0];
     const base = JSON.parse(ok(['image', 'inspect', 'busybox']))[0];
     assert.equal(img.Comment, 'my change');
@@ -66,7 +97,8 @@ describe('diff, export and commit', () => {
 
   it('commits a running container (paused while the layer is taken)', () => {
     ok(['run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'echo live > /state; sleep 300']);
-    for (let i = 0; i < 50 && docker(['exec', 'live', 'test', '-e', '/state']).code !== 0; i++) spawnSync('sleep', ['0.1']);
+    for (let i = 0; i < 50 && docker(['exec', 'live', 'test', '-e', '/state']).code !== 0; i++)
+      spawnSync('sleep', ['0.1']);
     ok(['commit', 'live', 'committed:live']);
     assert.equal(ok(['inspect', '-f', '{{.State.Status}}', 'live']), 'running\n');
     assert.equal(ok(['run', '--rm', 'committed:live', 'cat', '/state']), 'live\n');
@@ -74,12 +106,24 @@ describe('diff, export and commit', () => {
   });
 
   it('leaves no half image when the daemon dies during a commit', async () => {
-    ok(['run', '--name', 'bigc', 'busybox', 'sh', '-c', 'dd if=/dev/urandom of=/big bs=1M count=150 2>/dev/null']);
+    ok([
+      'run',
+      '--name',
+      'bigc',
+      'busybox',
+      'sh',
+      '-c',
+      'dd if=/dev/urandom of=/big bs=1M count=150 2>/dev/null',
+    ]);
     const before = ok(['images', '-q', '--no-trunc']);
     const { spawn } = await import('node:child_process');
-    const commit = spawn('/usr/local/bin/docker', ['commit', 'bigc', 'halfimage:x'], { env: { ...process.env, DOCKER_HOST: d.host }, stdio: 'ignore' });
+    const commit = spawn('/usr/local/bin/docker', ['commit', 'bigc', 'halfimage:x'], {
+      env: { ...process.env, DOCKER_HOST: d.host },
+      stdio: 'ignore',
+    });
     // Kill as soon as the daemon has the request: taking a 150 MiB layer takes far longer.
-    for (let i = 0; i < 100 && !/Calling POST \/v[\d.]+\/commit/.test(d.log()); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !/Calling POST \/v[\d.]+\/commit/.test(d.log()); i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.match(d.log(), /Calling POST \/v[\d.]+\/commit/);
     await new Promise((r) => setTimeout(r, 100));
     await d.kill('SIGKILL');
@@ -89,7 +133,10 @@ describe('diff, export and commit', () => {
     assert.equal(ok(['images', '-q', '--no-trunc']), before);
     // The container is intact and a second commit works.
     ok(['commit', 'bigc', 'halfimage:y']);
-    assert.equal(ok(['run', '--rm', 'halfimage:y', 'sh', '-c', 'wc -c < /big']).trim(), String(150 * 1024 * 1024));
+    assert.equal(
+      ok(['run', '--rm', 'halfimage:y', 'sh', '-c', 'wc -c < /big']).trim(),
+      String(150 * 1024 * 1024),
+    );
     ok(['rm', 'bigc']);
   });
 });

@@ -25,7 +25,10 @@ describe('docker cp through the archive API', () => {
   });
 
   const docker = (args: string[], input?: string | Buffer) =>
-    d.docker(['run', 'create'].includes(args[0]) ? [args[0], '--network', 'none', ...args.slice(1)] : args, input === undefined ? undefined : { input });
+    d.docker(
+      ['run', 'create'].includes(args[0]) ? [args[0], '--network', 'none', ...args.slice(1)] : args,
+      input === undefined ? undefined : { input },
+    );
   const ok = (args: string[], input?: string | Buffer) => {
     const r = docker(args, input);
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}\n${d.log().slice(-1500)}`);
@@ -56,7 +59,9 @@ describe('docker cp through the archive API', () => {
   });
 
   it('streams tars with - on stdin and stdout', () => {
-    const tar = tarBuffer([{ header: { name: 'piped.txt', type: 'file', size: 6, mode: 0o640 }, data: Buffer.from('piped\n') }]);
+    const tar = tarBuffer([
+      { header: { name: 'piped.txt', type: 'file', size: 6, mode: 0o640 }, data: Buffer.from('piped\n') },
+    ]);
     ok(['cp', '-', 'cprun:/tmp'], tar);
     assert.equal(ok(['exec', 'cprun', 'cat', '/tmp/piped.txt']), 'piped\n');
     const out = d.docker(['cp', 'cprun:/tmp/piped.txt', '-']);
@@ -82,7 +87,13 @@ describe('docker cp through the archive API', () => {
   it('keeps symlinks inside the container (reads)', () => {
     const secret = path.join(tmp, 'host-secret');
     writeFileSync(secret, 'host only\n');
-    ok(['exec', 'cprun', 'sh', '-c', `ln -s ${secret} /abs-escape && ln -s ../../../../../../..${secret} /rel-escape && ln -s / /rootlink`]);
+    ok([
+      'exec',
+      'cprun',
+      'sh',
+      '-c',
+      `ln -s ${secret} /abs-escape && ln -s ../../../../../../..${secret} /rel-escape && ln -s / /rootlink`,
+    ]);
     for (const p of ['/abs-escape', '/rel-escape']) {
       const r = docker(['cp', '-L', `cprun:${p}`, path.join(tmp, 'leak')]);
       assert.notEqual(r.code, 0, `cp -L ${p} must not read the host file`);
@@ -96,7 +107,13 @@ describe('docker cp through the archive API', () => {
 
   it('keeps symlinks inside the container (writes): symlink swap to / and ../../etc', () => {
     const victim = mkdtempSync(path.join(tmp, 'victim-'));
-    ok(['exec', 'cprun', 'sh', '-c', `mkdir -p /w && ln -s / /w/root && ln -s ${victim} /w/abs && ln -s ../../../../..${victim} /w/rel`]);
+    ok([
+      'exec',
+      'cprun',
+      'sh',
+      '-c',
+      `mkdir -p /w && ln -s / /w/root && ln -s ${victim} /w/abs && ln -s ../../../../..${victim} /w/rel`,
+    ]);
     writeFileSync(path.join(tmp, 'payload'), 'pwned\n');
     for (const p of ['/w/abs/', '/w/rel/', `/w/root${victim}/`]) {
       const r = docker(['cp', path.join(tmp, 'payload'), `cprun:${p}`]);
@@ -105,8 +122,19 @@ describe('docker cp through the archive API', () => {
     assert.ok(!existsSync(path.join(victim, 'payload')), 'nothing was written on the host');
     // Through the archive itself: `..`, absolute names, a link then a file below it, a device.
     const bad: [string, Buffer][] = [
-      ['dotdot', tarBuffer([{ header: { name: '../../../../../..' + victim + '/dd', type: 'file', size: 1 }, data: Buffer.from('x') }])],
-      ['absolute', tarBuffer([{ header: { name: victim + '/abs', type: 'file', size: 1 }, data: Buffer.from('x') }])],
+      [
+        'dotdot',
+        tarBuffer([
+          {
+            header: { name: '../../../../../..' + victim + '/dd', type: 'file', size: 1 },
+            data: Buffer.from('x'),
+          },
+        ]),
+      ],
+      [
+        'absolute',
+        tarBuffer([{ header: { name: victim + '/abs', type: 'file', size: 1 }, data: Buffer.from('x') }]),
+      ],
       [
         'link-then-file',
         tarBuffer([
@@ -115,7 +143,10 @@ describe('docker cp through the archive API', () => {
         ]),
       ],
       ['device', tarBuffer([{ header: { name: 'null2', type: 'char', devmajor: 1, devminor: 3 } }])],
-      ['existing-symlink', tarBuffer([{ header: { name: 'abs/planted', type: 'file', size: 1 }, data: Buffer.from('x') }])],
+      [
+        'existing-symlink',
+        tarBuffer([{ header: { name: 'abs/planted', type: 'file', size: 1 }, data: Buffer.from('x') }]),
+      ],
     ];
     for (const [what, tar] of bad) {
       const r = docker(['cp', '-', 'cprun:/w'], tar);
@@ -131,7 +162,19 @@ describe('docker cp through the archive API', () => {
   });
 
   it('gives copied files the container user with -a', () => {
-    ok(['create', '--name', 'cpuser', '--user', '1234:5678', 'busybox', 'stat', '-c', '%u:%g', '/tmp/owned.txt', '/plain.txt']);
+    ok([
+      'create',
+      '--name',
+      'cpuser',
+      '--user',
+      '1234:5678',
+      'busybox',
+      'stat',
+      '-c',
+      '%u:%g',
+      '/tmp/owned.txt',
+      '/plain.txt',
+    ]);
     writeFileSync(path.join(tmp, 'owned.txt'), 'owned\n');
     ok(['cp', '-a', path.join(tmp, 'owned.txt'), 'cpuser:/tmp/']);
     ok(['cp', path.join(tmp, 'owned.txt'), 'cpuser:/plain.txt']);

@@ -17,10 +17,18 @@ describe('contract: volumes and archive', () => {
     await d?.stop();
   });
 
-  const json = (body: unknown) => ({ body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+  const json = (body: unknown) => ({
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json' },
+  });
 
   test('create, list, inspect, prune and delete match the swagger', async () => {
-    const c = await rawRequest(d.sock, 'POST', '/v1.51/volumes/create', json({ Name: 'apivol', Labels: { k: 'v' }, DriverOpts: {} }));
+    const c = await rawRequest(
+      d.sock,
+      'POST',
+      '/v1.51/volumes/create',
+      json({ Name: 'apivol', Labels: { k: 'v' }, DriverOpts: {} }),
+    );
     assert.equal(c.status, 201, c.body);
     assertMatchesResponse(c.json, 'post', '/volumes/create', 201);
     const again = await rawRequest(d.sock, 'POST', '/v1.51/volumes/create', json({ Name: 'apivol' }));
@@ -34,7 +42,11 @@ describe('contract: volumes and archive', () => {
     const nf = await rawRequest(d.sock, 'GET', '/v1.51/volumes/nope');
     assert.equal(nf.status, 404);
     assert.deepEqual(nf.json, { message: 'get nope: no such volume' });
-    const badFilter = await rawRequest(d.sock, 'GET', '/v1.51/volumes?filters=' + encodeURIComponent('{"bogus":{"x":true}}'));
+    const badFilter = await rawRequest(
+      d.sock,
+      'GET',
+      '/v1.51/volumes?filters=' + encodeURIComponent('{"bogus":{"x":true}}'),
+    );
     assert.equal(badFilter.status, 400);
     const p = await rawRequest(d.sock, 'POST', '/v1.51/volumes/prune');
     assertMatchesResponse(p.json, 'post', '/volumes/prune');
@@ -43,11 +55,20 @@ describe('contract: volumes and archive', () => {
   });
 
   test('container Mounts and the archive stat header', async () => {
-    const c = await rawRequest(d.sock, 'POST', '/v1.51/containers/create?name=apimounts', json({
-      Image: 'busybox',
-      Volumes: { '/anon': {} },
-      HostConfig: { NetworkMode: 'none', Binds: ['apinamed:/named'], Mounts: [{ Type: 'tmpfs', Target: '/tmp/t' }] },
-    }));
+    const c = await rawRequest(
+      d.sock,
+      'POST',
+      '/v1.51/containers/create?name=apimounts',
+      json({
+        Image: 'busybox',
+        Volumes: { '/anon': {} },
+        HostConfig: {
+          NetworkMode: 'none',
+          Binds: ['apinamed:/named'],
+          Mounts: [{ Type: 'tmpfs', Target: '/tmp/t' }],
+        },
+      }),
+    );
     assert.equal(c.status, 201, c.body);
     const i = await rawRequest(d.sock, 'GET', '/v1.51/containers/apimounts/json');
     const mounts = (i.json as { Mounts: unknown[] }).Mounts;
@@ -55,13 +76,17 @@ describe('contract: volumes and archive', () => {
     for (const m of mounts) assertMatchesSchema(m, '#/definitions/MountPoint');
     const h = await rawRequest(d.sock, 'HEAD', '/v1.51/containers/apimounts/archive?path=/etc/passwd');
     assert.equal(h.status, 200);
-    const stat = JSON.parse(Buffer.from(String(h.headers['x-docker-container-path-stat']), 'base64').toString());
+    const stat = JSON.parse(
+      Buffer.from(String(h.headers['x-docker-container-path-stat']), 'base64').toString(),
+    );
     assert.equal(stat.name, 'passwd');
     assert.equal(stat.mode, 0o644);
     assert.equal(stat.linkTarget, '');
     assert.match(stat.mtime, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
     const dir = await rawRequest(d.sock, 'HEAD', '/v1.51/containers/apimounts/archive?path=/named');
-    const dstat = JSON.parse(Buffer.from(String(dir.headers['x-docker-container-path-stat']), 'base64').toString());
+    const dstat = JSON.parse(
+      Buffer.from(String(dir.headers['x-docker-container-path-stat']), 'base64').toString(),
+    );
     assert.equal(dstat.mode, 2 ** 31 + 0o755);
     const missing = await rawRequest(d.sock, 'GET', '/v1.51/containers/apimounts/archive?path=/nope');
     assert.equal(missing.status, 404);

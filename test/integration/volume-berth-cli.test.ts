@@ -23,7 +23,10 @@ describe('berth volume/cp/diff/export/commit', () => {
   });
 
   const run = (cli: 'docker' | 'berth', args: string[], input?: string) => {
-    const r = cli === 'docker' ? d.docker(args, input === undefined ? undefined : { input }) : d.berth(args, input === undefined ? undefined : { input });
+    const r =
+      cli === 'docker'
+        ? d.docker(args, input === undefined ? undefined : { input })
+        : d.berth(args, input === undefined ? undefined : { input });
     assert.equal(r.code, 0, `${cli} ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
@@ -32,14 +35,20 @@ describe('berth volume/cp/diff/export/commit', () => {
     assert.equal(run('berth', ['volume', 'create', '--label', 'a=b', 'bv1']), 'bv1\n');
     assert.equal(run('berth', ['volume', 'ls']), run('docker', ['volume', 'ls']));
     assert.equal(run('berth', ['volume', 'ls', '-q', '--filter', 'label=a=b']), 'bv1\n');
-    assert.equal(run('berth', ['volume', 'inspect', '-f', '{{.Driver}} {{.Labels}}', 'bv1']), 'local map[a:b]\n');
+    assert.equal(
+      run('berth', ['volume', 'inspect', '-f', '{{.Driver}} {{.Labels}}', 'bv1']),
+      'local map[a:b]\n',
+    );
     assert.equal(run('berth', ['volume', 'inspect', 'bv1']), run('docker', ['volume', 'inspect', 'bv1']));
     const missing = d.berth(['volume', 'rm', 'nope']);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, 'Error response from daemon: get nope: no such volume\n');
     assert.equal(run('berth', ['volume', 'rm', 'bv1']), 'bv1\n');
     run('berth', ['volume', 'create', 'bv2']);
-    assert.equal(run('berth', ['volume', 'prune', '-f', '-a']), 'Deleted Volumes:\nbv2\n\nTotal reclaimed space: 0B\n');
+    assert.equal(
+      run('berth', ['volume', 'prune', '-f', '-a']),
+      'Deleted Volumes:\nbv2\n\nTotal reclaimed space: 0B\n',
+    );
   });
 
   it('cp both ways, diff, export and commit', () => {
@@ -61,7 +70,19 @@ describe('berth volume/cp/diff/export/commit', () => {
     assert.match(spawnSync('tar', ['-tf', file], { encoding: 'utf8' }).stdout, /^copied\/f\.txt$/m);
     const id = run('berth', ['commit', '-m', 'via berth', '-c', 'ENV X=1', 'bc', 'berthcommit:t']).trim();
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
-    assert.equal(run('docker', ['run', '--rm', '--network', 'none', 'berthcommit:t', 'sh', '-c', 'cat /copied/f.txt; echo $X']), 'berth cp\n1\n');
+    assert.equal(
+      run('docker', [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        'berthcommit:t',
+        'sh',
+        '-c',
+        'cat /copied/f.txt; echo $X',
+      ]),
+      'berth cp\n1\n',
+    );
     run('docker', ['rm', '-f', 'bc']);
   });
 });

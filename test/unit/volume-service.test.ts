@@ -32,9 +32,15 @@ describe('VolumeService', () => {
     const v = svc.create({ Name: 'one', Labels: { a: '1' } });
     assert.equal(svc.create({ Name: 'one' }).created, v.created);
     assert.ok(existsSync(path.join(dir, 'volumes/one/_data')));
-    assert.throws(() => svc.create({ Name: 'bad/name' }), /includes invalid characters for a local volume name/);
+    assert.throws(
+      () => svc.create({ Name: 'bad/name' }),
+      /includes invalid characters for a local volume name/,
+    );
     assert.throws(() => svc.create({ Name: 'x1', Driver: 'nfs' }), /plugin "nfs" not found/);
-    assert.throws(() => svc.create({ Name: 'x2', DriverOpts: { bogus: '1' } }), /invalid option key: "bogus"/);
+    assert.throws(
+      () => svc.create({ Name: 'x2', DriverOpts: { bogus: '1' } }),
+      /invalid option key: "bogus"/,
+    );
     assert.match(svc.createAnonymous().name, /^[0-9a-f]{64}$/);
   });
 
@@ -63,7 +69,12 @@ describe('VolumeService', () => {
     const first = await svc.prune(new Map());
     assert.equal(first.VolumesDeleted?.length, 1);
     assert.match(first.VolumesDeleted![0], /^[0-9a-f]{64}$/);
-    const all = await svc.prune(new Map([['all', ['true']], ['label!', ['a']]]));
+    const all = await svc.prune(
+      new Map([
+        ['all', ['true']],
+        ['label!', ['a']],
+      ]),
+    );
     assert.deepEqual(all.VolumesDeleted, null);
     const all2 = await svc.prune(new Map([['all', ['true']]]));
     assert.deepEqual(all2.VolumesDeleted, ['one']);

@@ -15,7 +15,11 @@ function pathParam(ctx: Ctx): string {
   return p;
 }
 
-export function registerArchiveRoutes(router: Router, files: ContainerFiles, changes: ContainerChanges): void {
+export function registerArchiveRoutes(
+  router: Router,
+  files: ContainerFiles,
+  changes: ContainerChanges,
+): void {
   router.head('/containers/:id/archive', async (ctx) => {
     const stat = await files.stat(ctx.params.id, pathParam(ctx));
     ctx.res!.writeHead(200, { [STAT_HEADER]: statHeader(stat), 'Content-Type': 'application/json' });
@@ -23,7 +27,9 @@ export function registerArchiveRoutes(router: Router, files: ContainerFiles, cha
   });
 
   router.get('/containers/:id/archive', async (ctx) => {
-    await files.get(ctx.params.id, pathParam(ctx), (stat) => ctx.stream(200, 'application/x-tar', { [STAT_HEADER]: statHeader(stat) }));
+    await files.get(ctx.params.id, pathParam(ctx), (stat) =>
+      ctx.stream(200, 'application/x-tar', { [STAT_HEADER]: statHeader(stat) }),
+    );
   });
 
   router.put('/containers/:id/archive', async (ctx) => {

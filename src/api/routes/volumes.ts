@@ -8,7 +8,8 @@ export function registerVolumeRoutes(router: Router, volumes: VolumeService): vo
 
   router.post('/volumes/create', async (ctx) => {
     const body = await ctx.json();
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new InvalidArgument('invalid JSON body');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new InvalidArgument('invalid JSON body');
     ctx.send(201, volumes.json(volumes.create(body)));
   });
 
