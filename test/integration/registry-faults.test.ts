@@ -23,6 +23,9 @@ class Proxy {
   port = 0;
   blobGets = 0;
   delayMs = 0;
+  /** Cut the next connection that sends more than this many bytes back (one time). */
+  cutAfterBytes = 0;
+  cuts = 0;
   private sockets = new Set<net.Socket>();
   constructor(private readonly target: number) {}
 
@@ -30,11 +33,25 @@ class Proxy {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.target, '127.0.0.1');
       this.sockets.add(client).add(upstream);
+      let sent = 0;
+      let inBlob = false;
       client.on('data', (d: Buffer) => {
-        this.blobGets += (d.toString('latin1').match(/^GET \/v2\/[^ ]+\/blobs\/sha256:/gm) ?? []).length;
+        const gets = (d.toString('latin1').match(/^GET \/v2\/[^ ]+\/blobs\/sha256:/gm) ?? []).length;
+        this.blobGets += gets;
+        inBlob = gets > 0; // count the bytes of a blob's answer only
+        sent = 0;
         upstream.write(d);
       });
       upstream.on('data', (d: Buffer) => {
+        sent += d.length;
+        if (inBlob && this.cutAfterBytes && sent > this.cutAfterBytes) {
+          this.cutAfterBytes = 0;
+          this.cuts++;
+          client.write(d.subarray(0, 1000));
+          client.destroy();
+          upstream.destroy();
+          return;
+        }
         if (!this.delayMs) return void client.write(d);
         upstream.pause();
         // Trickle: 16 KiB per tick.
@@ -151,6 +168,23 @@ describe('pull faults', () => {
     assert.ok(!again.some((m) => m.error), JSON.stringify(again.filter((m) => m.error)));
     assert.ok(again.some((m) => /Status: Downloaded newer image/.test(m.status ?? '')));
     assert.equal(await exists(d, ref), true);
+  });
+
+  test('a connection dropped mid-layer is retried cleanly and the pull succeeds', async () => {
+    wipe(d);
+    proxy.delayMs = 0;
+    proxy.cutAfterBytes = 200_000;
+    const ref = `127.0.0.1:${proxy.port}/good:1`;
+    const msgs = await pullViaApi(d, ref);
+    assert.ok(!msgs.some((m) => m.error), JSON.stringify(msgs.filter((m) => m.error)));
+    assert.equal(proxy.cuts, 1, 'the proxy cut one connection');
+    assert.ok(
+      msgs.some((m) => /^Retrying in \d+ seconds?$/.test(m.status ?? '')),
+      JSON.stringify(msgs.map((m) => m.status)),
+    );
+    assert.ok(msgs.some((m) => m.status === 'Pull complete'));
+    const run = ok(d.docker(['run', '--rm', '--network', 'none', ref, 'echo', 'after-retry']), 'run');
+    assert.equal(run.trim(), 'after-retry');
   });
 
   test('two concurrent pulls of one image fetch its layer once', async () => {
