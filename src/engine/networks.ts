@@ -14,12 +14,13 @@ import {
   DEFAULT_ADDRESS_POOLS,
   DEFAULT_BRIDGE_POOLS,
   hostRouteSubnets,
+  overlapsAny,
   type Pool,
 } from '../network/ipam.js';
 import { deleteLink, ensureBridge, linkExists } from '../network/links.js';
 import type { EndpointRecord, NetworkRecord } from '../network/model.js';
 import { NetworkStore } from '../network/store.js';
-import { reapOrphans, removeOwner, writeOwner } from '../network/owners.js';
+import { bridgesOfOthers, reapOrphans, removeOwner, writeOwner } from '../network/owners.js';
 import type { DB } from '../store/db.js';
 import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
@@ -99,6 +100,7 @@ export class NetworkCore {
     for (const [name, driver] of [['host', 'host'], ['none', 'null']])
       if (![...this.nets.values()].some((n) => n.name === name)) this.save(predefined(name, driver));
     if (![...this.nets.values()].some((n) => n.isDefault)) await this.createDefaultBridge();
+    await this.resolveClashes();
     this.noteOwner();
     for (const n of this.nets.values()) if (n.driver === 'bridge') await this.plumb(n);
   }
@@ -110,6 +112,41 @@ export class NetworkCore {
       writeOwner({ tag: this.tag, pid: process.pid, dataRoot: this.deps.dataRoot, bridges });
     } catch (e) {
       this.deps.log.warn('cannot record network ownership', { err: String(e) });
+    }
+  }
+
+  /**
+   * After a clean stop our bridges are gone, and another berthd may since have
+   * taken the default bridge's name or subnet: pick new ones (only where berth
+   * chose them, never a user's --subnet or bridge name) instead of sharing.
+   */
+  private async resolveClashes(): Promise<void> {
+    const others = bridgesOfOthers(this.tag);
+    for (const n of [...this.nets.values()]) {
+      if (n.driver !== 'bridge' || linkExists(n.bridge) && !others.has(n.bridge)) continue;
+      let changed = false;
+      if (n.isDefault && !this.deps.config.raw.bridge && (others.has(n.bridge) || linkExists(n.bridge))) {
+        for (let i = 0; ; i++)
+          if (!linkExists(`berth${i}`) && !others.has(`berth${i}`) && !this.bridgeInUse(`berth${i}`)) {
+            n.bridge = `berth${i}`;
+            n.options[BRIDGE_NAME_OPT] = n.bridge;
+            changed = true;
+            break;
+          }
+      }
+      const pickable = n.isDefault ? !this.deps.config.bip : !n.userSubnet;
+      const ours = [...this.nets.values()].filter((x) => x !== n && x.subnet).map((x) => parseCidr(x.subnet));
+      const taken = [...(await hostRouteSubnets()), ...ours];
+      if (pickable && overlapsAny(parseCidr(n.subnet), taken)) {
+        const s = chooseSubnet(n.isDefault ? DEFAULT_BRIDGE_POOLS : this.deps.config.defaultAddressPools?.length ? this.deps.config.defaultAddressPools : DEFAULT_ADDRESS_POOLS, taken);
+        n.subnet = cidrString(s);
+        n.gateway = ipString(s.base + 1);
+        changed = true;
+      }
+      if (changed) {
+        this.deps.log.info('network moved to avoid a clash', { network: n.name, bridge: n.bridge, subnet: n.subnet });
+        this.save(n);
+      }
     }
   }
 

@@ -27,6 +27,26 @@ export function removeOwner(tag: string, dir = OWNERS_DIR): void {
   rmSync(path.join(dir, `${tag}.json`), { force: true });
 }
 
+/** Bridges recorded by other berthds that still have their data root. */
+export function bridgesOfOthers(selfTag: string, dir = OWNERS_DIR): Set<string> {
+  const out = new Set<string>();
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    try {
+      const note = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as OwnerNote;
+      if (note.tag !== selfTag && existsSync(note.dataRoot)) for (const b of note.bridges) out.add(b);
+    } catch {
+      /* a note being rewritten */
+    }
+  }
+  return out;
+}
+
 /** Removes bridges and rules of berthds whose data root no longer exists. Returns the tags reaped. */
 export async function reapOrphans(selfTag: string, iptables: boolean, dir = OWNERS_DIR): Promise<string[]> {
   let files: string[] = [];

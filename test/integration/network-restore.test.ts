@@ -77,4 +77,32 @@ describe('networking survives a berthd crash', () => {
       .filter((l) => l.includes(`berth:${tag}:`) && !l.includes(':net:berth'));
     assert.deepEqual(left, [], 'only the default bridge rules remain');
   });
+
+  it('a restarted berthd does not share a default bridge another berthd took meanwhile', async () => {
+    const bridgeOf = (t: TestDaemon): { name: string; subnet: string } => {
+      const r = t.docker(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}} {{(index .IPAM.Config 0).Subnet}}', 'bridge']);
+      assert.equal(r.code, 0, r.stderr);
+      const [name, subnet] = r.stdout.trim().split(' ');
+      return { name, subnet };
+    };
+    const ids = d.docker(['ps', '-a', '-q']).stdout.split('\n').filter(Boolean);
+    if (ids.length) d.docker(['rm', '-f', ...ids]);
+    const before = bridgeOf(d);
+    await d.kill('SIGTERM'); // clean stop, nothing running: the bridge goes
+    assert.ok(!existsSync(`/sys/class/net/${before.name}`));
+    const other = await startDaemon();
+    try {
+      const theirs = bridgeOf(other);
+      await d.restart();
+      const mine = bridgeOf(d);
+      assert.notEqual(mine.name, theirs.name);
+      assert.notEqual(mine.subnet.split('.').slice(0, 3).join('.'), theirs.subnet.split('.').slice(0, 3).join('.'));
+      const out = d.docker(['run', '--rm', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stdout, new RegExp(mine.subnet.split('.').slice(0, 2).join('\\.')));
+    } finally {
+      await other.stop();
+    }
+  });
 });
+
