@@ -156,4 +156,12 @@ describe('registry over plain HTTP (docker CLI → berthd → docker-registry)',
       [`${reg.host}/busybox:latest`, `${reg.host}/busybox:second`],
     );
   });
+
+  test('push --all-tags pushes every local tag of the repository', () => {
+    for (const cli of [d.docker.bind(d), d.berth.bind(d)]) {
+      const out = ok(cli(['push', '--all-tags', `${reg.host}/busybox`]), 'push -a');
+      assert.match(out, /latest: digest: sha256:[a-f0-9]{64} size: \d+/);
+      assert.match(out, /second: digest: sha256:[a-f0-9]{64} size: \d+/);
+    }
+  });
 });
