@@ -47,7 +47,7 @@ describe('test harness teardown', () => {
     let pid = 0;
     try {
       await ensureBusybox(d);
-      const r = d.docker(['run', '-d', 'busybox', 'sleep', '300']);
+      const r = d.docker(['run', '-d', '--network', 'none', 'busybox', 'sleep', '300']);
       assert.equal(r.code, 0, r.stderr);
       pid = Number(d.docker(['inspect', '-f', '{{.State.Pid}}', r.stdout.trim()]).stdout.trim());
       assert.ok(pid > 0 && alive(pid));
@@ -67,7 +67,7 @@ describe('test harness teardown', () => {
       const { ensureBusybox } = await import(${JSON.stringify(path.join(support, 'images.js'))});
       const d = await startDaemon();
       await ensureBusybox(d);
-      const r = d.docker(['run', '-d', 'busybox', 'sleep', '300']);
+      const r = d.docker(['run', '-d', '--network', 'none', 'busybox', 'sleep', '300']);
       const pid = d.docker(['inspect', '-f', '{{.State.Pid}}', r.stdout.trim()]).stdout.trim();
       console.log(JSON.stringify({ dir: d.dir, pid: Number(pid) }));
       setInterval(() => {}, 1000);
