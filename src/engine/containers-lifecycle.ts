@@ -7,6 +7,7 @@ import { Conflict, InvalidArgument, NotModified, SystemError } from '../api/erro
 import { isMountPoint, mountOverlay, unmount } from '../runtime/rootfs.js';
 import type { ContainerRunSpec, ExitStatus } from '../runtime/types.js';
 import { ensureDir } from '../util/fsx.js';
+import { Phases } from '../util/phases.js';
 import type { ContainerService } from './containers.js';
 import { nowNano, timeMs, type ContainerRecord, type HostConfig } from './containers-model.js';
 import { parseSignal } from './containers-signals.js';
@@ -87,19 +88,28 @@ export class Lifecycle {
   private async run(c: ContainerRecord): Promise<void> {
     const p = this.svc.paths(c.id);
     const rt = this.svc.runtime;
+    const t = new Phases(this.svc.deps.log, 'container start', { id: c.id.slice(0, 12) });
     try {
-      await this.mountRootfs(c);
-      await this.svc.mountPlanner?.prepare(c, p.merged);
-      await rt.delete(c.id).catch(() => undefined); // state left by an earlier run
+      // Independent steps side by side: each mostly waits on a child process (mount, runc, ip).
       // Network namespace, interfaces and published ports before the process exists.
-      const net = await this.svc.networking?.setup(c);
+      const networked = this.svc.networking?.setup(c) ?? Promise.resolve(null);
+      await settleAll([
+        this.mountRootfs(c).then(() => this.svc.mountPlanner?.prepare(c, p.merged)),
+        rt.delete(c.id).catch(() => undefined), // state left by an earlier run
+        networked,
+      ]);
+      const net = await networked;
+      t.mark('rootfs+net');
       writeEtcFiles(p, { ...this.svc.etcInput(c), ...(net?.ip ? { ip: net.ip } : {}), ...(net?.dns ? { dns: net.dns } : {}) });
       const spec = this.runSpec(c);
       if (net) spec.netns = net.netns;
       const { pid } = await rt.create(spec);
+      t.mark('create');
       for (const hook of this.hooks.beforeStart.get(c.id) ?? []) await hook.connect(c).catch(() => hook.abort());
       this.hooks.beforeStart.delete(c.id);
+      t.mark('attach');
       await rt.start(c.id);
+      t.mark('start');
       const s = c.state;
       Object.assign(s, {
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
@@ -107,6 +117,8 @@ export class Lifecycle {
       });
       c.hasBeenStarted = true;
       this.save(c);
+      t.mark('save');
+      t.done();
     } catch (err) {
       for (const hook of this.hooks.beforeStart.get(c.id) ?? []) hook.abort();
       this.hooks.beforeStart.delete(c.id);
@@ -253,9 +265,9 @@ export class Lifecycle {
     if (!this.svc.store.has(c.id)) return;
     this.runs.set(c.id, (this.runs.get(c.id) ?? 0) + 1);
     for (const f of this.hooks.onExited) f(c);
-    await this.svc.runtime.delete(c.id).catch(() => undefined);
-    await this.svc.networking?.teardown(c).catch(() => undefined);
-    await this.unmountRootfs(c);
+    const t = new Phases(this.svc.deps.log, 'container exit', { id: c.id.slice(0, 12) });
+    await this.releaseResources(c);
+    t.mark('release');
     const startedMs = timeMs(c.state.StartedAt);
     const finishedAt = exit.finishedAt || nowNano();
     const restart = this.shouldRestart(c, exit.exitCode);
@@ -269,8 +281,22 @@ export class Lifecycle {
     const execDuration = startedMs ? Math.max(0, Math.round((Date.now() - startedMs) / 1000)) : 0;
     this.svc.publish(c, 'die', { execDuration: String(execDuration), exitCode: String(exit.exitCode) });
     this.waiters.emit('exit:' + c.id, exit.exitCode, restart);
+    t.mark('record');
     if (restart) this.scheduleRestart(c, startedMs);
-    else if (c.hostConfig.AutoRemove) await this.svc.destroy(c).catch(() => undefined);
+    else if (c.hostConfig.AutoRemove) {
+      await this.svc.destroy(c).catch(() => undefined);
+      t.mark('remove');
+    }
+    t.done();
+  }
+
+  /** After the process is gone: runtime state, network and rootfs, side by side (each waits on a child process). */
+  async releaseResources(c: ContainerRecord): Promise<void> {
+    await Promise.all([
+      this.svc.runtime.delete(c.id).catch(() => undefined),
+      this.svc.networking?.teardown(c).catch(() => undefined),
+      this.unmountRootfs(c),
+    ]);
   }
 
   private shouldRestart(c: ContainerRecord, code: number): boolean {
@@ -480,6 +506,12 @@ export class Lifecycle {
   restartAfterDowntime(c: ContainerRecord): void {
     this.scheduleRestart(c, 0);
   }
+}
+
+/** Promise.all that lets every step finish before it rethrows, so clean-up never races a step still running. */
+async function settleAll(steps: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function raceTimeout<T>(p: Promise<T>, ms: number): Promise<boolean> {

@@ -318,9 +318,7 @@ export class ContainerService {
     if (!this.store.has(c.id)) return;
     c.state.Status = 'removing';
     this.store.save(c);
-    await this.runtime.delete(c.id).catch(() => undefined);
-    await this.networking?.teardown(c).catch(() => undefined);
-    await this.lifecycle.unmountRootfs(c);
+    await this.lifecycle.releaseResources(c);
     await fs.rm(this.paths(c.id).dir, { recursive: true, force: true });
     this.store.remove(c.id);
     this.execIds.delete(c.id);

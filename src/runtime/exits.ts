@@ -44,24 +44,25 @@ export class ExitWatcher {
 
   /** Resolves once `check` returns a status; `check` runs on every change in the dir. */
   wait(check: Check): Promise<ExitStatus> {
+    // Watch first, then look: an exit recorded between the two is seen by the
+    // look, one recorded after it by the watch. (Looking first left a window in
+    // which a fast `true` exited unseen until the safety poll, up to a second.)
+    this.ensureWatching();
     const now = check();
     if (now) return Promise.resolve(now);
     return new Promise((resolve) => {
       this.waiters.add({ check, resolve });
-      this.ensureWatching();
+      this.timer ??= setInterval(() => this.poll(), 1000);
     });
   }
 
+  /** One directory watch for the life of the watcher (cheap; no gap between containers). */
   private ensureWatching() {
-    if (!this.watcher) {
-      mkdirSync(this.dir, { recursive: true });
-      this.watcher = watch(this.dir, () => this.poll());
-      this.watcher.on('error', () => undefined);
-      this.watcher.unref();
-    }
-    if (!this.timer) {
-      this.timer = setInterval(() => this.poll(), 1000);
-    }
+    if (this.watcher) return;
+    mkdirSync(this.dir, { recursive: true });
+    this.watcher = watch(this.dir, () => this.poll());
+    this.watcher.on('error', () => undefined);
+    this.watcher.unref();
   }
 
   private poll() {
@@ -72,7 +73,10 @@ export class ExitWatcher {
         w.resolve(s);
       }
     }
-    if (this.waiters.size === 0) this.stop();
+    if (this.waiters.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 
   stop() {

@@ -234,9 +234,15 @@ export class OciRuntime implements Runtime {
     await this.runtime(id, ['delete', '--force', id]).catch(() => undefined);
   }
 
+  /** Whether the runtime holds state for `id` (runc and crun keep a directory per container under --root). */
+  private hasRuntimeState(id: string): boolean {
+    return existsSync(path.join(this.binaryOf(id).root, id));
+  }
+
   async delete(id: string): Promise<void> {
     const bundle = this.bundleDir(id);
-    await this.forceDelete(id);
+    // Spawning the runtime costs tens of ms; a container it never created (or already deleted) needs no call.
+    if (this.hasRuntimeState(id)) await this.forceDelete(id);
     // The monitor exits on its own once the process is gone; if it hangs on, end it.
     const conmonPid = this.conmonPid(bundle);
     if (conmonPid > 0 && pidAlive(conmonPid) && this.isConmon(conmonPid)) {
