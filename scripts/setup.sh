@@ -49,23 +49,21 @@ if ! node scripts/build.mjs; then
 fi
 
 step "launchers in $bin_dir"
-node_bin=$(command -v node)
 mkdir -p "$bin_dir"
-for name in berth berthd; do
-  target="$bin_dir/$name"
-  tmp="$target.tmp.$$"
-  # The machine-wide NODE_EXTRA_CA_CERTS costs ~70 ms per start and berth
-  # only talks to a unix socket, so the launcher drops it.
-  cat >"$tmp" <<LAUNCHER
+# bin/berth drops the machine-wide NODE_EXTRA_CA_CERTS (~70 ms per start;
+# berth only talks to a unix socket) and runs the code-cached bundle.
+ln -sfn "$root/bin/berth" "$bin_dir/berth"
+node_bin=$(command -v node)
+tmp="$bin_dir/berthd.tmp.$$"
+cat >"$tmp" <<LAUNCHER
 #!/bin/sh
-# berth launcher (installed by $root/scripts/setup.sh)
-unset NODE_EXTRA_CA_CERTS
-exec "$node_bin" "$root/dist/$name.mjs" "\$@"
+# berthd launcher (installed by $root/scripts/setup.sh)
+exec "$node_bin" "$root/dist/berthd.mjs" "\$@"
 LAUNCHER
-  chmod 755 "$tmp"
-  mv -f "$tmp" "$target"
-  echo "$target -> $root/dist/$name.mjs"
-done
+chmod 755 "$tmp"
+mv -f "$tmp" "$bin_dir/berthd"
+echo "$bin_dir/berth -> $root/bin/berth"
+echo "$bin_dir/berthd -> $root/dist/berthd.mjs"
 
 ping() { curl -sf --max-time 2 --unix-socket "$sock" http://berth/_ping >/dev/null 2>&1; }
 
@@ -93,26 +91,14 @@ fi
 export BERTH_HOST="unix://$sock"
 
 step "base image busybox:latest"
-rc=0
-bash scripts/base-images.sh || rc=$?
-if [ "$rc" -eq 3 ]; then
-  echo "(not yet: this berthd cannot import images; skipped)"
-elif [ "$rc" -ne 0 ]; then
-  exit "$rc"
-fi
-
-has_command() { "$bin_dir/berth" --help 2>/dev/null | grep -qE "^ +$1( |$)"; }
+bash scripts/base-images.sh
 
 step "berth version"
 "$bin_dir/berth" version
-if has_command images; then
-  step "berth images"
-  "$bin_dir/berth" images
-fi
-if has_command run; then
-  step "berth run --rm busybox echo hello from berth"
-  "$bin_dir/berth" run --rm busybox echo hello from berth
-fi
+step "berth images"
+"$bin_dir/berth" images
+step "berth run --rm busybox echo hello from berth"
+"$bin_dir/berth" run --rm busybox echo hello from berth
 
 cat <<DONE
 
