@@ -17,7 +17,7 @@ import {
   overlapsAny,
   type Pool,
 } from '../network/ipam.js';
-import { deleteLink, ensureBridge, linkExists } from '../network/links.js';
+import { claimBridge, deleteLink, ensureBridge, linkExists } from '../network/links.js';
 import type { EndpointRecord, NetworkRecord } from '../network/model.js';
 import { NetworkStore } from '../network/store.js';
 import { bridgesOfOthers, reapOrphans, removeOwner, writeOwner } from '../network/owners.js';
@@ -127,7 +127,7 @@ export class NetworkCore {
       let changed = false;
       if (n.isDefault && !this.deps.config.raw.bridge && (others.has(n.bridge) || linkExists(n.bridge))) {
         for (let i = 0; ; i++)
-          if (!linkExists(`berth${i}`) && !others.has(`berth${i}`) && !this.bridgeInUse(`berth${i}`)) {
+          if (!others.has(`berth${i}`) && !this.bridgeInUse(`berth${i}`) && (await claimBridge(`berth${i}`))) {
             n.bridge = `berth${i}`;
             n.options[BRIDGE_NAME_OPT] = n.bridge;
             changed = true;
@@ -154,7 +154,8 @@ export class NetworkCore {
     const cfg = this.deps.config;
     const wanted = typeof cfg.raw.bridge === 'string' ? (cfg.raw.bridge as string) : '';
     let bridge = wanted;
-    if (!bridge) for (let i = 0; !bridge; i++) if (!linkExists(`berth${i}`) && !this.bridgeInUse(`berth${i}`)) bridge = `berth${i}`;
+    if (!bridge)
+      for (let i = 0; !bridge; i++) if (!this.bridgeInUse(`berth${i}`) && (await claimBridge(`berth${i}`))) bridge = `berth${i}`;
     let subnet: Subnet;
     let gateway: string;
     if (cfg.bip) {

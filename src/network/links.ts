@@ -9,6 +9,18 @@ export function linkExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
 }
 
+/**
+ * Creates a bridge only if no link has the name: the kernel's "File exists"
+ * makes the claim atomic between berthds choosing names at the same moment.
+ */
+export async function claimBridge(name: string): Promise<boolean> {
+  if (linkExists(name)) return false;
+  return run('ip', ['link', 'add', name, 'type', 'bridge']).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Creates (or re-addresses) a bridge with the gateway address, up. */
 export async function ensureBridge(name: string, gatewayCidr: string, mtu = 1500): Promise<void> {
   if (!linkExists(name)) await ipBatch([`link add ${name} type bridge`, `link set ${name} mtu ${mtu}`]);
