@@ -26,30 +26,66 @@ class NetworkRow {
     private readonly n: NetworkJson,
     private readonly trunc: boolean,
   ) {}
-  get ID(): string { return this.trunc ? this.n.Id.slice(0, 12) : this.n.Id; }
-  get Name(): string { return this.n.Name; }
-  get Driver(): string { return this.n.Driver; }
-  get Scope(): string { return this.n.Scope; }
-  get IPv6(): string { return String(this.n.EnableIPv6); }
-  get Internal(): string { return String(this.n.Internal); }
+  get ID(): string {
+    return this.trunc ? this.n.Id.slice(0, 12) : this.n.Id;
+  }
+  get Name(): string {
+    return this.n.Name;
+  }
+  get Driver(): string {
+    return this.n.Driver;
+  }
+  get Scope(): string {
+    return this.n.Scope;
+  }
+  get IPv6(): string {
+    return String(this.n.EnableIPv6);
+  }
+  get Internal(): string {
+    return String(this.n.Internal);
+  }
   /** Go's time.String() of the creation time, as docker prints it. */
   get CreatedAt(): string {
     const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d(?:\.\d+)?)Z$/.exec(this.n.Created);
     return m ? `${m[1]} ${m[2]} +0000 UTC` : this.n.Created;
   }
-  get IPv4(): string { return 'true'; }
+  get IPv4(): string {
+    return 'true';
+  }
   get Labels(): string {
-    return Object.entries(this.n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    return Object.entries(this.n.Labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
   }
   Label(name: string): string {
     return this.n.Labels?.[name] ?? '';
   }
   toGoJSON(): string {
-    return JSON.stringify({ CreatedAt: this.CreatedAt, Driver: this.Driver, ID: this.ID, IPv4: this.IPv4, IPv6: this.IPv6, Internal: this.Internal, Labels: this.Labels, Name: this.Name, Scope: this.Scope });
+    return JSON.stringify({
+      CreatedAt: this.CreatedAt,
+      Driver: this.Driver,
+      ID: this.ID,
+      IPv4: this.IPv4,
+      IPv6: this.IPv6,
+      Internal: this.Internal,
+      Labels: this.Labels,
+      Name: this.Name,
+      Scope: this.Scope,
+    });
   }
 }
 
-const HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv4: 'IPV4', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' };
+const HEADERS = {
+  ID: 'NETWORK ID',
+  Name: 'NAME',
+  Driver: 'DRIVER',
+  Scope: 'SCOPE',
+  IPv4: 'IPV4',
+  IPv6: 'IPV6',
+  Internal: 'INTERNAL',
+  Labels: 'LABELS',
+  CreatedAt: 'CREATED AT',
+};
 
 function kv(list: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -65,12 +101,19 @@ function kv(list: string[], what: string): Record<string, string> {
 const daemonError = (e: unknown): string =>
   e instanceof ApiError && e.status !== 0 ? `Error response from daemon: ${e.message}` : (e as Error).message;
 
-async function create(ctx: CliContext, name: string, f: { string(k: string): string; list(k: string): string[]; bool(k: string): boolean }): Promise<void> {
+async function create(
+  ctx: CliContext,
+  name: string,
+  f: { string(k: string): string; list(k: string): string[]; bool(k: string): boolean },
+): Promise<void> {
   const subnets = f.list('subnet');
   const gateways = f.list('gateway');
   const ranges = f.list('ip-range');
   if (gateways.length > subnets.length || ranges.length > subnets.length)
-    throw new CliError('Error response from daemon: invalid pool request: gateway or ip-range given without a subnet', 1);
+    throw new CliError(
+      'Error response from daemon: invalid pool request: gateway or ip-range given without a subnet',
+      1,
+    );
   const Config = subnets.map((Subnet, i) => ({
     Subnet,
     ...(ranges[i] ? { IPRange: ranges[i] } : {}),
@@ -89,13 +132,21 @@ async function create(ctx: CliContext, name: string, f: { string(k: string): str
   ctx.print(res.Id);
 }
 
-async function list(ctx: CliContext, o: { quiet: boolean; format: string; filters: string[]; noTrunc: boolean }): Promise<void> {
+async function list(
+  ctx: CliContext,
+  o: { quiet: boolean; format: string; filters: string[]; noTrunc: boolean },
+): Promise<void> {
   const nets = await ctx.client.get<NetworkJson[]>('/networks', { filters: filtersJson(o.filters) });
   nets.sort((a, b) => a.Name.localeCompare(b.Name));
   let format = o.format;
   if (o.quiet && (!format || format === 'table')) format = '{{.ID}}';
   if (!format || format === 'table') format = 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
-  ctx.out.write(formatList(nets.map((n) => new NetworkRow(n, !o.noTrunc)), { format, headers: HEADERS }));
+  ctx.out.write(
+    formatList(
+      nets.map((n) => new NetworkRow(n, !o.noTrunc)),
+      { format, headers: HEADERS },
+    ),
+  );
 }
 
 async function remove(ctx: CliContext, names: string[], force: boolean): Promise<void> {
@@ -114,9 +165,16 @@ async function remove(ctx: CliContext, names: string[], force: boolean): Promise
 }
 
 async function prune(ctx: CliContext, o: { force: boolean; filters: string[] }): Promise<void> {
-  if (!o.force && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.'))) return;
-  const r = await ctx.client.post<{ NetworksDeleted: string[] | null }>('/networks/prune', undefined, { filters: filtersJson(o.filters) });
-  if (r.NetworksDeleted?.length) ctx.out.write('Deleted Networks:\n' + r.NetworksDeleted.map((n) => n + '\n').join('') + '\n');
+  if (
+    !o.force &&
+    !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.'))
+  )
+    return;
+  const r = await ctx.client.post<{ NetworksDeleted: string[] | null }>('/networks/prune', undefined, {
+    filters: filtersJson(o.filters),
+  });
+  if (r.NetworksDeleted?.length)
+    ctx.out.write('Deleted Networks:\n' + r.NetworksDeleted.map((n) => n + '\n').join('') + '\n');
 }
 
 const specs: Spec[] = [
@@ -140,7 +198,10 @@ const specs: Spec[] = [
     run: (f, ctx) => create(ctx, f.args[0], f),
   },
   {
-    paths: [['network', 'ls'], ['network', 'list']],
+    paths: [
+      ['network', 'ls'],
+      ['network', 'list'],
+    ],
     usage: '[OPTIONS]',
     description: 'List networks',
     flags: [
@@ -150,18 +211,33 @@ const specs: Spec[] = [
       flag.bool('quiet', 'q', 'Only display network IDs'),
     ],
     args: { max: 0 },
-    run: (f, ctx) => list(ctx, { quiet: f.bool('quiet'), format: f.string('format'), filters: f.list('filter'), noTrunc: f.bool('no-trunc') }),
+    run: (f, ctx) =>
+      list(ctx, {
+        quiet: f.bool('quiet'),
+        format: f.string('format'),
+        filters: f.list('filter'),
+        noTrunc: f.bool('no-trunc'),
+      }),
   },
   {
     paths: [['network', 'inspect']],
     usage: '[OPTIONS] NETWORK [NETWORK...]',
     description: 'Display detailed information on one or more networks',
-    flags: [flag.string('format', 'f', 'Format output using a custom template'), flag.bool('verbose', 'v', 'Verbose output for diagnostics')],
+    flags: [
+      flag.string('format', 'f', 'Format output using a custom template'),
+      flag.bool('verbose', 'v', 'Verbose output for diagnostics'),
+    ],
     args: { min: 1 },
-    run: (f, ctx) => inspectObjects(ctx, f.args, f.string('format'), (ref) => ctx.client.get(`/networks/${encodeURIComponent(ref)}`)),
+    run: (f, ctx) =>
+      inspectObjects(ctx, f.args, f.string('format'), (ref) =>
+        ctx.client.get(`/networks/${encodeURIComponent(ref)}`),
+      ),
   },
   {
-    paths: [['network', 'rm'], ['network', 'remove']],
+    paths: [
+      ['network', 'rm'],
+      ['network', 'remove'],
+    ],
     usage: 'NETWORK [NETWORK...]',
     description: 'Remove one or more networks',
     flags: [flag.bool('force', 'f', 'Do not error if the network does not exist')],
@@ -172,7 +248,10 @@ const specs: Spec[] = [
     paths: [['network', 'prune']],
     usage: '[OPTIONS]',
     description: 'Remove all unused networks',
-    flags: [{ ...flag.filter(undefined), usage: 'Provide filter values (e.g. "until=<timestamp>")' }, flag.bool('force', 'f', 'Do not prompt for confirmation')],
+    flags: [
+      { ...flag.filter(undefined), usage: 'Provide filter values (e.g. "until=<timestamp>")' },
+      flag.bool('force', 'f', 'Do not prompt for confirmation'),
+    ],
     args: { max: 0 },
     run: (f, ctx) => prune(ctx, { force: f.bool('force'), filters: f.list('filter') }),
   },
@@ -207,7 +286,10 @@ const specs: Spec[] = [
     flags: [flag.bool('force', 'f', 'Force the container to disconnect from a network')],
     args: { min: 2, max: 2 },
     run: async (f, ctx) => {
-      await ctx.client.post(`/networks/${encodeURIComponent(f.args[0])}/disconnect`, { Container: f.args[1], Force: f.bool('force') });
+      await ctx.client.post(`/networks/${encodeURIComponent(f.args[0])}/disconnect`, {
+        Container: f.args[1],
+        Force: f.bool('force'),
+      });
     },
   },
 ];

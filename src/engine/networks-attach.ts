@@ -9,10 +9,24 @@ import { Forbidden, InvalidArgument, SystemError } from '../api/errors.js';
 import { ipString } from '../network/cidr.js';
 import { portRules } from '../network/iptables.js';
 import { addressSpace, allocateIp, macFor } from '../network/ipam.js';
-import { addVeth, bridgePorts, createNetns, deleteLink, deleteNetns, netnsLinks, newVethName } from '../network/links.js';
+import {
+  addVeth,
+  bridgePorts,
+  createNetns,
+  deleteLink,
+  deleteNetns,
+  netnsLinks,
+  newVethName,
+} from '../network/links.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../network/model.js';
 import { parseIp } from '../network/cidr.js';
-import { PortAllocatedError, PortAllocator, portRequests, portsJson, portsSummary } from '../network/ports.js';
+import {
+  PortAllocatedError,
+  PortAllocator,
+  portRequests,
+  portsJson,
+  portsSummary,
+} from '../network/ports.js';
 import type { ContainerRunSpec } from '../runtime/types.js';
 import type { ContainerRecord } from './containers-model.js';
 import { wantedNetworks, type NetworkCore } from './networks.js';
@@ -57,7 +71,9 @@ export class Attachments {
       if (special && name === mode) continue;
       const n = this.core.find(name);
       if (n.isDefault && cfg?.Aliases?.length)
-        throw new InvalidArgument('network-scoped alias is supported only for containers in user defined networks');
+        throw new InvalidArgument(
+          'network-scoped alias is supported only for containers in user defined networks',
+        );
       if (n.isDefault && cfg?.IPAMConfig?.IPv4Address)
         throw new InvalidArgument('user specified IP address is supported on user defined networks only');
     }
@@ -87,13 +103,24 @@ export class Attachments {
       const eps: EndpointRecord[] = [];
       for (const [i, n] of nets.entries()) eps.push(await this.join(c, n, file, `eth${i}`, n === gwNet));
       const primary = nets[0];
-      const sb: SandboxRecord = { containerId: c.id, netns: file, containerIp: eps[0]?.ip ?? '', bridge: primary?.bridge ?? '', ports: [] };
-      const reqs = portRequests(c.hostConfig.PortBindings, c.config.ExposedPorts, !!c.hostConfig.PublishAllPorts);
+      const sb: SandboxRecord = {
+        containerId: c.id,
+        netns: file,
+        containerIp: eps[0]?.ip ?? '',
+        bridge: primary?.bridge ?? '',
+        ports: [],
+      };
+      const reqs = portRequests(
+        c.hostConfig.PortBindings,
+        c.config.ExposedPorts,
+        !!c.hostConfig.PublishAllPorts,
+      );
       if (reqs.length && primary) {
         try {
           sb.ports = await this.ports.allocate(c.id, c.name.slice(1), reqs);
         } catch (e) {
-          if (e instanceof PortAllocatedError) throw new SystemError(e.message.replace(`(${c.id})`, `(${eps[0].endpointId})`));
+          if (e instanceof PortAllocatedError)
+            throw new SystemError(e.message.replace(`(${c.id})`, `(${eps[0].endpointId})`));
           throw e;
         }
         if (this.core.iptables)
@@ -106,14 +133,24 @@ export class Attachments {
       this.core.store.putSandbox(sb);
       if (nets.some((n) => !n.internal)) enableForwarding();
       const user = primary && !primary.isDefault;
-      return { netns: { path: file }, ip: eps[0]?.ip, dns: user && !(c.hostConfig.Dns ?? []).length ? [primary.gateway] : undefined };
+      return {
+        netns: { path: file },
+        ip: eps[0]?.ip,
+        dns: user && !(c.hostConfig.Dns ?? []).length ? [primary.gateway] : undefined,
+      };
     } catch (e) {
       await this.teardown(c);
       throw e;
     }
   }
 
-  private async join(c: ContainerRecord, n: NetworkRecord, netns: string, ifname: string, withGateway: boolean): Promise<EndpointRecord> {
+  private async join(
+    c: ContainerRecord,
+    n: NetworkRecord,
+    netns: string,
+    ifname: string,
+    withGateway: boolean,
+  ): Promise<EndpointRecord> {
     const cfg = this.endpointConfig(c, n);
     const requested = cfg.IPAMConfig?.IPv4Address as string | undefined;
     const members = this.core.epsOf(n.id);
@@ -148,7 +185,11 @@ export class Attachments {
       await this.leave(c.id, n);
       throw e;
     }
-    this.core.deps.events.publish('network', 'connect', n.id, { container: c.id, name: n.name, type: n.driver });
+    this.core.deps.events.publish('network', 'connect', n.id, {
+      container: c.id,
+      name: n.name,
+      type: n.driver,
+    });
     return ep;
   }
 
@@ -159,7 +200,12 @@ export class Attachments {
     if (!keepVeth) await deleteLink(ep.hostVeth).catch(() => undefined);
     this.core.epsOf(n.id).delete(containerId);
     this.core.store.deleteEndpoint(n.id, containerId);
-    if (event) this.core.deps.events.publish('network', 'disconnect', n.id, { container: containerId, name: n.name, type: n.driver });
+    if (event)
+      this.core.deps.events.publish('network', 'disconnect', n.id, {
+        container: containerId,
+        name: n.name,
+        type: n.driver,
+      });
   }
 
   /** After the process exited (or a failed start): endpoints, ports, rules, namespace. */
@@ -171,7 +217,10 @@ export class Attachments {
     for (const n of this.core.nets.values()) await this.leave(id, n, this.core.epsOf(n.id).has(id), hasNs);
     if (this.core.iptables && sb?.ports.length)
       await this.core.firewall
-        .removeKnown(`ctr:${id.slice(0, 12)}`, sb.ports.flatMap((p) => portRules({ ...p, bridge: sb.bridge, containerIp: sb.containerIp })))
+        .removeKnown(
+          `ctr:${id.slice(0, 12)}`,
+          sb.ports.flatMap((p) => portRules({ ...p, bridge: sb.bridge, containerIp: sb.containerIp })),
+        )
         .catch(() => undefined);
     this.ports.release(id);
     if (hasNs) await deleteNetns(nsFile).catch(() => undefined);
@@ -185,21 +234,30 @@ export class Attachments {
     if (n.driver !== 'bridge' || mode === 'host')
       throw new Forbidden('container cannot be disconnected from host network or connected to host network');
     if (mode === 'none' || mode.startsWith('container:'))
-      throw new Forbidden('container sharing network namespace with another container or host cannot be connected to any other network');
+      throw new Forbidden(
+        'container sharing network namespace with another container or host cannot be connected to any other network',
+      );
     const has = wantedNetworks(c).some((r) => r === n.name || r === n.id);
     if (has) throw new Forbidden(`endpoint with name ${c.name.slice(1)} already exists in network ${n.name}`);
     if (n.isDefault && cfg?.Aliases?.length)
-      throw new InvalidArgument('network-scoped alias is supported only for containers in user defined networks');
+      throw new InvalidArgument(
+        'network-scoped alias is supported only for containers in user defined networks',
+      );
     if (n.isDefault && cfg?.IPAMConfig?.IPv4Address)
       throw new InvalidArgument('user specified IP address is supported on user defined networks only');
     c.networkingConfig = c.networkingConfig ?? {};
-    c.networkingConfig.EndpointsConfig = { ...(c.networkingConfig.EndpointsConfig ?? {}), [n.name]: cfg ?? {} };
+    c.networkingConfig.EndpointsConfig = {
+      ...(c.networkingConfig.EndpointsConfig ?? {}),
+      [n.name]: cfg ?? {},
+    };
     const sb = this.sandboxes.get(c.id);
     if (c.state.Running && sb) {
       const used = new Set(await netnsLinks(sb.netns));
       let i = 0;
       while (used.has(`eth${i}`)) i++;
-      const anyGateway = [...this.core.nets.values()].some((x) => !x.internal && this.core.epsOf(x.id).has(c.id));
+      const anyGateway = [...this.core.nets.values()].some(
+        (x) => !x.internal && this.core.epsOf(x.id).has(c.id),
+      );
       try {
         await this.join(c, n, sb.netns, `eth${i}`, !anyGateway && !n.internal);
       } catch (e) {
@@ -255,7 +313,12 @@ export class Attachments {
         }
         const ep = c.state.Running ? this.core.epsOf(n.id).get(c.id) : undefined;
         if (ep && n.isDefault) bridgeEp = { ep, n };
-        networks[n.name] = endpointJson(n, this.endpointConfig(c, n), ep, ep && !n.isDefault ? this.core.dnsNames(ep) : null);
+        networks[n.name] = endpointJson(
+          n,
+          this.endpointConfig(c, n),
+          ep,
+          ep && !n.isDefault ? this.core.dnsNames(ep) : null,
+        );
       }
     }
     const prefix = bridgeEp ? Number(bridgeEp.n.subnet.split('/')[1]) : 0;
@@ -263,7 +326,9 @@ export class Attachments {
       Bridge: '',
       SandboxID: sb ? c.id : '',
       SandboxKey: sb ? sb.netns : '',
-      Ports: c.state.Running ? portsJson(c.config.ExposedPorts, c.hostConfig.PortBindings, sb?.ports ?? null) : {},
+      Ports: c.state.Running
+        ? portsJson(c.config.ExposedPorts, c.hostConfig.PortBindings, sb?.ports ?? null)
+        : {},
       HairpinMode: false,
       LinkLocalIPv6Address: '',
       LinkLocalIPv6PrefixLen: 0,
@@ -285,7 +350,10 @@ export class Attachments {
   summary(c: ContainerRecord): { Ports: Record<string, unknown>[]; Networks: Record<string, unknown> } {
     const s = this.settings(c);
     const sb = c.state.Running ? this.sandboxes.get(c.id) : undefined;
-    return { Ports: portsSummary(c.config.ExposedPorts, sb?.ports ?? null), Networks: s.Networks as Record<string, unknown> };
+    return {
+      Ports: portsSummary(c.config.ExposedPorts, sb?.ports ?? null),
+      Networks: s.Networks as Record<string, unknown>,
+    };
   }
 
   /**
@@ -325,13 +393,20 @@ export class Attachments {
       for (const id of keep) {
         const sb = this.sandboxes.get(id)!;
         if (sb.ports.length && !keys.has(`ctr:${id.slice(0, 12)}`))
-          await this.core.firewall.add(`ctr:${id.slice(0, 12)}`, sb.ports.flatMap((p) => portRules({ ...p, bridge: sb.bridge, containerIp: sb.containerIp })));
+          await this.core.firewall.add(
+            `ctr:${id.slice(0, 12)}`,
+            sb.ports.flatMap((p) => portRules({ ...p, bridge: sb.bridge, containerIp: sb.containerIp })),
+          );
       }
     }
     // Host ends of veths whose endpoint is gone.
-    const liveVeths = new Set([...this.core.eps.values()].flatMap((m) => [...m.values()].map((e) => e.hostVeth)));
+    const liveVeths = new Set(
+      [...this.core.eps.values()].flatMap((m) => [...m.values()].map((e) => e.hostVeth)),
+    );
     for (const n of this.core.nets.values())
-      if (n.bridge) for (const v of await bridgePorts(n.bridge)) if (!liveVeths.has(v)) await deleteLink(v).catch(() => undefined);
+      if (n.bridge)
+        for (const v of await bridgePorts(n.bridge))
+          if (!liveVeths.has(v)) await deleteLink(v).catch(() => undefined);
   }
 }
 

@@ -7,7 +7,10 @@ export interface ContainerBrief {
   name: string;
 }
 
-export function networkJson(n: NetworkRecord, members: { ep: EndpointRecord; name: string }[] | null): Record<string, unknown> {
+export function networkJson(
+  n: NetworkRecord,
+  members: { ep: EndpointRecord; name: string }[] | null,
+): Record<string, unknown> {
   const prefix = n.subnet ? n.subnet.split('/')[1] : '';
   const containers: Record<string, unknown> = {};
   for (const m of members ?? [])
@@ -18,7 +21,8 @@ export function networkJson(n: NetworkRecord, members: { ep: EndpointRecord; nam
       IPv4Address: `${m.ep.ip}/${prefix}`,
       IPv6Address: '',
     };
-  const ipamConfig: Record<string, string>[] | null = n.driver === 'bridge' ? [{ Subnet: n.subnet, Gateway: n.gateway }] : null;
+  const ipamConfig: Record<string, string>[] | null =
+    n.driver === 'bridge' ? [{ Subnet: n.subnet, Gateway: n.gateway }] : null;
   if (ipamConfig && n.ipRange) ipamConfig[0] = { Subnet: n.subnet, IPRange: n.ipRange, Gateway: n.gateway };
   return {
     Name: n.name,
@@ -28,7 +32,11 @@ export function networkJson(n: NetworkRecord, members: { ep: EndpointRecord; nam
     Driver: n.driver,
     EnableIPv4: true,
     EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: n.isDefault || n.driver !== 'bridge' ? null : (n.ipamOptions ?? {}), Config: ipamConfig ?? [] },
+    IPAM: {
+      Driver: 'default',
+      Options: n.isDefault || n.driver !== 'bridge' ? null : (n.ipamOptions ?? {}),
+      Config: ipamConfig ?? [],
+    },
     Internal: n.internal,
     Attachable: n.attachable,
     Ingress: false,

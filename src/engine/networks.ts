@@ -82,9 +82,12 @@ export class NetworkCore {
   find(ref: string): NetworkRecord {
     const all = [...this.nets.values()];
     const hit =
-      all.find((n) => n.name === ref) ?? all.find((n) => n.id === ref) ?? (() => {
+      all.find((n) => n.name === ref) ??
+      all.find((n) => n.id === ref) ??
+      (() => {
         const pre = ref.length > 0 ? all.filter((n) => n.id.startsWith(ref)) : [];
-        if (pre.length > 1) throw new NotFound(`network ${ref} is ambiguous (${pre.length} matches found based on ID prefix)`);
+        if (pre.length > 1)
+          throw new NotFound(`network ${ref} is ambiguous (${pre.length} matches found based on ID prefix)`);
         return pre[0];
       })();
     if (!hit) throw new NotFound(`network ${ref} not found`);
@@ -97,7 +100,10 @@ export class NetworkCore {
     if (reaped.length) this.deps.log.info('removed networks of vanished engines', { tags: reaped.join(',') });
     this.noteOwner();
     if (this.iptables) await this.firewall.ensureChains();
-    for (const [name, driver] of [['host', 'host'], ['none', 'null']])
+    for (const [name, driver] of [
+      ['host', 'host'],
+      ['none', 'null'],
+    ])
       if (![...this.nets.values()].some((n) => n.name === name)) this.save(predefined(name, driver));
     if (![...this.nets.values()].some((n) => n.isDefault)) await this.createDefaultBridge();
     await this.resolveClashes();
@@ -123,11 +129,15 @@ export class NetworkCore {
   private async resolveClashes(): Promise<void> {
     const others = bridgesOfOthers(this.tag);
     for (const n of [...this.nets.values()]) {
-      if (n.driver !== 'bridge' || linkExists(n.bridge) && !others.has(n.bridge)) continue;
+      if (n.driver !== 'bridge' || (linkExists(n.bridge) && !others.has(n.bridge))) continue;
       let changed = false;
       if (n.isDefault && !this.deps.config.raw.bridge && (others.has(n.bridge) || linkExists(n.bridge))) {
         for (let i = 0; ; i++)
-          if (!others.has(`berth${i}`) && !this.bridgeInUse(`berth${i}`) && (await claimBridge(`berth${i}`))) {
+          if (
+            !others.has(`berth${i}`) &&
+            !this.bridgeInUse(`berth${i}`) &&
+            (await claimBridge(`berth${i}`))
+          ) {
             n.bridge = `berth${i}`;
             n.options[BRIDGE_NAME_OPT] = n.bridge;
             changed = true;
@@ -138,13 +148,24 @@ export class NetworkCore {
       const ours = [...this.nets.values()].filter((x) => x !== n && x.subnet).map((x) => parseCidr(x.subnet));
       const taken = [...(await hostRouteSubnets()), ...ours];
       if (pickable && overlapsAny(parseCidr(n.subnet), taken)) {
-        const s = chooseSubnet(n.isDefault ? DEFAULT_BRIDGE_POOLS : this.deps.config.defaultAddressPools?.length ? this.deps.config.defaultAddressPools : DEFAULT_ADDRESS_POOLS, taken);
+        const s = chooseSubnet(
+          n.isDefault
+            ? DEFAULT_BRIDGE_POOLS
+            : this.deps.config.defaultAddressPools?.length
+              ? this.deps.config.defaultAddressPools
+              : DEFAULT_ADDRESS_POOLS,
+          taken,
+        );
         n.subnet = cidrString(s);
         n.gateway = ipString(s.base + 1);
         changed = true;
       }
       if (changed) {
-        this.deps.log.info('network moved to avoid a clash', { network: n.name, bridge: n.bridge, subnet: n.subnet });
+        this.deps.log.info('network moved to avoid a clash', {
+          network: n.name,
+          bridge: n.bridge,
+          subnet: n.subnet,
+        });
         this.save(n);
       }
     }
@@ -155,12 +176,15 @@ export class NetworkCore {
     const wanted = typeof cfg.raw.bridge === 'string' ? (cfg.raw.bridge as string) : '';
     let bridge = wanted;
     if (!bridge)
-      for (let i = 0; !bridge; i++) if (!this.bridgeInUse(`berth${i}`) && (await claimBridge(`berth${i}`))) bridge = `berth${i}`;
+      for (let i = 0; !bridge; i++)
+        if (!this.bridgeInUse(`berth${i}`) && (await claimBridge(`berth${i}`))) bridge = `berth${i}`;
     let subnet: Subnet;
     let gateway: string;
     if (cfg.bip) {
       const s = parseCidr(cfg.bip, true);
-      subnet = parseCidr(cidrString({ base: (s.base & (0xffffffff << (32 - s.prefix))) >>> 0, prefix: s.prefix }));
+      subnet = parseCidr(
+        cidrString({ base: (s.base & (0xffffffff << (32 - s.prefix))) >>> 0, prefix: s.prefix }),
+      );
       gateway = ipString(s.base);
     } else {
       subnet = chooseSubnet(DEFAULT_BRIDGE_POOLS, await this.takenSubnets());
@@ -199,13 +223,15 @@ export class NetworkCore {
     await ensureBridge(n.bridge, `${n.gateway}/${prefix}`);
     if (this.iptables) {
       const key = `net:${n.bridge}`;
-      if (!(await this.firewall.keys()).has(key)) await this.firewall.add(key, networkRules(this.ruleInput(n)));
+      if (!(await this.firewall.keys()).has(key))
+        await this.firewall.add(key, networkRules(this.ruleInput(n)));
     }
     if (!n.isDefault) await this.dns.listen(n.gateway);
   }
 
   ruleInput(n: NetworkRecord): Parameters<typeof networkRules>[0] {
-    const opt = (k: string, d: boolean): boolean => (n.options[k] === undefined ? d : n.options[k] === 'true');
+    const opt = (k: string, d: boolean): boolean =>
+      n.options[k] === undefined ? d : n.options[k] === 'true';
     return {
       bridge: n.bridge,
       subnet: n.subnet,
@@ -229,17 +255,21 @@ export class NetworkCore {
   async create(body: Record<string, any>): Promise<{ Id: string; Warning: string }> {
     const name = String(body.Name ?? '');
     if (!name) throw new InvalidArgument('network name must not be empty');
-    if (PREDEFINED.includes(name)) throw new Forbidden(`operation is not permitted on predefined ${name} network `);
+    if (PREDEFINED.includes(name))
+      throw new Forbidden(`operation is not permitted on predefined ${name} network `);
     if (!NAME_RE.test(name))
       throw new InvalidArgument(`invalid name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    if ([...this.nets.values()].some((n) => n.name === name)) throw new Conflict(`network with name ${name} already exists`);
+    if ([...this.nets.values()].some((n) => n.name === name))
+      throw new Conflict(`network with name ${name} already exists`);
     const driver = body.Driver || 'bridge';
     if (driver !== 'bridge') throw new NotFound(`plugin "${driver}" not found`);
     const options: Record<string, string> = { ...(body.Options ?? {}) };
     const id = randomId();
     const bridge = options[BRIDGE_NAME_OPT] || `br-${id.slice(0, 12)}`;
-    if (bridge.length > 15) throw new InvalidArgument(`bridge name ${bridge} is too long (15 characters at most)`);
-    if (this.bridgeInUse(bridge) || linkExists(bridge)) throw new Conflict(`bridge name ${bridge} is already in use`);
+    if (bridge.length > 15)
+      throw new InvalidArgument(`bridge name ${bridge} is too long (15 characters at most)`);
+    if (this.bridgeInUse(bridge) || linkExists(bridge))
+      throw new Conflict(`bridge name ${bridge} is already in use`);
     const ipamCfg = (body.IPAM?.Config ?? []) as { Subnet?: string; IPRange?: string; Gateway?: string }[];
     const c0 = ipamCfg.find((c) => c.Subnet && !c.Subnet.includes(':')) ?? ipamCfg[0] ?? {};
     const ours = [...this.nets.values()].filter((n) => n.subnet).map((n) => parseCidr(n.subnet));
@@ -248,20 +278,27 @@ export class NetworkCore {
       subnet = parseCidr(c0.Subnet);
       checkNoOverlap(subnet, ours);
     } else {
-      if (c0.IPRange || c0.Gateway) throw new InvalidArgument('invalid pool request: gateway or ip-range given without a subnet');
-      const pools: Pool[] = this.deps.config.defaultAddressPools?.length ? this.deps.config.defaultAddressPools : DEFAULT_ADDRESS_POOLS;
+      if (c0.IPRange || c0.Gateway)
+        throw new InvalidArgument('invalid pool request: gateway or ip-range given without a subnet');
+      const pools: Pool[] = this.deps.config.defaultAddressPools?.length
+        ? this.deps.config.defaultAddressPools
+        : DEFAULT_ADDRESS_POOLS;
       subnet = chooseSubnet(pools, await this.takenSubnets());
     }
     let gateway = ipString(subnet.base + 1);
     if (c0.Gateway) {
       if (!contains(subnet, parseIp(c0.Gateway)))
-        throw new InvalidArgument(`Invalid gateway address ${c0.Gateway}: It does not belong to the subnet ${cidrString(subnet)}`);
+        throw new InvalidArgument(
+          `Invalid gateway address ${c0.Gateway}: It does not belong to the subnet ${cidrString(subnet)}`,
+        );
       gateway = c0.Gateway;
     }
     if (c0.IPRange) {
       const r = parseCidr(c0.IPRange, true);
       if (!contains(subnet, r.base) || r.prefix < subnet.prefix)
-        throw new InvalidArgument(`invalid ip-range ${c0.IPRange}: it must be inside the subnet ${cidrString(subnet)}`);
+        throw new InvalidArgument(
+          `invalid ip-range ${c0.IPRange}: it must be inside the subnet ${cidrString(subnet)}`,
+        );
     }
     const n: NetworkRecord = {
       ...blank(name, 'bridge', id),
@@ -308,7 +345,8 @@ export class NetworkCore {
 
   list(filters: Filters): Record<string, unknown>[] {
     for (const k of filters.keys())
-      if (!['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'].includes(k)) throw new InvalidArgument(`invalid filter '${k}'`);
+      if (!['driver', 'id', 'label', 'name', 'scope', 'type', 'dangling'].includes(k))
+        throw new InvalidArgument(`invalid filter '${k}'`);
     const any = (k: string, test: (v: string) => boolean): boolean => {
       const vs = filters.get(k);
       return !vs || vs.length === 0 || vs.some(test);
@@ -327,7 +365,9 @@ export class NetworkCore {
         !any('name', (v) => n.name.includes(v)) ||
         !any('scope', (v) => v === 'local') ||
         !any('type', (v) => (v === 'builtin' ? builtin : v === 'custom' ? !builtin : false)) ||
-        !any('dangling', (v) => (['true', '1'].includes(v) ? !builtin && this.epsOf(n.id).size === 0 && !this.referenced(n) : true))
+        !any('dangling', (v) =>
+          ['true', '1'].includes(v) ? !builtin && this.epsOf(n.id).size === 0 && !this.referenced(n) : true,
+        )
       )
         continue;
       out.push(networkJson(n, null));
@@ -337,14 +377,17 @@ export class NetworkCore {
 
   /** A container (running or not) that names this network. */
   referenced(n: NetworkRecord): ContainerRecord | undefined {
-    return this.containers.all().find((c) => wantedNetworks(c).includes(n.name) && this.epsOf(n.id).has(c.id));
+    return this.containers
+      .all()
+      .find((c) => wantedNetworks(c).includes(n.name) && this.epsOf(n.id).has(c.id));
   }
 
   async remove(ref: string): Promise<void> {
     const n = this.find(ref);
     if (PREDEFINED.includes(n.name) && (n.isDefault || n.driver !== 'bridge'))
       throw new Forbidden(`${n.name} is a pre-defined network and cannot be removed`);
-    if (this.epsOf(n.id).size > 0) throw new Forbidden(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    if (this.epsOf(n.id).size > 0)
+      throw new Forbidden(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     await this.unplumb(n);
     this.store.deleteNetwork(n.id);
     this.nets.delete(n.id);
@@ -354,7 +397,8 @@ export class NetworkCore {
   }
 
   async prune(filters: Filters): Promise<{ NetworksDeleted: string[] | null }> {
-    for (const k of filters.keys()) if (!['until', 'label', 'label!'].includes(k)) throw new InvalidArgument(`invalid filter '${k}'`);
+    for (const k of filters.keys())
+      if (!['until', 'label', 'label!'].includes(k)) throw new InvalidArgument(`invalid filter '${k}'`);
     const until = filters.get('until')?.[0];
     const untilMs = until ? untilToMs(until) : undefined;
     const has = (n: NetworkRecord, v: string): boolean => {
@@ -365,7 +409,11 @@ export class NetworkCore {
     for (const n of [...this.nets.values()]) {
       if (PREDEFINED.includes(n.name) || n.isDefault || this.epsOf(n.id).size > 0) continue;
       if (untilMs !== undefined && Date.parse(n.created.replace(/(\.\d{3})\d+/, '$1')) >= untilMs) continue;
-      if (!(filters.get('label') ?? []).every((v) => has(n, v)) || (filters.get('label!') ?? []).some((v) => has(n, v))) continue;
+      if (
+        !(filters.get('label') ?? []).every((v) => has(n, v)) ||
+        (filters.get('label!') ?? []).some((v) => has(n, v))
+      )
+        continue;
       await this.remove(n.id);
       deleted.push(n.name);
     }
@@ -382,12 +430,15 @@ export class NetworkCore {
     const n = [...this.nets.values()].find((x) => x.gateway === listenIp && !x.isDefault);
     if (!n) return null;
     const asker = [...this.epsOf(n.id).values()].find((e) => e.ip === clientIp)?.containerId;
-    const scope = asker ? [...this.nets.values()].filter((x) => !x.isDefault && this.epsOf(x.id).has(asker)) : [n];
+    const scope = asker
+      ? [...this.nets.values()].filter((x) => !x.isDefault && this.epsOf(x.id).has(asker))
+      : [n];
     scope.sort((a, b) => (a === n ? -1 : b === n ? 1 : 0));
     for (const net of scope) {
       const bare = name.endsWith('.' + net.name) ? name.slice(0, -net.name.length - 1) : name;
       const ips: string[] = [];
-      for (const ep of this.epsOf(net.id).values()) if (this.dnsNames(ep).some((d) => d.toLowerCase() === bare)) ips.push(ep.ip);
+      for (const ep of this.epsOf(net.id).values())
+        if (this.dnsNames(ep).some((d) => d.toLowerCase() === bare)) ips.push(ep.ip);
       if (ips.length) return ips;
     }
     return null;
@@ -409,7 +460,8 @@ export class NetworkCore {
     const anyLive = [...this.eps.values()].some((m) => m.size > 0);
     await this.dns.close();
     if (anyLive) return;
-    for (const n of this.nets.values()) if (n.driver === 'bridge') await this.unplumb(n).catch(() => undefined);
+    for (const n of this.nets.values())
+      if (n.driver === 'bridge') await this.unplumb(n).catch(() => undefined);
     if (this.iptables) await this.firewall.removeChainsIfUnused().catch(() => undefined);
     removeOwner(this.tag);
   }

@@ -40,7 +40,8 @@ export function parseCidr(s: string, loose = false): Subnet {
   const prefix = Number(m[2]);
   const ip = parseIp(m[1]);
   const base = (ip & mask(prefix)) >>> 0;
-  if (!loose && base !== ip) throw new InvalidArgument(`invalid subnet ${s}: it should be ${ipString(base)}/${prefix}`);
+  if (!loose && base !== ip)
+    throw new InvalidArgument(`invalid subnet ${s}: it should be ${ipString(base)}/${prefix}`);
   return { base, prefix };
 }
 
@@ -53,12 +54,12 @@ export function size(s: Subnet): number {
 }
 
 export function contains(s: Subnet, ip: number): boolean {
-  return ((ip & mask(s.prefix)) >>> 0) === s.base;
+  return (ip & mask(s.prefix)) >>> 0 === s.base;
 }
 
 export function overlaps(a: Subnet, b: Subnet): boolean {
   const p = Math.min(a.prefix, b.prefix);
-  return ((a.base & mask(p)) >>> 0) === ((b.base & mask(p)) >>> 0);
+  return (a.base & mask(p)) >>> 0 === (b.base & mask(p)) >>> 0;
 }
 
 /** Splits `pool` into subnets of `prefix` bits, in order. */

@@ -6,7 +6,15 @@
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { buildAnswer, parseQuery, RCODE_FORMERR, RCODE_NXDOMAIN, RCODE_SERVFAIL, TYPE_A, type Question } from './dns-packet.js';
+import {
+  buildAnswer,
+  parseQuery,
+  RCODE_FORMERR,
+  RCODE_NXDOMAIN,
+  RCODE_SERVFAIL,
+  TYPE_A,
+  type Question,
+} from './dns-packet.js';
 
 /** Addresses for `name` as seen by the client at `clientIp` asking the server on `listenIp`; null = not ours. */
 export type Lookup = (listenIp: string, name: string, clientIp: string) => string[] | null;
@@ -117,12 +125,14 @@ export class EmbeddedDns {
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + msg.length);
-        void this.answer(ip, Buffer.from(msg), sock.remoteAddress?.replace(/^::ffff:/, '') ?? '').then((out) => {
-          if (!out || sock.destroyed) return;
-          const len = Buffer.alloc(2);
-          len.writeUInt16BE(out.length);
-          sock.write(Buffer.concat([len, out]));
-        });
+        void this.answer(ip, Buffer.from(msg), sock.remoteAddress?.replace(/^::ffff:/, '') ?? '').then(
+          (out) => {
+            if (!out || sock.destroyed) return;
+            const len = Buffer.alloc(2);
+            len.writeUInt16BE(out.length);
+            sock.write(Buffer.concat([len, out]));
+          },
+        );
       }
     });
   }

@@ -20,7 +20,9 @@ export function run(cmd: string, args: string[], input?: string): Promise<string
     p.stdout!.on('data', (b: Buffer) => (out += b));
     p.stderr!.on('data', (b: Buffer) => (err += b));
     p.on('error', (e) => reject(new CommandError(cmd, e.message, null)));
-    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new CommandError(`${cmd} ${args.join(' ')}`, err, code))));
+    p.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new CommandError(`${cmd} ${args.join(' ')}`, err, code)),
+    );
     if (p.stdin) {
       p.stdin.on('error', () => undefined); // the tool may exit before reading it all; its exit code tells
       p.stdin.end(input);

@@ -36,14 +36,14 @@ export async function hostRouteSubnets(): Promise<Subnet[]> {
     }
   }
   // Loopback "local" routes cover 127/8; host addresses (/32 locals) are fine to sit beside.
-  return subnets.filter((s) => s.prefix < 32 && (s.base >>> 24) !== 127);
+  return subnets.filter((s) => s.prefix < 32 && s.base >>> 24 !== 127);
 }
 
 export function overlapsAny(s: Subnet, taken: Subnet[]): boolean {
   return taken.some((t) => {
     const p = Math.min(s.prefix, t.prefix);
     const m = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
-    return ((s.base & m) >>> 0) === ((t.base & m) >>> 0);
+    return (s.base & m) >>> 0 === (t.base & m) >>> 0;
   });
 }
 
@@ -51,7 +51,8 @@ export function overlapsAny(s: Subnet, taken: Subnet[]): boolean {
 export function chooseSubnet(pools: Pool[], taken: Subnet[]): Subnet {
   for (const pool of pools) {
     const p = parseCidr(pool.base, true);
-    for (const s of split({ base: p.base, prefix: p.prefix }, pool.size)) if (!overlapsAny(s, [...taken, DOCKER0])) return s;
+    for (const s of split({ base: p.base, prefix: p.prefix }, pool.size))
+      if (!overlapsAny(s, [...taken, DOCKER0])) return s;
   }
   throw new InvalidArgument(
     'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network',
@@ -81,7 +82,9 @@ export function allocateIp(space: AddressSpace, used: Set<number>, requested?: s
   if (requested) {
     const ip = parseIp(requested);
     if (!contains(space.subnet, ip))
-      throw new InvalidArgument(`invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${requested}`);
+      throw new InvalidArgument(
+        `invalid endpoint settings:\nno configured subnet or ip-range contain the IP address ${requested}`,
+      );
     if (used.has(ip) || ip === space.gateway) throw new Conflict('Address already in use');
     return ip;
   }
@@ -93,10 +96,16 @@ export function allocateIp(space: AddressSpace, used: Set<number>, requested?: s
     if (ip === space.subnet.base || ip === broadcast || ip === space.gateway || used.has(ip)) continue;
     return ip;
   }
-  throw new Conflict(`no available IPv4 addresses on this network's address pools: ${ipString(space.subnet.base)}/${space.subnet.prefix}`);
+  throw new Conflict(
+    `no available IPv4 addresses on this network's address pools: ${ipString(space.subnet.base)}/${space.subnet.prefix}`,
+  );
 }
 
 /** Docker's MAC from the address: 02:42 followed by the four IPv4 bytes. */
 export function macFor(ip: number): string {
-  return ['02', '42', ...[ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  return [
+    '02',
+    '42',
+    ...[ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].map((b) => b.toString(16).padStart(2, '0')),
+  ].join(':');
 }

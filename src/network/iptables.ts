@@ -49,26 +49,39 @@ export class Firewall {
     for (const [t, c] of CHAINS) await iptables(['-t', t, '-N', c]).catch(() => undefined);
     for (const [t, c, rule] of JUMPS) {
       const a = rule.split(' ');
-      const present = await iptables(['-t', t, '-C', c, ...a]).then(() => true, () => false);
+      const present = await iptables(['-t', t, '-C', c, ...a]).then(
+        () => true,
+        () => false,
+      );
       if (!present) await iptables(['-t', t, '-I', c, '1', ...a]);
     }
   }
 
   /** Adds a rule set under one owner key, in one iptables-restore transaction per table. */
   async add(key: string, rules: Rule[]): Promise<void> {
-    await this.restore(rules.map((r) => ({ table: r.table, line: `-A ${r.chain} ${r.args} -m comment --comment ${this.comment(key)}` })));
+    await this.restore(
+      rules.map((r) => ({
+        table: r.table,
+        line: `-A ${r.chain} ${r.args} -m comment --comment ${this.comment(key)}`,
+      })),
+    );
   }
 
   /** Removes rules we know we added under `key`; falls back to a scan if any is missing. */
   async removeKnown(key: string, rules: Rule[]): Promise<void> {
-    const lines = rules.map((r) => ({ table: r.table, line: `-D ${r.chain} ${r.args} -m comment --comment ${this.comment(key)}` }));
+    const lines = rules.map((r) => ({
+      table: r.table,
+      line: `-D ${r.chain} ${r.args} -m comment --comment ${this.comment(key)}`,
+    }));
     await this.restore(lines).catch(() => this.remove(key));
   }
 
   /** Removes every rule of ours carrying `key` (or, with no key, all of ours). */
   async remove(key?: string): Promise<void> {
     const owned = await this.ownedRules();
-    const lines = owned.filter((r) => key === undefined || r.key === key).map((r) => ({ table: r.table, line: r.line.replace(/^-A /, '-D ') }));
+    const lines = owned
+      .filter((r) => key === undefined || r.key === key)
+      .map((r) => ({ table: r.table, line: r.line.replace(/^-A /, '-D ') }));
     await this.restore(lines);
   }
 
@@ -85,7 +98,8 @@ export class Firewall {
       const text = await run('iptables-save', ['-t', table]).catch(() => '');
       for (const line of text.split('\n')) {
         const m = /--comment "?([^" ]+)"?/.exec(line);
-        if (line.startsWith('-A ') && m && m[1].startsWith(prefix)) out.push({ table, line, key: m[1].slice(prefix.length) });
+        if (line.startsWith('-A ') && m && m[1].startsWith(prefix))
+          out.push({ table, line, key: m[1].slice(prefix.length) });
       }
     }
     return out;
@@ -98,7 +112,8 @@ export class Firewall {
       const used = text.split('\n').some((l) => l.includes('--comment') && /berth:/.test(l));
       if (used) return;
     }
-    for (const [t, c, rule] of [...JUMPS].reverse()) await iptables(['-t', t, '-D', c, ...rule.split(' ')]).catch(() => undefined);
+    for (const [t, c, rule] of [...JUMPS].reverse())
+      await iptables(['-t', t, '-D', c, ...rule.split(' ')]).catch(() => undefined);
     for (const [t, c] of CHAINS) {
       await iptables(['-t', t, '-F', c]).catch(() => undefined);
       await iptables(['-t', t, '-X', c]).catch(() => undefined);
@@ -127,7 +142,11 @@ export function networkRules(n: NetworkRuleInput): Rule[] {
   const br = n.bridge;
   const rules: Rule[] = [
     { table: 'nat', chain: 'BERTH-POSTROUTING', args: `-s 127.0.0.0/8 -o ${br} -j MASQUERADE` },
-    { table: 'filter', chain: 'BERTH-ISOLATION-STAGE-1', args: `-i ${br} ! -o ${br} -j BERTH-ISOLATION-STAGE-2` },
+    {
+      table: 'filter',
+      chain: 'BERTH-ISOLATION-STAGE-1',
+      args: `-i ${br} ! -o ${br} -j BERTH-ISOLATION-STAGE-2`,
+    },
     { table: 'filter', chain: 'BERTH-ISOLATION-STAGE-2', args: `-o ${br} -j DROP` },
     { table: 'filter', chain: 'BERTH-FORWARD', args: `-i ${br} -o ${br} -j ${n.icc ? 'ACCEPT' : 'DROP'}` },
   ];
@@ -138,9 +157,14 @@ export function networkRules(n: NetworkRuleInput): Rule[] {
     );
     return rules;
   }
-  if (n.ipMasq) rules.push({ table: 'nat', chain: 'BERTH-POSTROUTING', args: `-s ${n.subnet} ! -o ${br} -j MASQUERADE` });
+  if (n.ipMasq)
+    rules.push({ table: 'nat', chain: 'BERTH-POSTROUTING', args: `-s ${n.subnet} ! -o ${br} -j MASQUERADE` });
   rules.push(
-    { table: 'filter', chain: 'BERTH-FORWARD', args: `-o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT` },
+    {
+      table: 'filter',
+      chain: 'BERTH-FORWARD',
+      args: `-o ${br} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+    },
     { table: 'filter', chain: 'BERTH-FORWARD', args: `-i ${br} ! -o ${br} -j ACCEPT` },
   );
   return rules;

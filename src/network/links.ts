@@ -79,7 +79,11 @@ export async function addVeth(v: VethSpec): Promise<void> {
     `link set ${v.hostVeth} master ${v.bridge}`,
     `link set ${v.hostVeth} up`,
   ]);
-  const inner = [`link set ${v.ifname} address ${v.mac}`, `addr add ${v.cidr} dev ${v.ifname}`, `link set ${v.ifname} up`];
+  const inner = [
+    `link set ${v.ifname} address ${v.mac}`,
+    `addr add ${v.cidr} dev ${v.ifname}`,
+    `link set ${v.ifname} up`,
+  ];
   if (v.gateway) inner.push(`route replace default via ${v.gateway} dev ${v.ifname}`);
   await ipBatch(inner, v.netns);
 }

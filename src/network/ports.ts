@@ -34,7 +34,13 @@ export function portRequests(
   const keys = new Set(Object.keys(bindings ?? {}));
   for (const [key, list] of Object.entries(bindings ?? {})) {
     const { port, proto } = parsePortKey(key);
-    for (const b of list ?? [{}]) out.push({ proto, containerPort: port, hostIp: b.HostIp || '0.0.0.0', hostPorts: hostRange(b.HostPort) });
+    for (const b of list ?? [{}])
+      out.push({
+        proto,
+        containerPort: port,
+        hostIp: b.HostIp || '0.0.0.0',
+        hostPorts: hostRange(b.HostPort),
+      });
   }
   if (publishAll)
     for (const key of Object.keys(exposed ?? {})) {
@@ -57,7 +63,10 @@ function hostRange(s: string | undefined): [number, number] {
 
 export function ephemeralRange(): [number, number] {
   try {
-    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const [a, b] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (a > 0 && b >= a) return [a, b];
   } catch {
     /* default below */
@@ -95,7 +104,8 @@ export class PortAllocator {
   /** Turns requests into mappings; throws Docker's error (and holds nothing) when a port is taken. */
   async allocate(containerId: string, endpointName: string, reqs: PortRequest[]): Promise<PortMapping[]> {
     const out: PortMapping[] = [];
-    const taken = (proto: string, port: number): boolean => this.held.has(`${proto}/${port}`) || out.some((o) => o.proto === proto && o.hostPort === port);
+    const taken = (proto: string, port: number): boolean =>
+      this.held.has(`${proto}/${port}`) || out.some((o) => o.proto === proto && o.hostPort === port);
     try {
       for (const r of reqs) {
         let [lo, hi] = r.hostPorts;
@@ -150,7 +160,10 @@ export function portsJson(
 }
 
 /** `GET /containers/json` Ports. */
-export function portsSummary(exposed: Record<string, object> | null | undefined, mapped: PortMapping[] | null): Record<string, unknown>[] {
+export function portsSummary(
+  exposed: Record<string, object> | null | undefined,
+  mapped: PortMapping[] | null,
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const seen = new Set<string>();
   for (const m of mapped ?? []) {

@@ -7,11 +7,15 @@ export class NetworkStore {
   constructor(private readonly db: DB) {}
 
   networks(): NetworkRecord[] {
-    return (this.db.prepare('SELECT doc FROM networks').all() as { doc: string }[]).map((r) => JSON.parse(r.doc));
+    return (this.db.prepare('SELECT doc FROM networks').all() as { doc: string }[]).map((r) =>
+      JSON.parse(r.doc),
+    );
   }
 
   putNetwork(n: NetworkRecord): void {
-    this.db.prepare('INSERT OR REPLACE INTO networks (id, name, doc) VALUES (?, ?, ?)').run(n.id, n.name, JSON.stringify(n));
+    this.db
+      .prepare('INSERT OR REPLACE INTO networks (id, name, doc) VALUES (?, ?, ?)')
+      .run(n.id, n.name, JSON.stringify(n));
   }
 
   deleteNetwork(id: string): void {
@@ -22,7 +26,9 @@ export class NetworkStore {
   }
 
   endpoints(): EndpointRecord[] {
-    return (this.db.prepare('SELECT doc FROM net_endpoints').all() as { doc: string }[]).map((r) => JSON.parse(r.doc));
+    return (this.db.prepare('SELECT doc FROM net_endpoints').all() as { doc: string }[]).map((r) =>
+      JSON.parse(r.doc),
+    );
   }
 
   putEndpoint(e: EndpointRecord): void {
@@ -32,15 +38,21 @@ export class NetworkStore {
   }
 
   deleteEndpoint(networkId: string, containerId: string): void {
-    this.db.prepare('DELETE FROM net_endpoints WHERE network_id = ? AND container_id = ?').run(networkId, containerId);
+    this.db
+      .prepare('DELETE FROM net_endpoints WHERE network_id = ? AND container_id = ?')
+      .run(networkId, containerId);
   }
 
   sandboxes(): SandboxRecord[] {
-    return (this.db.prepare('SELECT doc FROM net_sandboxes').all() as { doc: string }[]).map((r) => JSON.parse(r.doc));
+    return (this.db.prepare('SELECT doc FROM net_sandboxes').all() as { doc: string }[]).map((r) =>
+      JSON.parse(r.doc),
+    );
   }
 
   putSandbox(s: SandboxRecord): void {
-    this.db.prepare('INSERT OR REPLACE INTO net_sandboxes (container_id, doc) VALUES (?, ?)').run(s.containerId, JSON.stringify(s));
+    this.db
+      .prepare('INSERT OR REPLACE INTO net_sandboxes (container_id, doc) VALUES (?, ?)')
+      .run(s.containerId, JSON.stringify(s));
   }
 
   deleteSandbox(containerId: string): void {

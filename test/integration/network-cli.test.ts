@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
 
-const uniq = (p: string): string => `${p}${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const uniq = (p: string): string =>
+  `${p}${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 describe('berth network CLI matches docker', () => {
   let d: TestDaemon;
@@ -53,8 +54,14 @@ describe('berth network CLI matches docker', () => {
     assert.equal(d.docker(['run', '-d', '--name', c, 'busybox', 'sleep', '60']).code, 0);
     const r = d.berth(['network', 'connect', '--alias', 'al', '--ip', '10.124.9.77', n1, c]);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(d.docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${n1}").IPAddress}}`, c]).stdout.trim(), '10.124.9.77');
-    assert.equal(d.docker(['exec', c, 'ip', '-4', '-o', 'addr', 'show', 'eth1']).stdout.includes('10.124.9.77/24'), true);
+    assert.equal(
+      d.docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${n1}").IPAddress}}`, c]).stdout.trim(),
+      '10.124.9.77',
+    );
+    assert.equal(
+      d.docker(['exec', c, 'ip', '-4', '-o', 'addr', 'show', 'eth1']).stdout.includes('10.124.9.77/24'),
+      true,
+    );
     same(['network', 'connect', n1, c]);
     assert.equal(d.berth(['network', 'disconnect', n1, c]).code, 0);
     same(['network', 'disconnect', n1, c]);

@@ -10,7 +10,8 @@ import net from 'node:net';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
 
-const uniq = (p: string): string => `${p}${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const uniq = (p: string): string =>
+  `${p}${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const iptablesSave = (): string => spawnSync('iptables-save', { encoding: 'utf8' }).stdout;
 
 async function freePort(): Promise<number> {
@@ -48,11 +49,36 @@ describe('networking survives a berthd crash', () => {
     const bridge = `br-${ok(['network', 'inspect', '-f', '{{.Id}}', netName]).slice(0, 12)}`;
     const port = await freePort();
     const web = uniq('web');
-    ok(['run', '-d', '--name', web, '--network', netName, '-p', `${port}:80`, 'busybox', 'sh', '-c', 'mkdir /w && echo up > /w/index.html && exec httpd -f -p 80 -h /w']);
+    ok([
+      'run',
+      '-d',
+      '--name',
+      web,
+      '--network',
+      netName,
+      '-p',
+      `${port}:80`,
+      'busybox',
+      'sh',
+      '-c',
+      'mkdir /w && echo up > /w/index.html && exec httpd -f -p 80 -h /w',
+    ]);
     const client = uniq('cli');
     ok(['run', '-d', '--name', client, '--network', netName, 'busybox', 'sleep', '300']);
     const doomed = uniq('doomed');
-    ok(['run', '-d', '--name', doomed, '--network', netName, '-p', '127.0.0.1::80', 'busybox', 'sleep', '300']);
+    ok([
+      'run',
+      '-d',
+      '--name',
+      doomed,
+      '--network',
+      netName,
+      '-p',
+      '127.0.0.1::80',
+      'busybox',
+      'sleep',
+      '300',
+    ]);
     const doomedId = ok(['inspect', '-f', '{{.Id}}', doomed]);
     const doomedPid = Number(ok(['inspect', '-f', '{{.State.Pid}}', doomed]));
 
@@ -65,7 +91,10 @@ describe('networking survives a berthd crash', () => {
     const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) });
     assert.equal((await res.text()).trim(), 'up');
     assert.equal(ok(['exec', client, 'wget', '-qO-', `http://${web}/`]), 'up');
-    assert.ok(!iptablesSave().includes(`ctr:${doomedId.slice(0, 12)}`), 'rules of the dead container removed');
+    assert.ok(
+      !iptablesSave().includes(`ctr:${doomedId.slice(0, 12)}`),
+      'rules of the dead container removed',
+    );
     assert.ok(!existsSync(`${d.execRoot}/netns/${doomedId}`), 'namespace file of the dead container removed');
     assert.equal(ok(['inspect', '-f', '{{.State.Running}}', doomed]), 'false');
 
@@ -80,7 +109,13 @@ describe('networking survives a berthd crash', () => {
 
   it('a restarted berthd does not share a default bridge another berthd took meanwhile', async () => {
     const bridgeOf = (t: TestDaemon): { name: string; subnet: string } => {
-      const r = t.docker(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}} {{(index .IPAM.Config 0).Subnet}}', 'bridge']);
+      const r = t.docker([
+        'network',
+        'inspect',
+        '-f',
+        '{{index .Options "com.docker.network.bridge.name"}} {{(index .IPAM.Config 0).Subnet}}',
+        'bridge',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const [name, subnet] = r.stdout.trim().split(' ');
       return { name, subnet };
@@ -96,7 +131,10 @@ describe('networking survives a berthd crash', () => {
       await d.restart();
       const mine = bridgeOf(d);
       assert.notEqual(mine.name, theirs.name);
-      assert.notEqual(mine.subnet.split('.').slice(0, 3).join('.'), theirs.subnet.split('.').slice(0, 3).join('.'));
+      assert.notEqual(
+        mine.subnet.split('.').slice(0, 3).join('.'),
+        theirs.subnet.split('.').slice(0, 3).join('.'),
+      );
       const out = d.docker(['run', '--rm', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
       assert.equal(out.code, 0, out.stderr);
       assert.match(out.stdout, new RegExp(mine.subnet.split('.').slice(0, 2).join('\\.')));
@@ -105,4 +143,3 @@ describe('networking survives a berthd crash', () => {
     }
   });
 });
-

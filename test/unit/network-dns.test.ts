@@ -5,7 +5,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { answerIps, buildQuery, parseQuery, RCODE_NXDOMAIN, TYPE_AAAA } from '../../src/network/dns-packet.js';
+import {
+  answerIps,
+  buildQuery,
+  parseQuery,
+  RCODE_NXDOMAIN,
+  TYPE_AAAA,
+} from '../../src/network/dns-packet.js';
 import { EmbeddedDns, hostResolvers } from '../../src/network/dns-server.js';
 
 const names: Record<string, string[]> = { web: ['10.9.0.2'], pool: ['10.9.0.3', '10.9.0.4'] };
@@ -49,7 +55,10 @@ describe('network dns', () => {
   it('keeps the query id and question', async () => {
     const out = await ask(buildQuery(0xbeef, 'web'));
     assert.equal(out.readUInt16BE(0), 0xbeef);
-    assert.equal(parseQuery(Buffer.concat([out.subarray(0, 2), Buffer.from([1, 0]), out.subarray(4)]))?.name, 'web');
+    assert.equal(
+      parseQuery(Buffer.concat([out.subarray(0, 2), Buffer.from([1, 0]), out.subarray(4)]))?.name,
+      'web',
+    );
   });
 
   it('survives malformed packets (fuzz) and still answers afterwards', async () => {
@@ -61,7 +70,8 @@ describe('network dns', () => {
       else if (kind === 1) pkt = base.subarray(0, Math.floor(Math.random() * base.length));
       else {
         pkt = Buffer.from(base);
-        for (let j = 0; j < 3; j++) pkt[Math.floor(Math.random() * pkt.length)] = Math.floor(Math.random() * 256);
+        for (let j = 0; j < 3; j++)
+          pkt[Math.floor(Math.random() * pkt.length)] = Math.floor(Math.random() * 256);
       }
       const out = await dns.answer('127.0.0.1', pkt);
       if (out) assert.ok(out.length >= 12);
@@ -86,6 +96,9 @@ describe('network dns', () => {
   });
 
   it('forwards only to resolvers a container can reach', () => {
-    assert.deepEqual(hostResolvers('nameserver 127.0.0.53\nnameserver 10.255.255.53\n# x\nnameserver ::1\n'), ['10.255.255.53']);
+    assert.deepEqual(
+      hostResolvers('nameserver 127.0.0.53\nnameserver 10.255.255.53\n# x\nnameserver ::1\n'),
+      ['10.255.255.53'],
+    );
   });
 });

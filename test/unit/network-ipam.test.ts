@@ -9,7 +9,10 @@ describe('network cidr', () => {
   it('parses and prints addresses and subnets', () => {
     assert.equal(ipString(parseIp('10.89.3.7')), '10.89.3.7');
     assert.equal(cidrString(parseCidr('10.89.0.0/16')), '10.89.0.0/16');
-    assert.throws(() => parseCidr('10.89.0.1/16'), /invalid subnet 10.89.0.1\/16: it should be 10.89.0.0\/16/);
+    assert.throws(
+      () => parseCidr('10.89.0.1/16'),
+      /invalid subnet 10.89.0.1\/16: it should be 10.89.0.0\/16/,
+    );
     assert.throws(() => parseIp('10.300.0.1'), /invalid IP address/);
     assert.equal(cidrString(parseCidr('10.89.0.1/16', true)), '10.89.0.0/16');
   });
@@ -25,11 +28,28 @@ describe('network ipam', () => {
     const taken = [parseCidr('10.89.0.0/24'), parseCidr('10.89.1.0/25')];
     assert.equal(cidrString(chooseSubnet([{ base: '10.89.0.0/16', size: 24 }], taken)), '10.89.2.0/24');
     assert.equal(cidrString(chooseSubnet([{ base: '172.16.0.0/12', size: 16 }], [])), '172.16.0.0/16');
-    assert.equal(cidrString(chooseSubnet([{ base: '172.17.0.0/16', size: 24 }, { base: '10.1.0.0/16', size: 24 }], [])), '10.1.0.0/24');
-    assert.throws(() => chooseSubnet([{ base: '10.89.0.0/23', size: 24 }], [parseCidr('10.89.0.0/23')]), /could not find an available, non-overlapping IPv4 address pool/);
+    assert.equal(
+      cidrString(
+        chooseSubnet(
+          [
+            { base: '172.17.0.0/16', size: 24 },
+            { base: '10.1.0.0/16', size: 24 },
+          ],
+          [],
+        ),
+      ),
+      '10.1.0.0/24',
+    );
+    assert.throws(
+      () => chooseSubnet([{ base: '10.89.0.0/23', size: 24 }], [parseCidr('10.89.0.0/23')]),
+      /could not find an available, non-overlapping IPv4 address pool/,
+    );
   });
-  it('refuses overlapping user subnets with Docker\'s text', () => {
-    assert.throws(() => checkNoOverlap(parseCidr('10.0.0.0/8'), [parseCidr('10.89.0.0/24')]), /Pool overlaps with other one on this address space/);
+  it("refuses overlapping user subnets with Docker's text", () => {
+    assert.throws(
+      () => checkNoOverlap(parseCidr('10.0.0.0/8'), [parseCidr('10.89.0.0/24')]),
+      /Pool overlaps with other one on this address space/,
+    );
   });
   it('allocates sequentially, skipping network, gateway, broadcast and used addresses', () => {
     const space = addressSpace('10.9.0.0/29', '10.9.0.1');
@@ -47,10 +67,16 @@ describe('network ipam', () => {
     const space = addressSpace('10.9.0.0/24', '10.9.0.254', '10.9.0.128/25');
     assert.equal(ipString(allocateIp(space, new Set())), '10.9.0.128');
     assert.equal(ipString(allocateIp(space, new Set(), '10.9.0.7')), '10.9.0.7');
-    assert.throws(() => allocateIp(space, new Set([parseIp('10.9.0.7')]), '10.9.0.7'), /Address already in use/);
-    assert.throws(() => allocateIp(space, new Set(), '10.10.0.7'), /no configured subnet or ip-range contain the IP address 10.10.0.7/);
+    assert.throws(
+      () => allocateIp(space, new Set([parseIp('10.9.0.7')]), '10.9.0.7'),
+      /Address already in use/,
+    );
+    assert.throws(
+      () => allocateIp(space, new Set(), '10.10.0.7'),
+      /no configured subnet or ip-range contain the IP address 10.10.0.7/,
+    );
   });
-  it('derives Docker\'s MAC from the address', () => {
+  it("derives Docker's MAC from the address", () => {
     assert.equal(macFor(parseIp('172.17.0.2')), '02:42:ac:11:00:02');
   });
 });
