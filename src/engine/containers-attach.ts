@@ -8,7 +8,7 @@ import { DetachWatcher, framer, parseDetachKeys, DEFAULT_DETACH_KEYS, STDERR, ST
 import type { AttachStreams } from '../runtime/types.js';
 import type { ContainerService } from './containers.js';
 import type { ContainerRecord } from './containers-model.js';
-import { readLogEntries } from './containers-logs.js';
+import { readLogs } from '../runtime/logs.js';
 
 export interface AttachOptions {
   stdin: boolean;
@@ -39,10 +39,8 @@ export class Attacher {
   async attach(c: ContainerRecord, keys: Buffer, opts: AttachOptions, conn: Hijacked, multiplexed: boolean): Promise<void> {
     const write = framer((b) => conn.output.write(b), multiplexed);
     if (opts.logs) {
-      for (const e of await readLogEntries(this.svc.paths(c.id).log, {})) {
-        if ((e.stream === 'stdout' && opts.stdout) || (e.stream === 'stderr' && opts.stderr))
-          write(e.stream === 'stdout' ? STDOUT : STDERR, e.data);
-      }
+      for await (const r of readLogs(this.svc.paths(c.id).log, { stdout: opts.stdout, stderr: opts.stderr }))
+        write(r.stream === 'stdout' ? STDOUT : STDERR, r.data);
     }
     if (!opts.stream) return conn.end();
     this.svc.publish(c, 'attach');

@@ -1,194 +1,127 @@
-// `docker logs`: reads the monitor's k8s-file log ("<time> <stream> <P|F>
-// <text>") and answers in Docker's shape (framed unless TTY, optional
-// RFC3339NanoFixed timestamps, tail/since/until, follow until the container
-// stops).
-import { promises as fs } from 'node:fs';
+// `docker logs` and attach's `logs=1` replay in Docker's shape, over the
+// runtime's k8s-file reader (src/runtime/logs.ts, which also follows rotated
+// and replaced files): stream selection, RFC3339NanoFixed timestamps,
+// `--details` attributes, tail/since/until, follow until the container stops.
 import { InvalidArgument } from '../api/errors.js';
-
-export interface LogEntry {
-  stream: 'stdout' | 'stderr';
-  /** Nanoseconds since the epoch. */
-  timeNs: bigint;
-  /** The text with its newline (partial entries have none). */
-  data: Buffer;
-}
-
-export interface LogWindow {
-  sinceNs?: bigint;
-  untilNs?: bigint;
-}
-
-/** "2024-01-01T00:00:00.123456789+00:00" → ns since the epoch. */
-export function parseK8sTime(t: string): bigint {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)$/.exec(t);
-  if (!m) throw new Error(`bad log time ${t}`);
-  const secMs = Date.parse(m[1] + (m[3] === 'Z' ? 'Z' : m[3]));
-  return BigInt(secMs) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0') || '0');
-}
-
-/** Go's RFC3339NanoFixed in UTC: always nine fraction digits. */
-export function formatLogTime(ns: bigint): string {
-  const ms = Number(ns / 1_000_000n);
-  const iso = new Date(ms).toISOString().slice(0, 19);
-  return `${iso}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
-}
-
-/** Parses complete lines of a k8s-file log; returns entries and the bytes consumed. */
-export function parseK8sLog(buf: Buffer): { entries: LogEntry[]; used: number } {
-  const entries: LogEntry[] = [];
-  let off = 0;
-  for (;;) {
-    const nl = buf.indexOf(0x0a, off);
-    if (nl < 0) break;
-    const line = buf.subarray(off, nl);
-    off = nl + 1;
-    const s1 = line.indexOf(0x20);
-    const s2 = s1 < 0 ? -1 : line.indexOf(0x20, s1 + 1);
-    const s3 = s2 < 0 ? -1 : line.indexOf(0x20, s2 + 1);
-    if (s3 < 0) continue;
-    const stream = line.subarray(s1 + 1, s2).toString();
-    if (stream !== 'stdout' && stream !== 'stderr') continue;
-    const partial = line.subarray(s2 + 1, s3).toString() === 'P';
-    let timeNs: bigint;
-    try {
-      timeNs = parseK8sTime(line.subarray(0, s1).toString());
-    } catch {
-      continue;
-    }
-    const text = line.subarray(s3 + 1);
-    entries.push({ stream, timeNs, data: partial ? Buffer.from(text) : Buffer.concat([text, Buffer.from('\n')]) });
-  }
-  return { entries, used: off };
-}
-
-export async function readLogEntries(file: string, w: LogWindow): Promise<LogEntry[]> {
-  let buf: Buffer;
-  try {
-    buf = await fs.readFile(file);
-  } catch {
-    return [];
-  }
-  return parseK8sLog(buf).entries.filter((e) => inWindow(e, w));
-}
-
-export function inWindow(e: LogEntry, w: LogWindow): boolean {
-  return (w.sinceNs === undefined || e.timeNs >= w.sinceNs) && (w.untilNs === undefined || e.timeNs <= w.untilNs);
-}
-
-/** Docker's `since`/`until` query values: unix seconds with optional fraction. 0 means unset. */
-export function parseLogTime(name: string, v: string | undefined): bigint | undefined {
-  if (v === undefined || v === '' || v === '0') return undefined;
-  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
-  if (!m) throw new InvalidArgument(`invalid value for ${name}: ${v}`);
-  return BigInt(m[1]) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0') || '0');
-}
-
-/** The last `n` entries (Docker counts lines, i.e. entries); "all" or negative keeps everything. */
-export function tailEntries(entries: LogEntry[], tail: string | undefined): LogEntry[] {
-  if (tail === undefined || tail === '' || tail === 'all') return entries;
-  const n = Number(tail);
-  if (!Number.isInteger(n)) throw new InvalidArgument(`invalid value for tail: ${tail}`);
-  if (n < 0) return entries;
-  return n === 0 ? [] : entries.slice(-n);
-}
-
-/**
- * Follows the log file from byte `offset`, calling `emit` for new entries,
- * until `stopped()` says the container is done and the file is drained, or
- * `abort` fires.
- */
-export async function followLog(
-  file: string,
-  offset: number,
-  emit: (e: LogEntry) => void,
-  stopped: () => boolean,
-  abort: AbortSignal,
-): Promise<void> {
-  let pos = offset;
-  let rest: Buffer = Buffer.alloc(0);
-  while (!abort.aborted) {
-    const wasStopped = stopped();
-    let chunk: Buffer = Buffer.alloc(0);
-    try {
-      const fh = await fs.open(file, 'r');
-      try {
-        const { size } = await fh.stat();
-        if (size < pos) pos = 0; // rotated or truncated
-        if (size > pos) {
-          chunk = Buffer.alloc(size - pos);
-          await fh.read(chunk, 0, chunk.length, pos);
-          pos = size;
-        }
-      } finally {
-        await fh.close();
-      }
-    } catch {
-      /* not created yet */
-    }
-    if (chunk.length) {
-      const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-      const { entries, used } = parseK8sLog(buf);
-      rest = Buffer.from(buf.subarray(used));
-      for (const e of entries) emit(e);
-    }
-    if (wasStopped && chunk.length === 0) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export async function fileSize(file: string): Promise<number> {
-  try {
-    return (await fs.stat(file)).size;
-  } catch {
-    return 0;
-  }
-}
+import { parseUnixTimestamp, readLogs, type LogRecord } from '../runtime/logs.js';
+import type { ContainerService } from './containers.js';
+import type { ContainerRecord } from './containers-model.js';
 
 export interface LogsOptions {
   stdout: boolean;
   stderr: boolean;
   follow: boolean;
   timestamps: boolean;
+  details?: boolean;
   tail?: string;
   since?: string;
   until?: string;
 }
 
+export type LogWrite = (stream: 1 | 2, data: Buffer) => void;
+
+/** Go's RFC3339NanoFixed in UTC: always nine fraction digits. */
+export function formatLogTime(ns: bigint): string {
+  const iso = new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19);
+  return `${iso}.${String(ns % 1_000_000_000n).padStart(9, '0')}Z`;
+}
+
+/** Docker's `since`/`until` query values: unix seconds with optional fraction. Empty or 0 means unset. */
+export function parseLogTime(name: string, v: string | undefined): bigint | undefined {
+  if (v === undefined || v === '' || v === '0') return undefined;
+  const ns = parseUnixTimestamp(v);
+  if (ns === undefined) throw new InvalidArgument(`invalid value for ${name}: ${v}`);
+  return ns;
+}
+
+/** `tail`: a line count; "all", empty or negative keeps everything. */
+export function parseTail(tail: string | undefined): number | undefined {
+  if (tail === undefined || tail === '' || tail === 'all') return undefined;
+  const n = Number(tail);
+  if (!Number.isInteger(n)) throw new InvalidArgument(`invalid value for tail: ${tail}`);
+  return n < 0 ? undefined : n;
+}
+
+/** Go's url.QueryEscape: space as '+', everything but [A-Za-z0-9-_.~] percent-encoded. */
+function queryEscape(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/%20/g, '+')
+    .replace(/[!'()*]/g, (ch) => '%' + ch.charCodeAt(0).toString(16).toUpperCase());
+}
+
 /**
- * Writes the log of a container to `out` using `write(streamId, bytes)`;
- * resolves when done (follow: when the container stops or `abort` fires).
+ * What `docker logs --details` prints before each line: the attributes the
+ * log options ask for (`labels`, `labels-regex`, `env`, `env-regex`), sorted,
+ * as query-escaped k=v pairs joined by commas; empty when none are set.
  */
-export async function writeLogs(
-  file: string,
-  opts: LogsOptions,
-  write: (stream: 1 | 2, data: Buffer) => void,
-  running: () => boolean,
-  abort: AbortSignal,
-): Promise<void> {
-  if (!opts.stdout && !opts.stderr) throw new InvalidArgument('You must choose at least one stream');
-  const w: LogWindow = { sinceNs: parseLogTime('since', opts.since), untilNs: parseLogTime('until', opts.until) };
-  const emit = (e: LogEntry): void => {
-    if (!inWindow(e, w)) return;
-    if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) return;
-    const data = opts.timestamps ? Buffer.concat([Buffer.from(formatLogTime(e.timeNs) + ' '), e.data]) : e.data;
-    write(e.stream === 'stdout' ? 1 : 2, data);
-  };
-  const size = await fileSize(file);
-  let buf: Buffer = Buffer.alloc(0);
-  try {
-    const fh = await fs.open(file, 'r');
-    try {
-      buf = Buffer.alloc(size);
-      await fh.read(buf, 0, size, 0);
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* no log yet */
+export function logAttributes(c: Pick<ContainerRecord, 'config' | 'hostConfig'>): string {
+  const opts = c.hostConfig.LogConfig?.Config ?? {};
+  const labels = c.config.Labels ?? {};
+  const env = new Map<string, string>();
+  for (const e of c.config.Env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1));
   }
-  const { entries, used } = parseK8sLog(buf);
-  const selected = entries.filter((e) => inWindow(e, w) && (e.stream === 'stdout' ? opts.stdout : opts.stderr));
-  for (const e of tailEntries(selected, opts.tail)) emit(e);
-  if (!opts.follow || (w.untilNs !== undefined && w.untilNs <= BigInt(Date.now()) * 1_000_000n)) return;
-  await followLog(file, used, emit, () => !running(), abort);
+  const attrs = new Map<string, string>();
+  const pick = (names: string | undefined, from: Map<string, string>): void => {
+    for (const k of names ? names.split(',') : []) if (from.has(k)) attrs.set(k, from.get(k)!);
+  };
+  const match = (pattern: string | undefined, from: Map<string, string>): void => {
+    if (!pattern) return;
+    const re = new RegExp(pattern);
+    for (const [k, v] of from) if (re.test(k)) attrs.set(k, v);
+  };
+  const labelMap = new Map(Object.entries(labels));
+  pick(opts.labels, labelMap);
+  match(opts['labels-regex'], labelMap);
+  pick(opts.env, env);
+  match(opts['env-regex'], env);
+  return [...attrs]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${queryEscape(k)}=${queryEscape(v)}`)
+    .join(',');
+}
+
+/** One record as Docker writes it: [timestamp ' '] [attributes ' '] line. */
+export function formatRecord(r: LogRecord, o: { timestamps: boolean; details?: string }): Buffer {
+  let prefix = '';
+  if (o.timestamps) prefix += formatLogTime(r.timeNs) + ' ';
+  if (o.details !== undefined) prefix += o.details + ' ';
+  return prefix ? Buffer.concat([Buffer.from(prefix), r.data]) : r.data;
+}
+
+/**
+ * Checks the options (so a bad value is an HTTP error, not a broken stream)
+ * and returns the writer of the log: it resolves when the stored log is sent
+ * or, with follow, once the container stops and the file is drained, or the
+ * client goes away.
+ */
+export function openLogs(
+  svc: ContainerService,
+  c: ContainerRecord,
+  opts: LogsOptions,
+): (write: LogWrite, signal: AbortSignal) => Promise<void> {
+  if (!opts.stdout && !opts.stderr) throw new InvalidArgument('You must choose at least one stream');
+  const sinceNs = parseLogTime('since', opts.since);
+  const untilNs = parseLogTime('until', opts.until);
+  const tail = parseTail(opts.tail);
+  const details = opts.details ? logAttributes(c) : undefined;
+  return async (write, signal) => {
+    // Following ends when the container stops for good (a restart keeps it going) or is removed.
+    const stopWhen =
+      opts.follow && svc.store.has(c.id) && c.state.Running
+        ? svc.lifecycle.wait(c, 'not-running', signal)
+        : Promise.resolve();
+    const records = readLogs(svc.paths(c.id).log, {
+      stdout: opts.stdout,
+      stderr: opts.stderr,
+      sinceNs,
+      untilNs,
+      tail,
+      follow: opts.follow,
+      stopWhen,
+      signal,
+    });
+    for await (const r of records) write(r.stream === 'stdout' ? 1 : 2, formatRecord(r, { timestamps: opts.timestamps, details }));
+  };
 }

@@ -45,6 +45,17 @@ describe('container I/O (docker CLI)', () => {
     assert.equal(d.docker(['logs', '--until', since, name]).stdout, 'a\nc\n');
   });
 
+  it('logs --details: the log-opt attributes, or nothing, and a space before each line', async () => {
+    const plain = uniq('details');
+    assert.equal(d.docker(['run', '--name', plain, 'busybox', 'echo', 'hi']).code, 0);
+    assert.equal(d.docker(['logs', '--details', plain]).stdout, ' hi\n');
+    const tagged = uniq('details');
+    const r = d.docker(['run', '--name', tagged, '--label', 'app=web', '-e', 'TIER=a b', '--log-opt', 'labels=app', '--log-opt', 'env=TIER', 'busybox', 'echo', 'hi']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(d.docker(['logs', '--details', tagged]).stdout, 'TIER=a+b,app=web hi\n');
+    assert.match(d.docker(['logs', '--details', '-t', tagged]).stdout, /^\d{4}-\d\d-\d\dT[\d:.]+Z TIER=a\+b,app=web hi\n$/);
+  });
+
   it('logs -f follows until the container exits', async () => {
     const name = uniq('follow');
     d.docker(['run', '-d', '--name', name, 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo n$i; sleep 0.5; done']);

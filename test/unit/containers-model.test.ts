@@ -8,7 +8,8 @@ import { generateName, normaliseName, newContainerId } from '../../src/engine/co
 import { parseSignal } from '../../src/engine/containers-signals.js';
 import { humanDuration, statusText } from '../../src/engine/containers-view.js';
 import { selectContainers } from '../../src/engine/containers-filters.js';
-import { formatLogTime, parseK8sLog, parseK8sTime, tailEntries } from '../../src/engine/containers-logs.js';
+import { formatLogTime, formatRecord, logAttributes, parseLogTime, parseTail } from '../../src/engine/containers-logs.js';
+import { parseLogLine } from '../../src/runtime/logs.js';
 import { hostsFile, resolvConf } from '../../src/engine/containers-etc.js';
 import { parsePs } from '../../src/engine/containers-stats.js';
 import { probeArgs } from '../../src/engine/containers-health.js';
@@ -153,25 +154,32 @@ describe('list filters', () => {
   });
 });
 
-describe('k8s-file logs', () => {
-  it('parses full and partial lines and keeps nanoseconds', () => {
-    const text =
-      '2024-01-01T00:00:00.123456789+00:00 stdout F hello\n' +
-      '2024-01-01T01:00:00.5+01:00 stderr P part\n' +
-      '2024-01-01T00:00:01Z stdout F \n' +
-      'incomplete';
-    const { entries, used } = parseK8sLog(Buffer.from(text));
-    assert.equal(entries.length, 3);
-    assert.equal(used, text.length - 'incomplete'.length);
-    assert.equal(entries[0].data.toString(), 'hello\n');
-    assert.equal(entries[1].data.toString(), 'part');
-    assert.equal(entries[1].stream, 'stderr');
-    assert.equal(formatLogTime(entries[0].timeNs), '2024-01-01T00:00:00.123456789Z');
-    assert.equal(formatLogTime(entries[1].timeNs), '2024-01-01T00:00:00.500000000Z');
-    assert.equal(parseK8sTime('2024-01-01T00:00:01Z'), 1704067201000000000n);
-    assert.deepEqual(tailEntries(entries, '2').length, 2);
-    assert.deepEqual(tailEntries(entries, 'all').length, 3);
-    assert.deepEqual(tailEntries(entries, '0').length, 0);
+describe('docker logs formatting', () => {
+  const rec = parseLogLine(Buffer.from('2024-01-01T01:00:00.5+01:00 stdout F hello'))!;
+  it('prints RFC3339NanoFixed timestamps in UTC', () => {
+    assert.equal(formatLogTime(rec.timeNs), '2024-01-01T00:00:00.500000000Z');
+    assert.equal(formatRecord(rec, { timestamps: true }).toString(), '2024-01-01T00:00:00.500000000Z hello\n');
+  });
+  it('--details puts the attributes (or nothing) and a space before the line, after the timestamp', () => {
+    assert.equal(formatRecord(rec, { timestamps: false, details: '' }).toString(), ' hello\n');
+    assert.equal(formatRecord(rec, { timestamps: true, details: 'a=1' }).toString(), '2024-01-01T00:00:00.500000000Z a=1 hello\n');
+  });
+  it('attributes come from the labels/env log options, sorted and query-escaped', () => {
+    const c = {
+      config: { Labels: { zone: 'eu west', app: 'web', other: 'x' }, Env: ['MODE=a&b', 'SECRET=s', 'TIER=1'] },
+      hostConfig: { LogConfig: { Type: 'json-file', Config: { labels: 'zone,app,missing', env: 'MODE', 'env-regex': '^TI' } } },
+    } as any;
+    assert.equal(logAttributes(c), 'MODE=a%26b,TIER=1,app=web,zone=eu+west');
+    assert.equal(logAttributes({ config: {}, hostConfig: {} } as any), '');
+  });
+  it('checks since/until/tail like dockerd', () => {
+    assert.equal(parseLogTime('since', '1700000000.25'), 1700000000250000000n);
+    assert.equal(parseLogTime('since', '0'), undefined);
+    assert.throws(() => parseLogTime('until', 'soon'), /invalid value for until: soon/);
+    assert.equal(parseTail('all'), undefined);
+    assert.equal(parseTail('-1'), undefined);
+    assert.equal(parseTail('3'), 3);
+    assert.throws(() => parseTail('x'), /invalid value for tail: x/);
   });
 });
 

@@ -1,7 +1,7 @@
 // /containers/… routes: parse the request, call one service method, answer.
 import type { ContainerService } from '../../engine/containers.js';
 import type { Attacher } from '../../engine/containers-attach.js';
-import { writeLogs } from '../../engine/containers-logs.js';
+import { openLogs } from '../../engine/containers-logs.js';
 import { statsJson, topOf } from '../../engine/containers-stats.js';
 import type { Stats } from '../../runtime/types.js';
 import type { Ctx } from '../context.js';
@@ -129,13 +129,13 @@ export function registerContainerRoutes(router: Router, svc: ContainerService, a
       tail: ctx.query.string('tail'),
       since: ctx.query.string('since'),
       until: ctx.query.string('until'),
+      details: ctx.query.bool('details'),
     };
-    if (!opts.stdout && !opts.stderr) throw new InvalidArgument('You must choose at least one stream');
+    const send = openLogs(svc, c, opts); // checks the options while an error can still be an HTTP status
     const res = ctx.stream(200, streamContentType(ctx.version, c.config.Tty));
     const abort = new AbortController();
     res.once('close', () => abort.abort());
-    const write = framer((b) => res.write(b), !c.config.Tty);
-    await writeLogs(svc.paths(c.id).log, opts, write, () => svc.store.has(c.id) && c.state.Running, abort.signal);
+    await send(framer((b) => res.write(b), !c.config.Tty), abort.signal);
     res.end();
   });
 
