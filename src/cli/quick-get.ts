@@ -4,22 +4,10 @@
 // HTTP/1.1 with `Connection: close` and reads one response. Other hosts (tcp)
 // go through the regular client.
 import net from 'node:net';
-import { ApiError } from '../client/client.js';
+import { ApiError, requestTarget as target } from '../client/client.js';
 import type { CliContext } from './context.js';
 
 type Query = Record<string, string | number | boolean | undefined | string[]>;
-
-function target(path: string, query?: Query): string {
-  if (!query) return path;
-  const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) {
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const item of v) qs.append(k, item);
-    else qs.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
-  }
-  const s = qs.toString();
-  return s ? `${path}?${s}` : path;
-}
 
 /** Chunked transfer coding → the body bytes. */
 function dechunk(buf: Buffer): Buffer {

@@ -1,8 +1,17 @@
 // A typed Engine API client over a unix socket or TCP, used by the CLI,
 // compose and the tests. It speaks the unversioned paths, so the daemon
 // answers with its own API version.
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage, RequestOptions as HttpRequestOptions } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
+
+// node:http costs ~12M instructions to load: only commands that send a request
+// through this client pay for it (the CLI's short GETs use quick-get.ts).
+// getBuiltinModule (Node >= 20.16) also works in the CLI's code-cached
+// vm.Script, where a dynamic import() has no loader.
+let httpModule: typeof import('node:http') | undefined;
+async function loadHttp(): Promise<typeof import('node:http')> {
+  return (httpModule ??= process.getBuiltinModule?.('node:http') ?? (await import('node:http')));
+}
 
 export class ApiError extends Error {
   constructor(
@@ -30,7 +39,7 @@ export function hostFromEnv(env = process.env): string {
 }
 
 export class Client {
-  private readonly agentOptions: http.RequestOptions;
+  private readonly agentOptions: HttpRequestOptions;
 
   constructor(readonly host: string = hostFromEnv()) {
     if (host.startsWith('unix://')) this.agentOptions = { socketPath: host.slice('unix://'.length) };
@@ -42,19 +51,12 @@ export class Client {
   }
 
   private path(path: string, query?: RequestOptions['query']): string {
-    if (!query) return path;
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) {
-      if (v === undefined) continue;
-      if (Array.isArray(v)) for (const item of v) qs.append(k, item);
-      else qs.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
-    }
-    const s = qs.toString();
-    return s ? `${path}?${s}` : path;
+    return requestTarget(path, query);
   }
 
   /** Sends a request and resolves with the response head; the body is left to read. */
-  open(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+  async open(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const http = await loadHttp();
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { Host: 'berth', ...opts.headers };
       let payload: Buffer | undefined;
@@ -100,7 +102,8 @@ export class Client {
    * Attach and exec start: asks for `Upgrade: tcp` and returns the raw socket
    * once the daemon answers 101 (or 200 from daemons that do not upgrade).
    */
-  hijack(path: string, opts: RequestOptions = {}): Promise<Duplex> {
+  async hijack(path: string, opts: RequestOptions = {}): Promise<Duplex> {
+    const http = await loadHttp();
     return new Promise((resolve, reject) => {
       const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
       const req = http.request({
@@ -126,6 +129,19 @@ export class Client {
       req.end(payload);
     });
   }
+}
+
+/** The request target: path plus query, booleans as 1/0, arrays as repeated keys, undefined left out. */
+export function requestTarget(path: string, query?: RequestOptions['query']): string {
+  if (!query) return path;
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const item of v) qs.append(k, item);
+    else qs.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  }
+  const s = qs.toString();
+  return s ? `${path}?${s}` : path;
 }
 
 export async function readAll(stream: Readable): Promise<Buffer> {
