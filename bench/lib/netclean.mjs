@@ -30,39 +30,41 @@ const TABLES = ['filter', 'nat'];
 export function iptablesSnapshot() {
   const snap = {};
   for (const t of TABLES)
-    snap[t] = new Set(run('iptables', ['-t', t, '-S']).stdout.split('\n').filter(Boolean));
+    snap[t] = new Set(run('iptables', ['-w', '10', '-t', t, '-S']).stdout.split('\n').filter(Boolean));
   return snap;
 }
 
 const DOCKER_CHAIN = /^-N (DOCKER(-[A-Z0-9-]+)?)$/;
 
 /**
- * Deletes rules added since `before` that mention one of `bridges` or jump
- * into a DOCKER* chain that is new, then the new DOCKER* chains themselves.
+ * Deletes every rule that names one of `bridges`, and rules added since
+ * `before` in or into a DOCKER* chain that is new, then those new chains.
  * Returns the lines it removed.
  */
 export function iptablesRestore(before, bridges) {
   const removed = [];
   for (const t of TABLES) {
-    const now = run('iptables', ['-t', t, '-S']).stdout.split('\n').filter(Boolean);
+    const now = run('iptables', ['-w', '10', '-t', t, '-S']).stdout.split('\n').filter(Boolean);
     const newChains = now
       .filter((l) => !before[t].has(l))
       .map((l) => DOCKER_CHAIN.exec(l)?.[1])
       .filter(Boolean);
-    const ours = (l) =>
-      bridges.some((b) => new RegExp(`(^|\\s)${b}(\\s|$|")|:${b}"`).test(l)) ||
-      newChains.some((c) => new RegExp(`^-A ${c} |-j ${c}(\\s|$)`).test(l));
+    // Our bridges' names belong to this bench alone: their rules go even if a
+    // crashed earlier run left them behind before this one's snapshot.
+    const namesBridge = (l) => bridges.some((b) => new RegExp(`(^|\\s)${b}(\\s|$|")|:${b}"`).test(l));
+    const inNewChain = (l) => newChains.some((c) => new RegExp(`^-A ${c} |-j ${c}(\\s|$)`).test(l));
     for (const l of now) {
-      if (!l.startsWith('-A ') || before[t].has(l) || !ours(l)) continue;
+      if (!l.startsWith('-A ')) continue;
+      if (!namesBridge(l) && (before[t].has(l) || !inNewChain(l))) continue;
       const args = l
         .slice(3)
         .match(/"[^"]*"|\S+/g)
         .map((a) => a.replace(/^"(.*)"$/, '$1'));
-      if (run('iptables', ['-t', t, '-D', ...args]).code === 0) removed.push(`${t}: ${l}`);
+      if (run('iptables', ['-w', '10', '-t', t, '-D', ...args]).code === 0) removed.push(`${t}: ${l}`);
     }
     for (const c of newChains) {
-      run('iptables', ['-t', t, '-F', c]);
-      if (run('iptables', ['-t', t, '-X', c]).code === 0) removed.push(`${t}: -X ${c}`);
+      run('iptables', ['-w', '10', '-t', t, '-F', c]);
+      if (run('iptables', ['-w', '10', '-t', t, '-X', c]).code === 0) removed.push(`${t}: -X ${c}`);
     }
   }
   return removed;
