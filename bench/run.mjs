@@ -145,7 +145,8 @@ async function main() {
     extras: extraResults,
     incidents: ctx.incidents,
   };
-  const outDir = path.join(ROOT, 'bench/results');
+  // A partial run (--only) must not replace the latest complete results.
+  const outDir = only ? path.join(os.tmpdir(), 'berth-bench-results') : path.join(ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   const base = path.join(outDir, `${date}-${machine.host}`);
   writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');

@@ -3,7 +3,16 @@
 // berthd, both with runc. Each engine object drives its daemon through the
 // same real docker CLI; berthd also through the berth CLI.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { run, must, pidsMatching, killPid, ppid, pids, cmdline, sleep } from './proc.mjs';
@@ -208,6 +217,7 @@ export async function startBerthd(dir, root) {
       await stopChild(d, 20_000);
       for (const p of pidsMatching(dir + '/')) killPid(p);
       deleteBridge(BERTHD_BRIDGE.name);
+      forgetOwnerNotes(dir);
     },
     log: () => readLog(path.join(dir, 'berthd.log')),
   };
@@ -219,6 +229,31 @@ export async function startBerthd(dir, root) {
     throw new Error(`berthd did not start: ${e.message}\n${eng.log()}`);
   }
   return eng;
+}
+
+/**
+ * berthd notes its bridges in /run/berth-net-owners so a later berthd can reap
+ * them once the data root is gone; ours is removed with the temp dir, so a
+ * note left by an unclean stop would make the next berthd (any run's) delete
+ * a bbench1 that a later bench run is using. We remove our own notes only.
+ */
+function forgetOwnerNotes(dir) {
+  const notes = '/run/berth-net-owners';
+  let files = [];
+  try {
+    files = readdirSync(notes).filter((f) => f.endsWith('.json'));
+  } catch {
+    return;
+  }
+  for (const f of files) {
+    try {
+      const note = JSON.parse(readFileSync(path.join(notes, f), 'utf8'));
+      if (typeof note.dataRoot === 'string' && note.dataRoot.startsWith(dir + '/'))
+        rmSync(path.join(notes, f), { force: true });
+    } catch {
+      /* unreadable or gone: not ours to judge */
+    }
+  }
 }
 
 async function waitPing(eng) {
