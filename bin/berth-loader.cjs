@@ -20,7 +20,13 @@ try {
 } catch {
   cachedData = undefined;
 }
-const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
+const script = new vm.Script(wrap(fs.readFileSync(file, 'utf8')), {
+  filename: file,
+  cachedData,
+  // The bundle keeps a few dynamic import()s (node: builtins); without this
+  // vm.Script refuses them ("A dynamic import callback was not specified").
+  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+});
 if (!cachedData || script.cachedDataRejected) {
   process.once('exit', () => {
     const tmp = `${cacheFile}.${process.pid}.tmp`;
