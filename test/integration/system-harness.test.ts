@@ -88,7 +88,14 @@ describe('test harness teardown', () => {
       assert.deepEqual(processesMentioning(dir), []);
       assert.equal(existsSync(dir), false);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null) {
+        // SIGTERM first: the child's harness then tears its daemon down.
+        const gone = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await gone;
+        clearTimeout(timer);
+      }
     }
   });
 });
