@@ -20,7 +20,7 @@ import {
 import { claimBridge, deleteLink, ensureBridge, linkExists } from '../network/links.js';
 import type { EndpointRecord, NetworkRecord } from '../network/model.js';
 import { NetworkStore } from '../network/store.js';
-import { bridgesOfOthers, reapOrphans, removeOwner, writeOwner } from '../network/owners.js';
+import { bridgesOfOthers, reapOrphans, removeOwner, withSubnetLock, writeOwner } from '../network/owners.js';
 import type { DB } from '../store/db.js';
 import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
@@ -105,10 +105,12 @@ export class NetworkCore {
       ['none', 'null'],
     ])
       if (![...this.nets.values()].some((n) => n.name === name)) this.save(predefined(name, driver));
-    if (![...this.nets.values()].some((n) => n.isDefault)) await this.createDefaultBridge();
-    await this.resolveClashes();
-    this.noteOwner();
-    for (const n of this.nets.values()) if (n.driver === 'bridge') await this.plumb(n);
+    await withSubnetLock(async () => {
+      if (![...this.nets.values()].some((n) => n.isDefault)) await this.createDefaultBridge();
+      await this.resolveClashes();
+      this.noteOwner();
+      for (const n of this.nets.values()) if (n.driver === 'bridge') await this.plumb(n);
+    });
   }
 
   /** Records which bridges are ours (owners.ts), before they exist, so a crash never orphans one unnoticed. */
@@ -252,7 +254,12 @@ export class NetworkCore {
     this.nets.set(n.id, n);
   }
 
-  async create(body: Record<string, any>): Promise<{ Id: string; Warning: string }> {
+  /** Subnets are chosen under the host-wide lock (see withSubnetLock). */
+  create(body: Record<string, any>): Promise<{ Id: string; Warning: string }> {
+    return withSubnetLock(() => this.createLocked(body));
+  }
+
+  private async createLocked(body: Record<string, any>): Promise<{ Id: string; Warning: string }> {
     const name = String(body.Name ?? '');
     if (!name) throw new InvalidArgument('network name must not be empty');
     if (PREDEFINED.includes(name))

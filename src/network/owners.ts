@@ -3,6 +3,7 @@
 // deleted test daemon, an uninstalled engine) can never come back to clean up
 // after itself, so the next berthd to start removes its bridges and rules.
 // A berthd that merely crashed keeps its data root and reclaims its own state.
+import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from '../util/fsx.js';
@@ -70,4 +71,34 @@ export async function reapOrphans(selfTag: string, iptables: boolean, dir = OWNE
     reaped.push(note.tag);
   }
   return reaped;
+}
+
+let inProcess: Promise<unknown> = Promise.resolve();
+
+/**
+ * Host-wide mutex for choosing a subnet: held from the choice until the bridge
+ * has its address, after which the host's routes show the subnet to every
+ * other berthd. Without it two berthds starting together pick the same one.
+ * SQLite holds an fcntl lock (released by the kernel if we die); calls within
+ * this process queue first, as the lock is per process.
+ */
+export function withSubnetLock<T>(fn: () => Promise<T>, dir = OWNERS_DIR): Promise<T> {
+  const run = async (): Promise<T> => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const db = new Database(path.join(dir, 'subnets.lock'), { timeout: 30_000 });
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE');
+      return await fn();
+    } finally {
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } finally {
+        db.close();
+      }
+    }
+  };
+  const result = inProcess.then(run, run);
+  inProcess = result.catch(() => undefined);
+  return result;
 }
