@@ -23,8 +23,6 @@ const LOGS_FLAGS: FlagDef[] = [
 async function logs(f: ParsedFlags, ctx: CliContext): Promise<number> {
   const name = f.args[0]!;
   const c = await ctx.client.get(`/containers/${enc(name)}/json`);
-  let since: string | undefined;
-  let until: string | undefined;
   const timestamp = (flag: 'since' | 'until'): string | undefined => {
     if (!f.string(flag)) return undefined;
     try {
@@ -33,8 +31,8 @@ async function logs(f: ParsedFlags, ctx: CliContext): Promise<number> {
       throw new CliError(`invalid value for "${flag}": ${(e as Error).message}`, 1);
     }
   };
-  since = timestamp('since');
-  until = timestamp('until');
+  const since = timestamp('since');
+  const until = timestamp('until');
   const res = await ctx.client.call('GET', `/containers/${enc(name)}/logs`, {
     query: {
       stdout: true,
@@ -52,7 +50,10 @@ async function logs(f: ParsedFlags, ctx: CliContext): Promise<number> {
   const stop = (): void => void res.destroy();
   process.once('SIGINT', stop);
   try {
-    for await (const chunk of res) (demux ? demux.push(chunk as Buffer) : ctx.out.write(chunk as Buffer));
+    for await (const chunk of res) {
+      if (demux) demux.push(chunk as Buffer);
+      else ctx.out.write(chunk as Buffer);
+    }
   } catch {
     /* interrupted follow */
   } finally {
