@@ -58,16 +58,27 @@ rm -f "$build_stamp"
 report_dir=$(mktemp -d "${TMPDIR:-/tmp}/berth-test-report-XXXXXX")
 trap 'rm -rf "$report_dir"' EXIT
 
-list_tests() {
+# Test files that change host-wide network state (bridges, subnets, iptables,
+# a second engine) run one at a time after the others: run beside other
+# files' daemons they have failed now and then (see the issue 4 note).
+SERIAL_PATTERN='/network-[^/]*\.test\.js$'
+
+list_tests() { # dir [serial|parallel]
   [ -d "$1" ] || return 0
-  find "$1" -name '*.test.js' -type f | sort | { if [ -n "$filter" ]; then grep -F -- "$filter" || true; else cat; fi; }
+  find "$1" -name '*.test.js' -type f | sort |
+    { if [ -n "$filter" ]; then grep -F -- "$filter" || true; else cat; fi; } |
+    case "${2:-all}" in
+      serial) grep -E -- "$SERIAL_PATTERN" || true ;;
+      parallel) grep -v -E -- "$SERIAL_PATTERN" || true ;;
+      *) cat ;;
+    esac
 }
 
 status=0
 runner_failures=0
-run_suite() { # name dir concurrency
+run_suite() { # name dir concurrency [serial|parallel]
   local name=$1 dir=$2 conc=$3
-  mapfile -t files < <(list_tests "$dir")
+  mapfile -t files < <(list_tests "$dir" "${4:-all}")
   if [ "${#files[@]}" -eq 0 ]; then
     echo "== $name: no test files"
     return
@@ -94,7 +105,8 @@ run_suite() { # name dir concurrency
 
 run_suite unit dist/test/unit 4
 if [ "$bundles_missing" -eq 0 ]; then
-  run_suite integration dist/test/integration "$concurrency"
+  run_suite integration dist/test/integration "$concurrency" parallel
+  run_suite network dist/test/integration 1 serial
 else
   runner_failures=$((runner_failures + 1))
   status=1
