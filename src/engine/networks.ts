@@ -1,33 +1,26 @@
-// The network service: the predefined networks (bridge, host, none),
-// user-defined bridge networks (create, inspect, list, remove, prune) and
-// their kernel side (bridge, rules, embedded DNS). Containers joining and
-// leaving networks is networks-attach.ts; connect/disconnect go through it.
-import { randomBytes } from 'node:crypto';
+// The network service: the predefined networks (bridge, host, none) and
+// user-defined bridge networks as records (create, inspect, list, remove,
+// prune) plus the embedded DNS's name lookup. Their kernel side (bridges,
+// rules, DNS listeners, start-up and shutdown) is networks-kernel.ts;
+// containers joining and leaving networks is networks-attach.ts.
 import { Conflict, Forbidden, InvalidArgument, NotFound } from '../api/errors.js';
 import type { Filters } from '../api/query.js';
 import { cidrString, contains, ipString, parseCidr, parseIp, type Subnet } from '../network/cidr.js';
-import { EmbeddedDns } from '../network/dns-server.js';
-import { Firewall, networkRules } from '../network/iptables.js';
-import {
-  checkNoOverlap,
-  chooseSubnet,
-  DEFAULT_ADDRESS_POOLS,
-  DEFAULT_BRIDGE_POOLS,
-  hostRouteSubnets,
-  overlapsAny,
-  type Pool,
-} from '../network/ipam.js';
-import { claimBridge, deleteLink, ensureBridge, linkExists } from '../network/links.js';
+import type { EmbeddedDns } from '../network/dns-server.js';
+import type { Firewall } from '../network/iptables.js';
+import { checkNoOverlap, chooseSubnet, DEFAULT_ADDRESS_POOLS, type Pool } from '../network/ipam.js';
+import { linkExists } from '../network/links.js';
 import type { EndpointRecord, NetworkRecord } from '../network/model.js';
 import { NetworkStore } from '../network/store.js';
-import { bridgesOfOthers, reapOrphans, removeOwner, withSubnetLock, writeOwner } from '../network/owners.js';
+import { withSubnetLock } from '../network/owners.js';
 import type { DB } from '../store/db.js';
 import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
 import type { ContainerRecord } from './containers-model.js';
 import type { EventBus } from './events.js';
-import { nowNano } from './containers-model.js';
 import { networkJson } from './networks-view.js';
+import { NetworkKernel } from './networks-kernel.js';
+import { BRIDGE_NAME_OPT, PREDEFINED, blankNetwork, randomId } from './networks-record.js';
 
 export interface ContainerAccess {
   find(ref: string): ContainerRecord;
@@ -45,13 +38,10 @@ export interface NetworkDeps {
 }
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const PREDEFINED = ['bridge', 'host', 'none'];
-const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 
 export class NetworkCore {
   readonly store: NetworkStore;
-  readonly firewall: Firewall;
-  readonly dns: EmbeddedDns;
+  readonly kernel: NetworkKernel;
   /** Short engine id marking our rules and our note in the owners directory. */
   readonly tag: string;
   containers!: ContainerAccess;
@@ -62,14 +52,25 @@ export class NetworkCore {
   constructor(readonly deps: NetworkDeps) {
     this.store = new NetworkStore(deps.db);
     this.tag = deps.engineId.replace(/-/g, '').slice(0, 8);
-    this.firewall = new Firewall(this.tag);
-    this.dns = new EmbeddedDns((ip, name, client) => this.resolve(ip, name, client));
+    this.kernel = new NetworkKernel(
+      this,
+      { config: deps.config, log: deps.log, dataRoot: deps.dataRoot, tag: this.tag },
+      (ip, name, client) => this.resolve(ip, name, client),
+    );
     for (const n of this.store.networks()) this.nets.set(n.id, n);
     for (const e of this.store.endpoints()) this.epsOf(e.networkId).set(e.containerId, e);
   }
 
   get iptables(): boolean {
-    return this.deps.config.iptables !== false;
+    return this.kernel.iptables;
+  }
+
+  get firewall(): Firewall {
+    return this.kernel.firewall;
+  }
+
+  get dns(): EmbeddedDns {
+    return this.kernel.dns;
   }
 
   epsOf(networkId: string): Map<string, EndpointRecord> {
@@ -94,159 +95,9 @@ export class NetworkCore {
     return hit;
   }
 
-  /** Predefined networks and the kernel side of every bridge network (start-up, also after a crash). */
-  async init(): Promise<void> {
-    const reaped = await reapOrphans(this.tag, this.iptables);
-    if (reaped.length) this.deps.log.info('removed networks of vanished engines', { tags: reaped.join(',') });
-    this.noteOwner();
-    if (this.iptables) await this.firewall.ensureChains();
-    for (const [name, driver] of [
-      ['host', 'host'],
-      ['none', 'null'],
-    ])
-      if (![...this.nets.values()].some((n) => n.name === name)) this.save(predefined(name, driver));
-    await withSubnetLock(async () => {
-      if (![...this.nets.values()].some((n) => n.isDefault)) await this.createDefaultBridge();
-      await this.resolveClashes();
-      this.noteOwner();
-      for (const n of this.nets.values()) if (n.driver === 'bridge') await this.plumb(n);
-    });
-  }
-
-  /** Records which bridges are ours (owners.ts), before they exist, so a crash never orphans one unnoticed. */
-  private noteOwner(extra: string[] = []): void {
-    const bridges = [...[...this.nets.values()].map((n) => n.bridge).filter(Boolean), ...extra];
-    try {
-      writeOwner({ tag: this.tag, pid: process.pid, dataRoot: this.deps.dataRoot, bridges });
-    } catch (e) {
-      this.deps.log.warn('cannot record network ownership', { err: String(e) });
-    }
-  }
-
-  /**
-   * After a clean stop our bridges are gone, and another berthd may since have
-   * taken the default bridge's name or subnet: pick new ones (only where berth
-   * chose them, never a user's --subnet or bridge name) instead of sharing.
-   */
-  private async resolveClashes(): Promise<void> {
-    const others = bridgesOfOthers(this.tag);
-    for (const n of [...this.nets.values()]) {
-      if (n.driver !== 'bridge' || (linkExists(n.bridge) && !others.has(n.bridge))) continue;
-      let changed = false;
-      if (n.isDefault && !this.deps.config.raw.bridge && (others.has(n.bridge) || linkExists(n.bridge))) {
-        for (let i = 0; ; i++)
-          if (
-            !others.has(`berth${i}`) &&
-            !this.bridgeInUse(`berth${i}`) &&
-            (await claimBridge(`berth${i}`))
-          ) {
-            n.bridge = `berth${i}`;
-            n.options[BRIDGE_NAME_OPT] = n.bridge;
-            changed = true;
-            break;
-          }
-      }
-      const pickable = n.isDefault ? !this.deps.config.bip : !n.userSubnet;
-      const ours = [...this.nets.values()].filter((x) => x !== n && x.subnet).map((x) => parseCidr(x.subnet));
-      const taken = [...(await hostRouteSubnets()), ...ours];
-      if (pickable && overlapsAny(parseCidr(n.subnet), taken)) {
-        const s = chooseSubnet(
-          n.isDefault
-            ? DEFAULT_BRIDGE_POOLS
-            : this.deps.config.defaultAddressPools?.length
-              ? this.deps.config.defaultAddressPools
-              : DEFAULT_ADDRESS_POOLS,
-          taken,
-        );
-        n.subnet = cidrString(s);
-        n.gateway = ipString(s.base + 1);
-        changed = true;
-      }
-      if (changed) {
-        this.deps.log.info('network moved to avoid a clash', {
-          network: n.name,
-          bridge: n.bridge,
-          subnet: n.subnet,
-        });
-        this.save(n);
-      }
-    }
-  }
-
-  private async createDefaultBridge(): Promise<void> {
-    const cfg = this.deps.config;
-    const wanted = typeof cfg.raw.bridge === 'string' ? (cfg.raw.bridge as string) : '';
-    let bridge = wanted;
-    if (!bridge)
-      for (let i = 0; !bridge; i++)
-        if (!this.bridgeInUse(`berth${i}`) && (await claimBridge(`berth${i}`))) bridge = `berth${i}`;
-    let subnet: Subnet;
-    let gateway: string;
-    if (cfg.bip) {
-      const s = parseCidr(cfg.bip, true);
-      subnet = parseCidr(
-        cidrString({ base: (s.base & (0xffffffff << (32 - s.prefix))) >>> 0, prefix: s.prefix }),
-      );
-      gateway = ipString(s.base);
-    } else {
-      subnet = chooseSubnet(DEFAULT_BRIDGE_POOLS, await this.takenSubnets());
-      gateway = ipString(subnet.base + 1);
-    }
-    this.save({
-      ...blank('bridge', 'bridge', randomId()),
-      bridge,
-      subnet: cidrString(subnet),
-      gateway,
-      isDefault: true,
-      options: {
-        'com.docker.network.bridge.default_bridge': 'true',
-        'com.docker.network.bridge.enable_icc': 'true',
-        'com.docker.network.bridge.enable_ip_masquerade': String(cfg.ipMasq !== false),
-        'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
-        [BRIDGE_NAME_OPT]: bridge,
-        'com.docker.network.driver.mtu': '1500',
-      },
-    });
-  }
-
-  private bridgeInUse(name: string): boolean {
-    return [...this.nets.values()].some((n) => n.bridge === name);
-  }
-
-  /** Routes on the host that are not our own bridges', plus our networks. */
-  private async takenSubnets(): Promise<Subnet[]> {
-    const ours = [...this.nets.values()].filter((n) => n.subnet).map((n) => parseCidr(n.subnet));
-    return [...(await hostRouteSubnets()), ...ours];
-  }
-
-  /** Bridge, rules and (user networks) the DNS listener. */
-  async plumb(n: NetworkRecord): Promise<void> {
-    const prefix = n.subnet.split('/')[1];
-    await ensureBridge(n.bridge, `${n.gateway}/${prefix}`);
-    if (this.iptables) {
-      const key = `net:${n.bridge}`;
-      if (!(await this.firewall.keys()).has(key))
-        await this.firewall.add(key, networkRules(this.ruleInput(n)));
-    }
-    if (!n.isDefault) await this.dns.listen(n.gateway);
-  }
-
-  ruleInput(n: NetworkRecord): Parameters<typeof networkRules>[0] {
-    const opt = (k: string, d: boolean): boolean =>
-      n.options[k] === undefined ? d : n.options[k] === 'true';
-    return {
-      bridge: n.bridge,
-      subnet: n.subnet,
-      internal: n.internal,
-      ipMasq: opt('com.docker.network.bridge.enable_ip_masquerade', this.deps.config.ipMasq !== false),
-      icc: opt('com.docker.network.bridge.enable_icc', true),
-    };
-  }
-
-  private async unplumb(n: NetworkRecord): Promise<void> {
-    await this.dns.close(n.gateway);
-    if (this.iptables) await this.firewall.remove(`net:${n.bridge}`);
-    await deleteLink(n.bridge);
+  /** Start-up: predefined networks, the default bridge, and every bridge's kernel side. */
+  init(): Promise<void> {
+    return this.kernel.init();
   }
 
   save(n: NetworkRecord): void {
@@ -275,7 +126,7 @@ export class NetworkCore {
     const bridge = options[BRIDGE_NAME_OPT] || `br-${id.slice(0, 12)}`;
     if (bridge.length > 15)
       throw new InvalidArgument(`bridge name ${bridge} is too long (15 characters at most)`);
-    if (this.bridgeInUse(bridge) || linkExists(bridge))
+    if (this.kernel.bridgeInUse(bridge) || linkExists(bridge))
       throw new Conflict(`bridge name ${bridge} is already in use`);
     const ipamCfg = (body.IPAM?.Config ?? []) as { Subnet?: string; IPRange?: string; Gateway?: string }[];
     const c0 = ipamCfg.find((c) => c.Subnet && !c.Subnet.includes(':')) ?? ipamCfg[0] ?? {};
@@ -290,7 +141,7 @@ export class NetworkCore {
       const pools: Pool[] = this.deps.config.defaultAddressPools?.length
         ? this.deps.config.defaultAddressPools
         : DEFAULT_ADDRESS_POOLS;
-      subnet = chooseSubnet(pools, await this.takenSubnets());
+      subnet = chooseSubnet(pools, await this.kernel.takenSubnets());
     }
     let gateway = ipString(subnet.base + 1);
     if (c0.Gateway) {
@@ -308,7 +159,7 @@ export class NetworkCore {
         );
     }
     const n: NetworkRecord = {
-      ...blank(name, 'bridge', id),
+      ...blankNetwork(name, 'bridge', id),
       bridge,
       subnet: cidrString(subnet),
       gateway,
@@ -321,11 +172,11 @@ export class NetworkCore {
       labels: { ...(body.Labels ?? {}) },
       ipamOptions: body.IPAM?.Options ?? {},
     };
-    this.noteOwner([n.bridge]);
+    this.kernel.noteOwner([n.bridge]);
     try {
-      await this.plumb(n);
+      await this.kernel.plumb(n);
     } catch (e) {
-      await this.unplumb(n).catch(() => undefined);
+      await this.kernel.unplumb(n).catch(() => undefined);
       throw e;
     }
     this.save(n);
@@ -395,11 +246,11 @@ export class NetworkCore {
       throw new Forbidden(`${n.name} is a pre-defined network and cannot be removed`);
     if (this.epsOf(n.id).size > 0)
       throw new Forbidden(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
-    await this.unplumb(n);
+    await this.kernel.unplumb(n);
     this.store.deleteNetwork(n.id);
     this.nets.delete(n.id);
     this.eps.delete(n.id);
-    this.noteOwner();
+    this.kernel.noteOwner();
     this.deps.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
   }
 
@@ -462,15 +313,8 @@ export class NetworkCore {
     return [...new Set([name, ...ep.aliases, ep.containerId.slice(0, 12)].filter(Boolean))];
   }
 
-  /** Clean shutdown with no container left on our networks: take down bridges, rules and DNS (the DB keeps them). */
-  async shutdown(): Promise<void> {
-    const anyLive = [...this.eps.values()].some((m) => m.size > 0);
-    await this.dns.close();
-    if (anyLive) return;
-    for (const n of this.nets.values())
-      if (n.driver === 'bridge') await this.unplumb(n).catch(() => undefined);
-    if (this.iptables) await this.firewall.removeChainsIfUnused().catch(() => undefined);
-    removeOwner(this.tag);
+  shutdown(): Promise<void> {
+    return this.kernel.shutdown();
   }
 }
 
@@ -479,34 +323,6 @@ export function wantedNetworks(c: ContainerRecord): string[] {
   const mode = c.hostConfig.NetworkMode as string;
   const names = [mode, ...Object.keys(c.networkingConfig?.EndpointsConfig ?? {})];
   return [...new Set(names)].filter((m) => m && m !== 'host' && m !== 'none' && !m.startsWith('container:'));
-}
-
-function blank(name: string, driver: string, id: string): NetworkRecord {
-  return {
-    id,
-    name,
-    created: nowNano(),
-    driver,
-    bridge: '',
-    subnet: '',
-    gateway: '',
-    userSubnet: false,
-    userGateway: false,
-    internal: false,
-    attachable: false,
-    isDefault: false,
-    options: {},
-    labels: {},
-    ipamOptions: null,
-  };
-}
-
-function predefined(name: string, driver: string): NetworkRecord {
-  return blank(name, driver, randomId());
-}
-
-function randomId(): string {
-  return randomBytes(32).toString('hex');
 }
 
 function untilToMs(v: string): number {
