@@ -95,6 +95,20 @@ const migrations: ((db: DB) => void)[] = [
         options    TEXT             -- JSON object or null
       );
     `),
+  // 7: the builder's step cache: the image a step made on a parent image,
+  // keyed by a digest of the expanded instruction and the files it copied.
+  (db) =>
+    db.exec(`
+      CREATE TABLE build_cache (
+        parent     TEXT NOT NULL,     -- image ID the step ran on ('' for FROM scratch)
+        key        TEXT NOT NULL,     -- sha256 of the step's cache key
+        image_id   TEXT NOT NULL,     -- the image the step produced
+        created    INTEGER NOT NULL,  -- ms since epoch
+        last_used  INTEGER NOT NULL,
+        PRIMARY KEY (parent, key)
+      );
+      CREATE INDEX build_cache_by_image ON build_cache(image_id);
+    `),
 ];
 
 export function openDatabase(file: string): DB {
