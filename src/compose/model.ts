@@ -183,6 +183,8 @@ export interface LoadOptions {
   cwd: string;
   /** The process environment (COMPOSE_PROJECT_NAME, COMPOSE_FILE, COMPOSE_PROFILES, … are read from here). */
   env: Record<string, string | undefined>;
+  /** Services named on the command line: enabled whatever their profiles, with what they depend on. */
+  services?: string[];
 }
 
 /** A project that cannot be loaded. The message names the file, the line when known, and the key. */

@@ -1,0 +1,210 @@
+// One service from its merged, interpolated, validated form to the model's
+// long form: lists become maps where Compose keeps maps, strings become lists
+// where Compose keeps lists, paths become absolute, env_file is read into
+// environment.
+import { statSync } from 'node:fs';
+import type { Build, DependsOn, FileReference, Healthcheck, Service, ServiceNetwork } from './model.js';
+import { ComposeError } from './model.js';
+import { parseEnvFile } from './envfile.js';
+import type { Lookup } from './interpolate.js';
+import { normalizeExpose, normalizePorts } from './normalize-ports.js';
+import { normalizeServiceVolumes, resolveHostPath } from './normalize-volumes.js';
+import { splitShellWords } from './shellwords.js';
+
+export interface ServiceContext {
+  workingDir: string;
+  lookup: Lookup;
+}
+
+type Raw = Record<string, unknown>;
+
+/** `KEY=VAL` lists and maps alike; `sep` splits list items. */
+export function listOrMap(raw: unknown, sep = '='): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  if (Array.isArray(raw)) {
+    for (const item of raw) {
+      const s = String(item);
+      const i = s.indexOf(sep);
+      if (i < 0) out[s] = null;
+      else out[s.slice(0, i)] = s.slice(i + 1);
+    }
+  } else if (raw && typeof raw === 'object') {
+    for (const [k, v] of Object.entries(raw)) out[k] = v === null || v === undefined ? null : String(v);
+  }
+  return out;
+}
+
+function stringMap(raw: unknown): Record<string, string> {
+  const m = listOrMap(raw);
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v ?? '']));
+}
+
+function stringList(raw: unknown): string[] {
+  if (raw === undefined || raw === null) return [];
+  return Array.isArray(raw) ? raw.map(String) : [String(raw)];
+}
+
+function commandOf(raw: unknown): string[] | null | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === null) return null;
+  return typeof raw === 'string' ? splitShellWords(raw) : (raw as unknown[]).map(String);
+}
+
+export function normalizeService(name: string, raw: Raw, ctx: ServiceContext): Service {
+  const s: Raw = { ...raw };
+  const env = environmentOf(name, raw, ctx);
+  delete s.env_file;
+  const out: Service = {
+    ...s,
+    name,
+    command: commandOf(raw.command),
+    entrypoint: commandOf(raw.entrypoint),
+    environment: env,
+    labels: stringMap(raw.labels),
+    ports: normalizePorts(name, raw.ports),
+    expose: normalizeExpose(raw.expose),
+    volumes: normalizeServiceVolumes(name, raw.volumes, ctx.workingDir),
+    tmpfs: stringList(raw.tmpfs),
+    networks: networksOf(raw),
+    depends_on: dependsOnOf(raw.depends_on),
+    profiles: stringList(raw.profiles),
+    secrets: fileRefs(raw.secrets),
+    configs: fileRefs(raw.configs),
+    extra_hosts: extraHostsOf(raw.extra_hosts),
+    dns: stringList(raw.dns),
+    ulimits: (raw.ulimits as Service['ulimits']) ?? {},
+    cap_add: stringList(raw.cap_add),
+    cap_drop: stringList(raw.cap_drop),
+  };
+  if (out.command === undefined) delete out.command;
+  if (out.entrypoint === undefined) delete out.entrypoint;
+  if (raw.build !== undefined) out.build = buildOf(raw.build, ctx.workingDir);
+  if (raw.healthcheck !== undefined) out.healthcheck = healthcheckOf(raw.healthcheck as Raw);
+  if (raw.dns_search !== undefined) out.dns_search = stringList(raw.dns_search);
+  if (raw.dns_opt !== undefined) out.dns_opt = stringList(raw.dns_opt);
+  if (raw.image === undefined && raw.build === undefined) {
+    throw new ComposeError(`service "${name}" has neither an image nor a build context specified: invalid compose project`);
+  }
+  scaleOf(name, out);
+  return out;
+}
+
+function environmentOf(name: string, raw: Raw, ctx: ServiceContext): Record<string, string | null> {
+  const env: Record<string, string | null> = {};
+  for (const ref of envFileRefs(raw.env_file)) {
+    const path = resolveHostPath(ref.path, ctx.workingDir);
+    let exists = true;
+    try {
+      statSync(path);
+    } catch {
+      exists = false;
+    }
+    if (!exists) {
+      if (ref.required) throw new ComposeError(`env file ${path} not found: stat ${path}: no such file or directory`);
+      continue;
+    }
+    const values = ref.format === 'raw' ? parseRaw(path) : parseEnvFile(path, ctx.lookup);
+    Object.assign(env, values);
+  }
+  // A key without a value takes it from the environment Compose runs in.
+  for (const [k, v] of Object.entries(listOrMap(raw.environment))) {
+    env[k] = v ?? ctx.lookup(k) ?? null;
+  }
+  void name;
+  return env;
+}
+
+function parseRaw(path: string): Record<string, string> {
+  // `format: raw`: KEY=VALUE lines taken literally.
+  return parseEnvFile(path, () => undefined);
+}
+
+interface EnvFileRef {
+  path: string;
+  required: boolean;
+  format?: string;
+}
+
+export function envFileRefs(raw: unknown): EnvFileRef[] {
+  if (raw === undefined || raw === null) return [];
+  const items = Array.isArray(raw) ? raw : [raw];
+  return items.map((i) =>
+    typeof i === 'string'
+      ? { path: i, required: true }
+      : { path: String((i as Raw).path), required: (i as Raw).required !== false, format: (i as Raw).format as string | undefined },
+  );
+}
+
+function networksOf(raw: Raw): Record<string, ServiceNetwork | null> {
+  if (raw.networks === undefined || raw.networks === null) return raw.network_mode ? {} : { default: null };
+  if (Array.isArray(raw.networks)) return Object.fromEntries(raw.networks.map((n) => [String(n), null]));
+  const out: Record<string, ServiceNetwork | null> = {};
+  for (const [k, v] of Object.entries(raw.networks as Raw)) out[k] = (v as ServiceNetwork | null) ?? null;
+  return out;
+}
+
+function dependsOnOf(raw: unknown): Record<string, DependsOn> {
+  const out: Record<string, DependsOn> = {};
+  if (Array.isArray(raw)) {
+    for (const s of raw) out[String(s)] = { condition: 'service_started', required: true, restart: false };
+  } else if (raw && typeof raw === 'object') {
+    for (const [k, v] of Object.entries(raw as Raw)) {
+      const d = (v ?? {}) as Raw;
+      out[k] = {
+        condition: (d.condition as DependsOn['condition']) ?? 'service_started',
+        required: d.required !== false,
+        restart: d.restart === true,
+      };
+    }
+  }
+  return out;
+}
+
+function fileRefs(raw: unknown): FileReference[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((r) => (typeof r === 'string' ? { source: r } : ({ ...(r as Raw) } as unknown as FileReference)));
+}
+
+function extraHostsOf(raw: unknown): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (Array.isArray(raw)) {
+    // `host=ip` and `host:ip` alike; the Engine API wants `host:ip`.
+    return raw.map((h) => {
+      const s = String(h);
+      const eq = s.indexOf('=');
+      return eq >= 0 ? `${s.slice(0, eq)}:${s.slice(eq + 1)}` : s;
+    });
+  }
+  const out: string[] = [];
+  for (const [host, ips] of Object.entries(raw as Raw)) {
+    for (const ip of Array.isArray(ips) ? ips : [ips]) out.push(`${host}:${String(ip)}`);
+  }
+  return out;
+}
+
+function buildOf(raw: unknown, workingDir: string): Build {
+  const b: Raw = typeof raw === 'string' ? { context: raw } : { ...(raw as Raw) };
+  const context = String(b.context ?? '.');
+  // A remote context (git URL) is kept as written.
+  b.context = /^(https?:\/\/|git@|git:\/\/|github\.com\/)/.test(context) ? context : resolveHostPath(context, workingDir);
+  if (b.dockerfile === undefined && b.dockerfile_inline === undefined) b.dockerfile = 'Dockerfile';
+  b.args = listOrMap(b.args);
+  b.labels = stringMap(b.labels);
+  return b as unknown as Build;
+}
+
+function healthcheckOf(raw: Raw): Healthcheck {
+  const h = { ...raw } as Healthcheck & Raw;
+  if (typeof raw.test === 'string') h.test = ['CMD-SHELL', raw.test];
+  else if (Array.isArray(raw.test)) h.test = raw.test.map(String);
+  return h;
+}
+
+function scaleOf(name: string, s: Service): void {
+  const replicas = s.deploy?.replicas;
+  if (s.scale !== undefined && replicas !== undefined && s.scale !== replicas) {
+    throw new ComposeError(`services.${name}: can't set distinct values on 'scale' and 'deploy.replicas'`);
+  }
+  if (s.scale !== undefined && s.deploy === undefined) s.deploy = { replicas: s.scale };
+  else if (s.scale !== undefined && s.deploy) s.deploy.replicas = s.scale;
+}
