@@ -113,15 +113,23 @@ export class Attacher {
           finish();
         }
       });
-      // The CLI half-closes after stdin EOF; close the container's stdin only for StdinOnce.
-      // The EOF may have come before the container was started (docker run -i < /dev/null).
+      // The CLI half-closes after stdin EOF. As dockerd: without a TTY, StdinOnce closes the
+      // container's stdin; with a TTY, stdin stays open and only this session ends (the other
+      // clients and a later attach keep typing into it). The EOF may have come before the
+      // container was started (docker run -i < /dev/null).
       const onEnd = (): void => {
-        if (c.config.StdinOnce) stdin.end();
+        if (c.config.Tty) finish();
+        else if (c.config.StdinOnce) stdin.end();
       };
       if (conn.input.readableEnded) onEnd();
       else conn.input.once('end', onEnd);
     }
-    conn.output.once('close', finish);
-    conn.input.once('error', finish);
+    // A client that hangs up without EOF: dockerd closes a StdinOnce container's stdin too (no TTY).
+    const hangUp = (): void => {
+      if (!finished && s.stdin && !c.config.Tty && c.config.StdinOnce) s.stdin.end();
+      finish();
+    };
+    conn.output.once('close', hangUp);
+    conn.input.once('error', hangUp);
   }
 }

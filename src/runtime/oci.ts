@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Conflict, NotFound, SystemError } from '../api/errors.js';
 import { connectAttach } from './attach.js';
+import { AttachHub } from './attach-hub.js';
 import { cgroupPathsFor, cgroupPathsOfPid, cgroupPids, isCgroup2Only, CGROUP_ROOT } from './cgroups.js';
 import { runtimeErrorText, spawnConmon } from './conmon.js';
 import { startExec } from './exec.js';
@@ -59,6 +60,8 @@ export class OciRuntime implements Runtime {
   private readonly cgroupParent: string;
   private readonly facts: SpecHostFacts;
   private readonly exits: ExitWatcher;
+  /** berthd's one connection per container to the monitor's attach socket. */
+  private readonly attachHub = new AttachHub();
 
   constructor(opts: OciRuntimeOptions) {
     const choice = opts.runtime ?? chooseRuntime();
@@ -241,6 +244,7 @@ export class OciRuntime implements Runtime {
 
   async delete(id: string): Promise<void> {
     const bundle = this.bundleDir(id);
+    this.attachHub.forget(id);
     // Spawning the runtime costs tens of ms; a container it never created (or already deleted) needs no call.
     if (this.hasRuntimeState(id)) await this.forceDelete(id);
     // The monitor exits on its own once the process is gone; if it hangs on, end it.
@@ -336,8 +340,9 @@ export class OciRuntime implements Runtime {
     const sock = path.join(this.bundleDir(id), 'attach');
     const notRunning = new Conflict(`container ${id} is not running`);
     if (!existsSync(sock)) return Promise.reject(notRunning);
-    // The socket file outlives its monitor; connecting then fails.
-    return connectAttach(sock, opts).catch(() => {
+    // Clients share berthd's one connection (see attach-hub.ts). The socket
+    // file outlives its monitor; connecting then fails.
+    return this.attachHub.attach(id, () => connectAttach(sock, { stdin: true }), opts).catch(() => {
       throw notRunning;
     });
   }
@@ -394,5 +399,6 @@ export class OciRuntime implements Runtime {
   /** Stops background watchers (tests, daemon shutdown). Containers keep running. */
   close() {
     this.exits.stop();
+    this.attachHub.closeAll();
   }
 }

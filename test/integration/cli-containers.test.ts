@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { BERTH } from '../support/daemon.js';
+import { BERTH, DOCKER } from '../support/daemon.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
 
@@ -203,16 +203,19 @@ describe('berth container commands', () => {
   });
 
   /**
-   * Runs `berth args` on a pty (util-linux script), typing each chunk a second
+   * Runs `berth args` (or `docker args` when the last chunk is DOCKER) on a pty (util-linux script), typing each chunk a second
    * apart once container `name` is up (so the CLI is already in raw mode: typed
    * early, ctrl-q would be eaten by the outer terminal's flow control).
    */
-  function onPty(args: string, name: string, ...chunks: string[]): { code: number; out: string } {
+  function onPty(args: string, name: string, ...rest: string[]): { code: number; out: string } {
+    // The last argument may name the CLI on the pty (default: berth).
+    const cli = rest.length > 1 && rest[rest.length - 1] === DOCKER ? rest.pop()! : undefined;
+    const chunks = rest;
     const quoted = args.replace(/'/g, "'\\''");
     const berth = `${process.execPath} ${BERTH}`;
     const ready = `for i in $(seq 100); do ${berth} ps -q --filter name=${name} --filter status=running | grep -q . && break; sleep 0.3; done; sleep 2`;
     const feed = `(${ready}; ${chunks.map((k) => `printf '${k}'; sleep 1`).join('; ')}; sleep 1)`;
-    const r = spawnSync('bash', ['-c', `${feed} | script -qec '${berth} ${quoted}' /dev/null`], {
+    const r = spawnSync('bash', ['-c', `${feed} | script -qec '${cli ?? berth} ${quoted}' /dev/null`], {
       env: { ...process.env, DOCKER_HOST: d.host, BERTH_HOST: d.host },
       timeout: 120_000,
     });
@@ -260,13 +263,44 @@ describe('berth container commands', () => {
     assert.equal(d.berth(['rm', '-f', name]).code, 0);
   });
 
-  // berthd loses stdin/output on an attach that follows a detached `run -it`
-  // session (docker attach fails the same way against it), hence todo.
-  it('re-attach after detaching from run -it', { todo: 'berthd: attach after a detached session' }, () => {
+  // conmon closes the container's stdin when any attach connection ends; berthd
+  // holds the one connection, so a detach (ctrl-p ctrl-q) keeps stdin open.
+  it('re-attach after detaching from run -it: the shell still reads and answers', () => {
     const name = uniq('reattach');
-    onPty(`run -it --name ${name} busybox sh`, name, 'echo one\\n', '\\020\\021');
+    const first = onPty(`run -it --name ${name} busybox sh`, name, 'echo one\\n', '\\020\\021');
+    assert.match(first.out, /one\r\n/);
     const a = onPty(`attach ${name}`, name, 'echo two\\n', '\\020\\021');
-    d.berth(['rm', '-f', name]);
     assert.match(a.out, /two\r\n[^]*read escape sequence/);
+    const b = onPty(`attach ${name}`, name, 'echo three\\n', '\\020\\021');
+    assert.match(b.out, /three\r\n[^]*read escape sequence/);
+    assert.match(d.berth(['ps', '--filter', `name=${name}`, '--format', '{{.Status}}']).stdout, /^Up /);
+    assert.equal(d.berth(['rm', '-f', name]).code, 0);
+  });
+
+  it('re-attach with the real docker CLI after run -it and after run -d -it', () => {
+    const name = uniq('reattach-docker');
+    const first = onPty(`run -it --name ${name} busybox sh`, name, 'echo one\\n', '\\020\\021', DOCKER);
+    assert.match(first.out, /one\r\n/);
+    const a = onPty(`attach ${name}`, name, 'echo two\\n', '\\020\\021', DOCKER);
+    assert.match(a.out, /two\r\n[^]*read escape sequence/);
+    assert.equal(d.docker(['rm', '-f', name]).code, 0);
+
+    const dit = uniq('reattach-dit');
+    assert.equal(d.docker(['run', '-d', '-it', '--name', dit, 'busybox', 'sh']).code, 0);
+    for (const word of ['four', 'five']) {
+      const r = onPty(`attach ${dit}`, dit, `echo ${word}\\n`, '\\020\\021', DOCKER);
+      assert.match(r.out, new RegExp(`${word}\\r\\n[^]*read escape sequence`));
+    }
+    assert.equal(d.docker(['rm', '-f', dit]).code, 0);
+  });
+
+  it('stdin EOF still ends run -i with the real docker CLI (StdinOnce)', () => {
+    const r = spawnSync(DOCKER, ['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], {
+      input: 'hi\n',
+      env: { ...process.env, DOCKER_HOST: d.host },
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 0, r.stderr?.toString());
+    assert.equal(r.stdout.toString(), 'hi\ndone\n');
   });
 });
