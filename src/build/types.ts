@@ -13,6 +13,11 @@ export interface Instruction {
    * Arguments after the flags: exec (JSON) form → the array's items; shell
    * form of RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK CMD → one string; others →
    * whitespace-separated words (quotes kept, the executor expands them).
+   * Per keyword (as Docker's parser): ENV/LABEL → alternating key, value
+   * (`parseKeyValues` in expand.ts pairs them); ARG → words `k`/`k=v`;
+   * HEALTHCHECK → [type ('NONE'|'CMD' as written), ...command (one string in
+   * shell form, items in exec form)]; ONBUILD → [the trigger text], the parsed
+   * trigger in `onbuild`; USER/WORKDIR/STOPSIGNAL/MAINTAINER → [the whole rest].
    */
   args: string[];
   /** True when the arguments were a JSON array (exec form). */
@@ -26,8 +31,9 @@ export interface Instruction {
 }
 
 export interface Heredoc {
-  /** The delimiter word (`EOF`), as it appears in args. */
+  /** The delimiter word (`EOF`), quotes removed. */
   name: string;
+  /** The body, each line ending in \n; with `chomp` leading tabs are already stripped. */
   content: string;
   /** `<<-EOF`: leading tabs stripped. */
   chomp: boolean;
@@ -52,6 +58,8 @@ export interface Dockerfile {
   /** ARG instructions before the first FROM (usable in FROM lines only). */
   metaArgs: Instruction[];
   stages: Stage[];
+  /** Parser warnings dockerd prints before the steps (e.g. empty continuation lines). */
+  warnings?: string[];
 }
 
 /** A Dockerfile that cannot be parsed; `line` is 1-based. Message text matches Docker's. */
