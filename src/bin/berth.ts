@@ -12,6 +12,8 @@ import { registerNetworkCommands } from '../cli/networks.js';
 import { registerCpCommands } from '../cli/cp.js';
 import { registerCommitCommands } from '../cli/commit.js';
 import { BERTH_VERSION } from '../version.js';
+import { registerComposeCommands } from '../compose/cli.js';
+import { pluginArgv } from '../compose/plugin.js';
 
 const program = new Command('berth')
   .description('A self-sufficient runtime for containers')
@@ -45,8 +47,10 @@ registerVolumeCommands(program, ctx);
 registerNetworkCommands(program, ctx);
 registerCpCommands(program, ctx);
 registerCommitCommands(program, ctx);
+registerComposeCommands(program, ctx);
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+// As a docker CLI plugin (bin/docker-compose-plugin), argv and the engine come from the docker CLI.
+program.parseAsync(pluginArgv(process.argv)).catch((e: unknown) => {
   if (e instanceof ApiError) {
     process.stderr.write(e.status === 0 ? `${e.message}\n` : `Error response from daemon: ${e.message}\n`);
     process.exit(1);
