@@ -26,6 +26,8 @@ import { ContainerMounts } from './volumes-mounts.js';
 import { LocalVolumes } from '../volume/local.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
+import { registerBuildRoutes } from '../api/routes/build.js';
+import { BuildService } from './build.js';
 import { ContainerFiles } from './archive.js';
 import { ContainerChanges } from './archive-commit.js';
 import { OciRuntime } from '../runtime/oci.js';
@@ -106,6 +108,8 @@ export class Daemon {
   attachments!: Attachments;
   /** Volumes (engine/volumes.ts) and container filesystem operations (engine/archive.ts). */
   volumes!: VolumeService;
+  /** The builder (engine/build.ts): /build, its cache and prune. */
+  builds!: BuildService;
 
   /** Services and routes; each line adds one resource. */
   private wire(): void {
@@ -155,6 +159,15 @@ export class Daemon {
     this.images.heldLayers = () => this.containers.store.all().map((c) => c.topLayer);
     registerContainerRoutes(this.router, this.containers, new Attacher(this.containers));
     registerExecRoutes(this.router, this.exec, this.containers);
+    this.builds = new BuildService({
+      db: this.db,
+      images: this.images,
+      containers: this.containers,
+      puller: dist.puller,
+      tmp: this.paths.tmp,
+      dataRoot: this.paths.dataRoot,
+    });
+    registerBuildRoutes(this.router, this.builds);
   }
 
   /** Counts for `/info`; services replace these as they are wired. */
