@@ -58,12 +58,10 @@ export function interpolateString(s: string, lookup: Lookup, onMissing: (name: s
       if (v === undefined) onMissing(name);
       out += v ?? '';
       i = j;
-    } else if (n === undefined) {
-      // A trailing `$` is kept, as Compose does.
+    } else {
+      // A `$` followed by anything else (or nothing) is kept as written.
       out += '$';
       i++;
-    } else {
-      throw new InvalidTemplateError(s);
     }
   }
   return out;

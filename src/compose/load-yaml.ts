@@ -25,7 +25,7 @@ export function parseComposeYaml(text: string, path: string): ParsedFile {
   if (err) {
     const { line, col } = lines.linePos(err.pos[0]);
     const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new ComposeError(`yaml: line ${line}, column ${col}: ${what} (${path})`);
+    throw new ComposeError(`failed to parse ${path}: yaml: line ${line}, column ${col}: ${what}`);
   }
   markTags(doc);
   const data = doc.toJS({ maxAliasCount: 10000 }) as unknown;

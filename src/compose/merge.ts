@@ -50,7 +50,7 @@ const mountTarget =
   (item) => {
     if (typeof item === 'string') return dir ? `${dir}/${item}` : item;
     const r = item as Raw;
-    if (r.target) return String(r.target);
+    if (r.target) return dir && !String(r.target).startsWith('/') ? `${dir}/${String(r.target)}` : String(r.target);
     return dir ? `${dir}/${String(r.source)}` : String(r.source);
   };
 const portKey = (item: unknown): string => {

@@ -14,6 +14,8 @@ import { splitShellWords } from './shellwords.js';
 export interface ServiceContext {
   workingDir: string;
   lookup: Lookup;
+  /** Read env_file into environment (only for services that will run: a disabled service's missing file is no error). */
+  readEnvFiles: boolean;
 }
 
 type Raw = Record<string, unknown>;
@@ -91,7 +93,7 @@ export function normalizeService(name: string, raw: Raw, ctx: ServiceContext): S
 
 function environmentOf(name: string, raw: Raw, ctx: ServiceContext): Record<string, string | null> {
   const env: Record<string, string | null> = {};
-  for (const ref of envFileRefs(raw.env_file)) {
+  for (const ref of ctx.readEnvFiles ? envFileRefs(raw.env_file) : []) {
     const path = resolveHostPath(ref.path, ctx.workingDir);
     let exists = true;
     try {

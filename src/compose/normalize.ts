@@ -71,9 +71,11 @@ export function normalizeProject(input: NormalizeInput): Project {
   const lookup: Lookup = (k) => input.environment[k];
   const all: Record<string, Service> = {};
   for (const [key, raw] of Object.entries(section(data, 'services'))) {
-    all[key] = normalizeService(key, raw, { workingDir, lookup });
+    all[key] = normalizeService(key, raw, { workingDir, lookup, readEnvFiles: false });
   }
   const { enabled, disabled } = selectServices(all, input.profiles, input.services);
+  const rawServices = section(data, 'services');
+  for (const key of Object.keys(enabled)) enabled[key] = normalizeService(key, rawServices[key]!, { workingDir, lookup, readEnvFiles: true });
   for (const n of input.services) {
     if (!(n in all)) throw new ComposeError(`no such service: ${n}`);
   }
