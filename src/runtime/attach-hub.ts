@@ -60,7 +60,7 @@ class SharedAttach {
     });
   }
 
-  add(withStdin: boolean): AttachStreams {
+  add(withStdin: boolean, closeStdinOnEnd: boolean): AttachStreams {
     const client: Client = { stdout: new PassThrough(), stderr: new PassThrough() };
     if (this.ended) {
       client.stdout.end();
@@ -76,7 +76,7 @@ class SharedAttach {
             },
             // A client's EOF closes the container's stdin (the engine ends it only for StdinOnce).
             final: (cb) => {
-              if (!this.stdinClosed && !this.ended && this.clients.has(client)) {
+              if (closeStdinOnEnd && !this.stdinClosed && !this.ended && this.clients.has(client)) {
                 this.stdinClosed = true;
                 shared.end();
               }
@@ -103,7 +103,7 @@ export class AttachHub {
   private readonly shared = new Map<string, Promise<SharedAttach>>();
 
   /** A client session on container `id`; `connect` opens the monitor connection when none is open. */
-  async attach(id: string, connect: Connect, opts: { stdin: boolean }): Promise<AttachStreams> {
+  async attach(id: string, connect: Connect, opts: { stdin: boolean; closeStdinOnEnd: boolean }): Promise<AttachStreams> {
     let pending = this.shared.get(id);
     if (pending) {
       const s = await pending.catch(() => null);
@@ -124,7 +124,7 @@ export class AttachHub {
         if (this.shared.get(id) === pending) this.shared.delete(id);
       });
     }
-    return (await pending).add(opts.stdin);
+    return (await pending).add(opts.stdin, opts.closeStdinOnEnd);
   }
 
   /** Number of open monitor connections (tests, memory checks). */

@@ -116,6 +116,16 @@ export class OciRuntime implements Runtime {
     return { path: this.runtimePath, root: this.root };
   }
 
+  /** Whether the monitor was started with --leave-stdin-open (StdinOnce false). */
+  private leavesStdinOpen(id: string): boolean {
+    try {
+      return !!(JSON.parse(readFileSync(path.join(this.bundleDir(id), 'runtime.json'), 'utf8')) as { leaveStdinOpen?: boolean })
+        .leaveStdinOpen;
+    } catch {
+      return false;
+    }
+  }
+
   private binaryFor(choice: RuntimeChoice | undefined): { path: string; root: string } {
     if (!choice || choice.path === this.runtimePath) return { path: this.runtimePath, root: this.root };
     return { path: choice.path, root: path.join(this.execRoot, 'runtimes', choice.name) };
@@ -152,7 +162,8 @@ export class OciRuntime implements Runtime {
     writeAtomic(path.join(bundle, 'config.json'), serializeSpec(oci));
     mkdirSync(path.dirname(spec.logPath), { recursive: true });
     const bin = this.binaryFor(spec.runtime);
-    writeAtomic(path.join(bundle, 'runtime.json'), JSON.stringify(bin));
+    const leaveStdinOpen = spec.openStdin && spec.stdinOnce === false;
+    writeAtomic(path.join(bundle, 'runtime.json'), JSON.stringify({ ...bin, leaveStdinOpen }));
     mkdirSync(bin.root, { recursive: true });
 
     const conmon = spawnConmon({
@@ -167,7 +178,7 @@ export class OciRuntime implements Runtime {
       logMaxSize: spec.logMaxSize,
       tty: spec.tty,
       stdin: spec.openStdin,
-      leaveStdinOpen: spec.openStdin && spec.stdinOnce === false,
+      leaveStdinOpen,
     });
     try {
       conmon.start.write('go');
@@ -342,7 +353,9 @@ export class OciRuntime implements Runtime {
     if (!existsSync(sock)) return Promise.reject(notRunning);
     // Clients share berthd's one connection (see attach-hub.ts). The socket
     // file outlives its monitor; connecting then fails.
-    return this.attachHub.attach(id, () => connectAttach(sock, { stdin: true }), opts).catch(() => {
+    // A monitor with --leave-stdin-open never closes stdin: a client's EOF then ends nothing.
+    const hub = { stdin: opts.stdin, closeStdinOnEnd: !this.leavesStdinOpen(id) };
+    return this.attachHub.attach(id, () => connectAttach(sock, { stdin: true }), hub).catch(() => {
       throw notRunning;
     });
   }
