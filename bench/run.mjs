@@ -24,7 +24,7 @@ import {
 import { iptablesSnapshot, iptablesRestore } from './lib/netclean.mjs';
 import { describeMachine, toolVersions } from './lib/machine.mjs';
 import { measureScenario } from './lib/measure.mjs';
-import { markdownReport, textTable } from './lib/format.mjs';
+import { markdownReport, textTable, clientNotes } from './lib/format.mjs';
 import { ratioChart } from './lib/chart.mjs';
 import { prepareImages } from './lib/images.mjs';
 import { must, run } from './lib/proc.mjs';
@@ -66,6 +66,7 @@ async function cleanup() {
       for (const m of mounts.sort((a, b) => b.length - a.length)) run('umount', ['-l', m]);
       rmSync(ctx.tmp, { recursive: true, force: true });
     }
+    log('teardown done');
   })();
   return cleaning;
 }
@@ -153,6 +154,8 @@ async function main() {
   writeFileSync(`${base}.md`, markdownReport(doc));
   writeFileSync(`${base}.png`, ratioChart(results));
   console.log(textTable(results));
+  for (const n of clientNotes(results)) console.log(n.slice(2));
+  for (const r of results) for (const e of r.errors ?? []) console.log(`error: ${r.title}: ${e}`);
   for (const s of skipped) console.log(`not measured: ${s.title} — ${s.reason}`);
   log(`wrote ${base}.{json,md,png}`);
 }

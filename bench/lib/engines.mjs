@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { run, must, pidsMatching, killPid, ppid, pids, cmdline, sleep } from './proc.mjs';
+import { run, must, pidsMatching, killPid, ppid, pids, cmdline, sleep, settlesWithin } from './proc.mjs';
 import { addBridge, deleteBridge, linkExists } from './netclean.mjs';
 
 export const DOCKER = existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker';
@@ -48,8 +48,11 @@ function spawnDaemon(cmd, args, logFile, env) {
   return { child, exited };
 }
 
+/** The last lines a failed command printed (stderr, else stdout), on one line. */
+const failure = (r) => (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ').slice(-300);
+
 /** The CLI runner shared by both engines: the real docker CLI, its own config dir. */
-function cliFor(dir, host, bin, baseArgs = []) {
+export function cliFor(dir, host, bin, baseArgs = []) {
   const env = {
     ...process.env,
     DOCKER_HOST: host,
@@ -64,17 +67,13 @@ function cliFor(dir, host, bin, baseArgs = []) {
   cli.timed = (args, opts) => {
     const r = cli(args, opts);
     if (r.code !== 0)
-      throw new Error(
-        `${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().slice(-300)}`,
-      );
+      throw new Error(`${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${failure(r)}`);
     return r.ms;
   };
   cli.ok = (args, opts) => {
     const r = cli(args, opts);
     if (r.code !== 0)
-      throw new Error(
-        `${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${r.stderr.trim().slice(-300)}`,
-      );
+      throw new Error(`${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${failure(r)}`);
     return r.stdout;
   };
   cli.env = env;
@@ -84,8 +83,7 @@ function cliFor(dir, host, bin, baseArgs = []) {
 async function stopChild(d, ms) {
   if (d.child.exitCode !== null || d.child.signalCode) return;
   killPid(d.child.pid, 'SIGTERM');
-  const done = await Promise.race([d.exited.then(() => true), sleep(ms).then(() => false)]);
-  if (!done) {
+  if (!(await settlesWithin(d.exited, ms))) {
     killPid(d.child.pid, 'SIGKILL');
     await d.exited;
   }

@@ -59,6 +59,24 @@ export function textTable(results) {
     .join('\n');
 }
 
+const COLUMN = { dockerd: 'dockerd', berthd: 'berthd', berthCli: 'berth CLI' };
+
+/** "- title: dockerd column = …; berthd column = …" for rows whose columns use other clients. */
+export function clientNotes(results) {
+  const seen = new Set();
+  const out = [];
+  for (const r of results) {
+    if (!r.clients) continue;
+    const text = Object.entries(r.clients)
+      .map(([k, v]) => `${COLUMN[k] ?? k} column = ${v}`)
+      .join('; ');
+    const line = `- ${r.scenario ?? r.title}: ${text}`;
+    if (!seen.has(line)) out.push(line);
+    seen.add(line);
+  }
+  return out;
+}
+
 /** The Markdown report: machine, method, table, skipped scenarios. */
 export function markdownReport(doc) {
   const m = doc.machine;
@@ -73,6 +91,14 @@ export function markdownReport(doc) {
     markdownTable(doc.results),
     '',
   ];
+  const notes = clientNotes(doc.results);
+  if (notes.length) out.push('Clients other than the docker CLI / berth CLI:', '', ...notes, '');
+  const failed = doc.results.filter((r) => r.errors?.length);
+  if (failed.length) {
+    out.push('Errors (the failed runs are left out of the cells):', '');
+    for (const r of failed) for (const e of r.errors) out.push(`- ${r.title}: ${e}`);
+    out.push('');
+  }
   if (doc.skipped?.length) {
     out.push('Not measured:', '');
     for (const s of doc.skipped) out.push(`- ${s.title}: ${s.reason}`);

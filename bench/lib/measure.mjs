@@ -6,7 +6,9 @@ import { guardBridges } from './engines.mjs';
 
 /** The metrics a scenario reports (a single-metric scenario has its own id/title/unit). */
 export function metricsOf(s) {
-  return s.metrics ?? [{ id: s.id, title: s.title, unit: s.unit, lowerIsBetter: s.lowerIsBetter }];
+  const ms = s.metrics ?? [{ id: s.id, title: s.title, unit: s.unit, lowerIsBetter: s.lowerIsBetter }];
+  // `clients` names who drives each column when it is not the docker CLI / berth CLI pair.
+  return s.clients ? ms.map((m) => ({ clients: s.clients, scenario: s.id, ...m })) : ms;
 }
 
 const asRecord = (s, v) => (s.metrics ? v : { [s.id]: v });
@@ -39,7 +41,7 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
       for (const lane of lanes) {
         let v;
         try {
-          v = asRecord(s, await s.measure(lane.eng, ctx, lane.cli, round));
+          v = asRecord(s, await s.measure(lane.eng, ctx, lane.cli, round, lane.key));
         } catch (e) {
           errors.push(`${lane.key}: ${e.message.split('\n')[0]}`);
           v = {};
@@ -75,6 +77,7 @@ export function resultOf(m, sm, errors = []) {
     ratio,
     verdict: verdict(ratio.median, lowerIsBetter),
   };
+  if (m.clients) Object.assign(r, { clients: m.clients, scenario: m.scenario ?? m.id });
   if (sm.berthCli?.length) r.berthCli = summarize(sm.berthCli);
   if (sm.floor?.length) r.floor = summarize(sm.floor);
   if (errors.length) r.errors = [...new Set(errors)].slice(0, 5);

@@ -91,3 +91,14 @@ export async function waitGone(pid, ms) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves true when `p` settles within `ms`, else false; never leaves a timer behind. */
+export async function settlesWithin(p, ms) {
+  let timer;
+  const timeout = new Promise((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

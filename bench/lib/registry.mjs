@@ -17,7 +17,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { must, killPid, sleep } from './proc.mjs';
+import { must, killPid, sleep, settlesWithin } from './proc.mjs';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
@@ -66,7 +66,7 @@ export async function startRegistry(dir, port) {
   reg.stop = async () => {
     if (!reg.child || reg.child.exitCode !== null || reg.child.signalCode) return;
     killPid(reg.child.pid, 'SIGTERM');
-    if (!(await Promise.race([reg.exited.then(() => true), sleep(5000).then(() => false)]))) {
+    if (!(await settlesWithin(reg.exited, 5000))) {
       killPid(reg.child.pid, 'SIGKILL');
       await reg.exited;
     }

@@ -5,7 +5,10 @@ import { logs100 } from './logs.mjs';
 import { rssIdle, rss50 } from './memory.mjs';
 import { imageImport, imageSave, imageLoad } from './images.mjs';
 import { publishedPort, containerToContainer } from './network.mjs';
-import { pullCold, pullShared, push } from './registry.mjs';
+import { pullCold, pullWarm, pullShared, push } from './registry.mjs';
+import { build12 } from './build.mjs';
+import { compose10 } from './compose.mjs';
+import { fsOps } from './fs-ops.mjs';
 
 export const SCENARIOS = [
   rssIdle,
@@ -20,19 +23,17 @@ export const SCENARIOS = [
   imageImport,
   imageSave,
   imageLoad,
+  fsOps,
   publishedPort,
   containerToContainer,
   pullCold,
+  pullWarm,
   pullShared,
   push,
+  build12,
+  compose10,
   rss50,
 ];
 
 /** Scenarios whose berth feature has not landed yet (shown under "Not measured"). */
-export const PENDING = [
-  {
-    title: 'build of a 12-step 2-stage Dockerfile (cold, no-change, one file touched)',
-    reason: 'berth build has not landed',
-  },
-  { title: 'compose up -d / no-op up -d / down of 10 services', reason: 'berth compose has not landed' },
-];
+export const PENDING = [];

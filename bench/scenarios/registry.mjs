@@ -1,6 +1,7 @@
 // Registry scenarios against a loopback docker-registry: pull of a generated
-// 5-layer ~300 MiB image cold (no layer present), pull of a sibling image
-// sharing 4 of its 5 layers, and push of the 5-layer image to an empty registry.
+// 5-layer ~300 MiB image cold (no layer present), warm (all present: only
+// the manifest is checked), pull of a sibling image sharing 4 of its 5
+// layers, and push of the 5-layer image to an empty registry.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { startRegistry, pushGeneratedImage, REGISTRY_BIN } from '../lib/registry.mjs';
@@ -57,6 +58,19 @@ export const pullShared = {
     return cli.timed(['pull', '-q', ref('2')], { timeoutMs: 600_000 }) / 1000;
   },
   teardown: (eng, ctx) => void eng.cli(['rmi', '-f', ctx.registry.ref('1'), ctx.registry.ref('2')]),
+};
+
+export const pullWarm = {
+  id: 'pull-warm',
+  title: 'pull 5-layer image, already present',
+  unit: 's',
+  requires,
+  async setup(eng, ctx) {
+    const { ref } = await registries(ctx);
+    eng.cli.ok(['pull', '-q', ref('1')], { timeoutMs: 600_000 });
+  },
+  measure: (eng, ctx, cli) => cli.timed(['pull', '-q', ctx.registry.ref('1')]) / 1000,
+  teardown: (eng, ctx) => void eng.cli(['rmi', '-f', ctx.registry.ref('1')]),
 };
 
 export const push = {

@@ -1,10 +1,14 @@
 // The benchmark harness's pure parts (bench/lib): statistics, pairwise
-// ratios, table formatting and the PNG chart. Timings are never asserted;
+// ratios, table formatting, the PNG chart, and the generated inputs of the
+// build and compose scenarios. Timings are never asserted;
 // this only proves the numbers and files the bench writes are right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import YAML from 'yaml';
 import { ROOT } from '../support/daemon.js';
 
 const lib = (name: string) => import(path.join(ROOT, 'bench/lib', name));
@@ -129,4 +133,98 @@ test('chart: a valid PNG whose bars sit on the right side of 1×', async () => {
   assert.ok(Math.abs(redLen - 2 * greenLen) <= 3, `log scale (${greenLen} vs ${redLen})`);
   const missing = colours(rowY(2));
   assert.equal(missing.green.length + missing.red.length, 0);
+});
+
+test('build scenario input: a 12-step Dockerfile, two independent stages, a final COPY --from both', async () => {
+  const { DOCKERFILE, STEPS, writeBuildContext, editOneFile, cacheHits } = await lib('build-context.mjs');
+  const lines = DOCKERFILE.trim().split('\n');
+  assert.equal(STEPS, 12);
+  assert.equal(lines.length, 12);
+  const froms = lines.filter((l: string) => l.startsWith('FROM '));
+  assert.deepEqual(froms, ['FROM busybox AS tree', 'FROM busybox AS gen', 'FROM busybox']);
+  const final = lines.slice(lines.indexOf('FROM busybox'));
+  assert.ok(final.some((l: string) => l.startsWith('COPY --from=tree ')));
+  assert.ok(final.some((l: string) => l.startsWith('COPY --from=gen ')));
+  // The `gen` stage uses nothing from `tree`: the two can build side by side.
+  const gen = lines.slice(lines.indexOf('FROM busybox AS gen'), lines.indexOf('FROM busybox'));
+  assert.ok(gen.every((l: string) => !/tree|--from/.test(l)));
+  assert.ok(lines.filter((l: string) => l.startsWith('RUN ')).length >= 4);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-ctx-'));
+  try {
+    writeBuildContext(dir, 1); // 1 MiB: 8 files of 128 KiB
+    assert.equal(readFileSync(path.join(dir, 'Dockerfile'), 'utf8'), DOCKERFILE);
+    const files = readdirSync(path.join(dir, 'tree/d0'));
+    assert.equal(files.length, 8);
+    const sizes = files.map((f) => statSync(path.join(dir, 'tree/d0', f)).size);
+    assert.deepEqual(new Set(sizes), new Set([128 * 1024]));
+    const f0 = readFileSync(path.join(dir, 'tree/d0/f0'));
+    assert.notDeepEqual(f0, readFileSync(path.join(dir, 'tree/d0/f1')), 'files differ');
+    editOneFile(dir, 'x1');
+    assert.equal(readFileSync(path.join(dir, 'tree/d0/f0'), 'utf8'), 'edited x1\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const out =
+    'Step 2/12 : WORKDIR /src\n ---> Using cache\n ---> 1a2b\nStep 3/12 : COPY tree/ ./\n ---> Using cache\n';
+  assert.equal(cacheHits(out), 2);
+  assert.equal(cacheHits('Step 1/12 : FROM busybox AS tree\n ---> 1a2b\n'), 0);
+});
+
+test('compose scenario input: 10 services, one shared network with its subnet, a volume, depends_on chains', async () => {
+  const { composeFile, serviceGraph } = await lib('compose-project.mjs');
+  const doc = YAML.parse(composeFile({ subnet: '10.209.3.0/24' }));
+  const names = Object.keys(doc.services);
+  assert.equal(names.length, 10);
+  assert.deepEqual(doc.networks.shared.ipam.config, [{ subnet: '10.209.3.0/24' }]);
+  assert.deepEqual(Object.keys(doc.volumes), ['data']);
+  for (const s of Object.values(doc.services) as { image: string; networks: string[]; command: string[] }[]) {
+    assert.equal(s.image, 'busybox');
+    assert.deepEqual(s.networks, ['shared']);
+    assert.equal(s.command[0], 'sh');
+  }
+  assert.ok(names.filter((n) => doc.services[n].volumes?.[0] === 'data:/data').length >= 2);
+  // depends_on matches the graph, names only existing services, and forms chains (depth ≥ 3), no cycle.
+  const graph = serviceGraph(10);
+  for (const n of names) assert.deepEqual(doc.services[n].depends_on ?? [], graph[n]);
+  const depth = (n: string, seen: string[] = []): number => {
+    assert.ok(!seen.includes(n), `cycle through ${n}`);
+    return 1 + Math.max(0, ...graph[n].map((d: string) => depth(d, [...seen, n])));
+  };
+  assert.ok(Math.max(...names.map((n) => depth(n))) >= 4);
+});
+
+test('report: rows with other clients get a note; failed runs are listed', async () => {
+  const { markdownReport, clientNotes } = await lib('format.mjs');
+  const { resultOf, metricsOf } = await lib('measure.mjs');
+  const s = {
+    id: 'compose',
+    clients: { dockerd: 'docker-compose 1.29 on dockerd', berthd: 'berth compose on berthd' },
+    metrics: [
+      { id: 'compose-up', title: 'compose up -d', unit: 'ms' },
+      { id: 'compose-down', title: 'compose down', unit: 'ms' },
+    ],
+  };
+  const ms = metricsOf(s);
+  assert.deepEqual(
+    ms.map((m: { scenario: string }) => m.scenario),
+    ['compose', 'compose'],
+  );
+  const rows = ms.map((m: object) =>
+    resultOf(m, { dockerd: [10, 12], berthd: [5, NaN], berthCli: [], floor: [] }, ['berthd: exit 1: boom']),
+  );
+  assert.equal(rows[0].berthd.n, 1);
+  assert.deepEqual(clientNotes(rows), [
+    '- compose: dockerd column = docker-compose 1.29 on dockerd; berthd column = berth compose on berthd',
+  ]);
+  const report = markdownReport({
+    date: 'd',
+    machine: { host: 'h', cpus: 2, cpuModel: 'cpu', memGiB: 4, kernel: '6.1', loadavg: '0.5' },
+    engines: { dockerd: 'x', berthd: 'y', runc: 'z', client: 'c' },
+    method: 'm',
+    results: rows,
+  });
+  assert.match(report, /- compose: dockerd column = docker-compose 1\.29 on dockerd/);
+  assert.match(report, /- compose up -d: berthd: exit 1: boom/);
+  assert.match(report, /- compose down: berthd: exit 1: boom/);
 });

@@ -1,0 +1,66 @@
+// Container filesystem operations: `cp` of a tree into a created container
+// and back out, `export` of a container holding a big tree, and `commit` of
+// the container the tree was copied into (its upper dir becomes a layer).
+// The same work as bench/fs-ops.mjs, measured on both engines interleaved.
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { makeTree } from '../fs-ops.mjs';
+
+let seq = 0;
+const sizes = (ctx) => (ctx.quick ? { cp: 64, exp: 64 } : { cp: 256, exp: 256 });
+
+export const fsOps = {
+  id: 'fs-ops',
+  berthCli: true,
+  runs: { quick: 2, full: 5 },
+  metrics: [
+    { id: 'cp-in', title: 'cp of a tree into a container', unit: 'ms' },
+    { id: 'cp-out', title: 'cp of a tree out of a container', unit: 'ms' },
+    { id: 'export', title: 'export of a container', unit: 'ms' },
+    { id: 'commit', title: 'commit of a container', unit: 'ms' },
+  ],
+  setup(eng, ctx) {
+    const { cp, exp } = sizes(ctx);
+    if (!ctx.fsOps) {
+      const dir = path.join(ctx.tmp, 'fs-ops');
+      ctx.fsOps = {
+        dir,
+        cpTree: makeTree(path.join(dir, 'cp-tree'), cp),
+        exportTree: makeTree(path.join(dir, 'export-tree'), exp),
+        exporters: {},
+      };
+    }
+    // The export source: a created container holding the export tree.
+    const name = `fx${process.pid}${eng.name}`;
+    ctx.cleanups.push(() => eng.cli(['rm', '-f', name]));
+    eng.cli.ok(['create', '--name', name, '--network', 'none', 'busybox', 'true']);
+    eng.cli.ok(['cp', ctx.fsOps.exportTree, `${name}:/big`], { timeoutMs: 600_000 });
+    ctx.fsOps.exporters[eng.name] = name;
+  },
+  measure(eng, ctx, cli, round, lane) {
+    const { dir, cpTree, exporters } = ctx.fsOps;
+    const c = `fc${process.pid}x${++seq}`;
+    const image = `bench-commit:${process.pid}-${seq}`;
+    const work = path.join(dir, `${lane}-${seq}`);
+    mkdirSync(work, { recursive: true });
+    const long = { timeoutMs: 600_000 };
+    try {
+      eng.cli.ok(['create', '--name', c, '--network', 'none', 'busybox', 'true']);
+      const cpIn = cli.timed(['cp', cpTree, `${c}:/tree`], long);
+      const cpOut = cli.timed(['cp', `${c}:/tree`, path.join(work, 'out')], long);
+      const exported = cli.timed(['export', '-o', path.join(work, 'export.tar'), exporters[eng.name]], long);
+      const commit = cli.timed(['commit', c, image], long);
+      // The work really happened: the last file came back out, the export holds the tree.
+      const { cp, exp } = sizes(ctx);
+      const last = path.join(work, 'out', `d${Math.floor((cp - 1) / 64)}`, `f${cp - 1}`);
+      if (!existsSync(last)) throw new Error(`cp out: ${last} is missing`);
+      if (statSync(path.join(work, 'export.tar')).size < exp * 1024 * 1024)
+        throw new Error('export: the archive is smaller than the tree');
+      return { 'cp-in': cpIn, 'cp-out': cpOut, export: exported, commit };
+    } finally {
+      eng.cli(['rm', '-f', c]);
+      eng.cli(['rmi', '-f', image]);
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+};
