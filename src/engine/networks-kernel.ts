@@ -12,9 +12,16 @@ import {
   hostRouteSubnets,
   overlapsAny,
 } from '../network/ipam.js';
-import { claimBridge, deleteLink, ensureBridge, linkExists } from '../network/links.js';
+import { claimBridge, deleteLink, ensureBridge, isBareBridge, linkExists } from '../network/links.js';
 import type { EndpointRecord, NetworkRecord } from '../network/model.js';
-import { bridgesOfOthers, reapOrphans, removeOwner, withSubnetLock, writeOwner } from '../network/owners.js';
+import {
+  bridgesOfOthers,
+  readOwner,
+  reapOrphans,
+  removeOwner,
+  withSubnetLock,
+  writeOwner,
+} from '../network/owners.js';
 import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
 import { BRIDGE_NAME_OPT, blankNetwork } from './networks-record.js';
@@ -55,30 +62,71 @@ export class NetworkKernel {
     return [...this.table.nets.values()];
   }
 
-  /** Predefined networks and the kernel side of every bridge network (start-up, also after a crash). */
+  /**
+   * Predefined networks and the kernel side of every bridge network (start-up,
+   * also after a crash). All kernel work runs under the host-wide lock, so
+   * berthds starting together reap, claim and plumb one after another.
+   */
   async init(): Promise<void> {
-    const reaped = await reapOrphans(this.deps.tag, this.iptables);
-    if (reaped.length) this.deps.log.info('removed networks of vanished engines', { tags: reaped.join(',') });
-    this.noteOwner();
-    if (this.iptables) await this.firewall.ensureChains();
     for (const [name, driver] of [
       ['host', 'host'],
       ['none', 'null'],
     ])
       if (!this.nets.some((n) => n.name === name)) this.table.save(blankNetwork(name, driver));
     await withSubnetLock(async () => {
+      const reaped = await reapOrphans(this.deps.tag, this.iptables);
+      if (reaped.length)
+        this.deps.log.info('removed networks of vanished engines', { tags: reaped.join(',') });
+      await this.dropStaleBridges();
+      this.noteOwner();
+      if (this.iptables) await this.firewall.ensureChains();
       if (!this.nets.some((n) => n.isDefault)) await this.createDefaultBridge();
       await this.resolveClashes();
       this.noteOwner();
-      for (const n of this.nets) if (n.driver === 'bridge') await this.plumb(n);
+      for (const n of this.nets) if (n.driver === 'bridge') await this.plumbRetrying(n);
     });
   }
 
+  /** Kernel tools fail now and then when many berthds start at once (nftables busy, spawn errors): retry. */
+  private async plumbRetrying(n: NetworkRecord): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.plumb(n);
+      } catch (e) {
+        if (attempt >= 3) throw e;
+        this.deps.log.warn('network plumbing failed, retrying', { network: n.name, err: String(e) });
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+  }
+
+  /**
+   * Bridges our previous run noted but no network of ours uses: a network
+   * created or a name claimed just before a crash. Claimed names go only while
+   * bare, as a failed claim names another berthd's bridge.
+   */
+  private async dropStaleBridges(): Promise<void> {
+    const note = readOwner(this.deps.tag);
+    if (!note) return;
+    const others = bridgesOfOthers(this.deps.tag);
+    const stale = (b: string): boolean => !this.bridgeInUse(b) && !others.has(b) && linkExists(b);
+    for (const b of note.bridges) if (stale(b)) await deleteLink(b).catch(() => undefined);
+    for (const b of note.claiming ?? [])
+      if (stale(b) && (await isBareBridge(b))) await deleteLink(b).catch(() => undefined);
+  }
+
+  /** Creates a bridge under a name nobody has, noting the claim before the link exists. */
+  private async claim(name: string): Promise<boolean> {
+    if (linkExists(name)) return false;
+    this.noteOwner([], [name]);
+    return claimBridge(name);
+  }
+
   /** Records which bridges are ours (owners.ts), before they exist, so a crash never orphans one unnoticed. */
-  noteOwner(extra: string[] = []): void {
+  noteOwner(extra: string[] = [], claiming: string[] = []): void {
     const bridges = [...this.nets.map((n) => n.bridge).filter(Boolean), ...extra];
     try {
-      writeOwner({ tag: this.deps.tag, pid: process.pid, dataRoot: this.deps.dataRoot, bridges });
+      writeOwner({ tag: this.deps.tag, pid: process.pid, dataRoot: this.deps.dataRoot, bridges, claiming });
     } catch (e) {
       this.deps.log.warn('cannot record network ownership', { err: String(e) });
     }
@@ -140,7 +188,7 @@ export class NetworkKernel {
     let bridge = wanted;
     if (!bridge)
       for (let i = 0; !bridge; i++)
-        if (!this.bridgeInUse(`berth${i}`) && (await claimBridge(`berth${i}`))) bridge = `berth${i}`;
+        if (!this.bridgeInUse(`berth${i}`) && (await this.claim(`berth${i}`))) bridge = `berth${i}`;
     let subnet: Subnet;
     let gateway: string;
     if (cfg.bip) {

@@ -4,7 +4,9 @@
 // rule carries a comment "berth:<engine>:<key>" naming its owner (a network
 // or a container), which is how a rule set is removed or reconciled after a
 // crash without guessing from the rule text.
+import path from 'node:path';
 import { run } from './exec.js';
+import { NET_STATE_DIR, withHostLock } from './host-lock.js';
 
 export type Table = 'nat' | 'filter';
 
@@ -32,6 +34,8 @@ const JUMPS: [Table, string, string][] = [
   ['filter', 'BERTH-FORWARD', '-j BERTH-ISOLATION-STAGE-1'],
 ];
 
+const CHAINS_LOCK = path.join(NET_STATE_DIR, 'chains.lock');
+
 const iptables = (args: string[]): Promise<string> => run('iptables', ['-w', ...args]);
 
 export class Firewall {
@@ -44,8 +48,22 @@ export class Firewall {
     return `berth:${this.tag}:${key}`;
   }
 
-  /** Creates berth's chains and jumps when missing (idempotent). */
+  /**
+   * Creates berth's chains and jumps when missing (idempotent). Under a host
+   * lock so berthds starting together add each jump once; retried because a
+   * berthd stopping at that moment may take the chains away between steps.
+   */
   async ensureChains(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withHostLock(CHAINS_LOCK, () => this.ensureChainsOnce());
+      } catch (e) {
+        if (attempt >= 3) throw e;
+      }
+    }
+  }
+
+  private async ensureChainsOnce(): Promise<void> {
     for (const [t, c] of CHAINS) await iptables(['-t', t, '-N', c]).catch(() => undefined);
     for (const [t, c, rule] of JUMPS) {
       const a = rule.split(' ');
@@ -59,12 +77,19 @@ export class Firewall {
 
   /** Adds a rule set under one owner key, in one iptables-restore transaction per table. */
   async add(key: string, rules: Rule[]): Promise<void> {
-    await this.restore(
-      rules.map((r) => ({
-        table: r.table,
-        line: `-A ${r.chain} ${r.args} -m comment --comment ${this.comment(key)}`,
-      })),
-    );
+    const lines = rules.map((r) => ({
+      table: r.table,
+      line: `-A ${r.chain} ${r.args} -m comment --comment ${this.comment(key)}`,
+    }));
+    // Table by table: a berthd that stopped just now may have removed the
+    // (then empty) chains; make them again and retry only the table that failed.
+    for (const table of ['nat', 'filter'] as Table[]) {
+      const mine = lines.filter((l) => l.table === table);
+      await this.restore(mine).catch(async () => {
+        await this.ensureChains();
+        await this.restore(mine);
+      });
+    }
   }
 
   /** Removes rules we know we added under `key`; falls back to a scan if any is missing. */
@@ -105,19 +130,31 @@ export class Firewall {
     return out;
   }
 
-  /** Once nothing of any berthd is left in them, the shared chains and jumps go too. */
+  /**
+   * Once nothing of any berthd is left in them, the shared chains and jumps go
+   * too. One iptables-restore transaction per table deletes the jumps and the
+   * chains: a chain another berthd has put a rule in since cannot be deleted,
+   * which aborts the whole transaction, so a starting berthd never loses its
+   * rules to a stopping one (a check-then-flush would take them).
+   */
   async removeChainsIfUnused(): Promise<void> {
-    for (const table of ['nat', 'filter'] as Table[]) {
-      const text = await run('iptables-save', ['-t', table]).catch(() => '');
-      const used = text.split('\n').some((l) => l.includes('--comment') && /berth:/.test(l));
-      if (used) return;
-    }
-    for (const [t, c, rule] of [...JUMPS].reverse())
-      await iptables(['-t', t, '-D', c, ...rule.split(' ')]).catch(() => undefined);
-    for (const [t, c] of CHAINS) {
-      await iptables(['-t', t, '-F', c]).catch(() => undefined);
-      await iptables(['-t', t, '-X', c]).catch(() => undefined);
-    }
+    await withHostLock(CHAINS_LOCK, async () => {
+      for (const table of ['filter', 'nat'] as Table[]) {
+        const text = await run('iptables-save', ['-t', table]).catch(() => '');
+        if (text.split('\n').some((l) => l.includes('--comment') && /berth:/.test(l))) return;
+        const ours = CHAINS.filter(([t]) => t === table).map(([, c]) => c);
+        const jumps = text
+          .split('\n')
+          .filter((l) => l.startsWith('-A ') && ours.some((c) => l.endsWith(` -j ${c}`)))
+          .map((l) => l.replace(/^-A /, '-D '));
+        const present = ours.filter((c) => text.includes(`:${c} `));
+        const lines = [...jumps, ...present.map((c) => `-X ${c}`)];
+        if (lines.length === 0) continue;
+        await run('iptables-restore', ['-w', '--noflush'], `*${table}\n${lines.join('\n')}\nCOMMIT\n`).catch(
+          () => undefined,
+        );
+      }
+    });
   }
 
   private async restore(lines: { table: Table; line: string }[]): Promise<void> {

@@ -21,6 +21,13 @@ export async function claimBridge(name: string): Promise<boolean> {
   );
 }
 
+/** A bridge that exists but was never given an address (claimed, not plumbed). */
+export async function isBareBridge(name: string): Promise<boolean> {
+  if (!existsSync(`/sys/class/net/${name}/bridge`)) return false;
+  const addrs = await run('ip', ['-o', 'addr', 'show', 'dev', name]).catch(() => 'unknown');
+  return addrs.trim() === '';
+}
+
 /** Creates (or re-addresses) a bridge with the gateway address, up. */
 export async function ensureBridge(name: string, gatewayCidr: string, mtu = 1500): Promise<void> {
   if (!linkExists(name)) await ipBatch([`link add ${name} type bridge`, `link set ${name} mtu ${mtu}`]);

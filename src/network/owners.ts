@@ -3,20 +3,34 @@
 // deleted test daemon, an uninstalled engine) can never come back to clean up
 // after itself, so the next berthd to start removes its bridges and rules.
 // A berthd that merely crashed keeps its data root and reclaims its own state.
-import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomicSync } from '../util/fsx.js';
+import { NET_STATE_DIR, withHostLock } from './host-lock.js';
 import { Firewall } from './iptables.js';
-import { deleteLink } from './links.js';
+import { deleteLink, isBareBridge } from './links.js';
 
-export const OWNERS_DIR = '/run/berth-net-owners';
+export const OWNERS_DIR = NET_STATE_DIR;
 
 export interface OwnerNote {
   tag: string;
   pid: number;
   dataRoot: string;
   bridges: string[];
+  /**
+   * Names being claimed (`ip link add`) but not yet recorded as networks: noted
+   * first, so a berthd killed in between leaves a trace. Only removed by others
+   * while still bare (never addressed), as a failed claim names someone else's.
+   */
+  claiming?: string[];
+}
+
+export function readOwner(tag: string, dir = OWNERS_DIR): OwnerNote | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, `${tag}.json`), 'utf8')) as OwnerNote;
+  } catch {
+    return undefined;
+  }
 }
 
 export function writeOwner(note: OwnerNote, dir = OWNERS_DIR): void {
@@ -66,6 +80,9 @@ export async function reapOrphans(selfTag: string, iptables: boolean, dir = OWNE
     }
     if (note.tag === selfTag || existsSync(note.dataRoot)) continue;
     for (const b of note.bridges) await deleteLink(b).catch(() => undefined);
+    const others = bridgesOfOthers(note.tag, dir);
+    for (const b of note.claiming ?? [])
+      if (!others.has(b) && (await isBareBridge(b))) await deleteLink(b).catch(() => undefined);
     if (iptables) await new Firewall(note.tag).remove().catch(() => undefined);
     removeOwner(note.tag, dir);
     reaped.push(note.tag);
@@ -73,32 +90,12 @@ export async function reapOrphans(selfTag: string, iptables: boolean, dir = OWNE
   return reaped;
 }
 
-let inProcess: Promise<unknown> = Promise.resolve();
-
 /**
- * Host-wide mutex for choosing a subnet: held from the choice until the bridge
- * has its address, after which the host's routes show the subnet to every
- * other berthd. Without it two berthds starting together pick the same one.
- * SQLite holds an fcntl lock (released by the kernel if we die); calls within
- * this process queue first, as the lock is per process.
+ * Host-wide mutex for choosing a subnet or a bridge name: held from the choice
+ * until the bridge has its address, after which the host's routes and links
+ * show it to every other berthd. Without it two berthds starting together
+ * pick the same one.
  */
 export function withSubnetLock<T>(fn: () => Promise<T>, dir = OWNERS_DIR): Promise<T> {
-  const run = async (): Promise<T> => {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const db = new Database(path.join(dir, 'subnets.lock'), { timeout: 30_000 });
-    try {
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.exec('BEGIN EXCLUSIVE');
-      return await fn();
-    } finally {
-      try {
-        if (db.inTransaction) db.exec('ROLLBACK');
-      } finally {
-        db.close();
-      }
-    }
-  };
-  const result = inProcess.then(run, run);
-  inProcess = result.catch(() => undefined);
-  return result;
+  return withHostLock(path.join(dir, 'subnets.lock'), fn);
 }
