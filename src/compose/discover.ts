@@ -7,7 +7,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { ComposeError } from './model.js';
 
 const CANDIDATES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
-const OVERRIDES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
+const OVERRIDES = [
+  'compose.override.yaml',
+  'compose.override.yml',
+  'docker-compose.override.yaml',
+  'docker-compose.override.yml',
+];
 
 export interface Discovered {
   files: string[];
@@ -22,7 +27,10 @@ export function discoverFiles(cwd: string): Discovered {
     if (found.length > 0) {
       const warnings =
         found.length > 1
-          ? [`Found multiple config files with supported names: ${found.map((f) => join(dir, f)).join(', ')}`, `Using ${join(dir, found[0]!)}`]
+          ? [
+              `Found multiple config files with supported names: ${found.map((f) => join(dir, f)).join(', ')}`,
+              `Using ${join(dir, found[0]!)}`,
+            ]
           : [];
       const files = [join(dir, found[0]!)];
       const override = OVERRIDES.find((o) => existsSync(join(dir, o)));
@@ -37,12 +45,22 @@ export function discoverFiles(cwd: string): Discovered {
 }
 
 /** The `-f` list, else COMPOSE_FILE (split on `:`, relative to the cwd), else discovery. */
-export function configFiles(files: string[], cwd: string, env: Record<string, string | undefined>): Discovered {
+export function configFiles(
+  files: string[],
+  cwd: string,
+  env: Record<string, string | undefined>,
+): Discovered {
   if (files.length > 0) return { files: files.map((f) => (f === '-' ? '-' : resolve(cwd, f))), warnings: [] };
   const fromEnv = env.COMPOSE_FILE;
   if (fromEnv) {
     const sep = env.COMPOSE_PATH_SEPARATOR || ':';
-    return { files: fromEnv.split(sep).filter(Boolean).map((f) => resolve(cwd, f)), warnings: [] };
+    return {
+      files: fromEnv
+        .split(sep)
+        .filter(Boolean)
+        .map((f) => resolve(cwd, f)),
+      warnings: [],
+    };
   }
   return discoverFiles(cwd);
 }
@@ -66,7 +84,11 @@ export function invalidProjectName(name: string): ComposeError {
  * first file's `name:`, then the project directory. Explicit names must
  * already be valid; the directory name is normalised.
  */
-export function projectName(explicit: string | undefined, fromFiles: string | undefined, projectDir: string): string {
+export function projectName(
+  explicit: string | undefined,
+  fromFiles: string | undefined,
+  projectDir: string,
+): string {
   const chosen = explicit || fromFiles;
   if (chosen !== undefined && chosen !== '') {
     if (normalizeProjectName(chosen) !== chosen) throw invalidProjectName(chosen);

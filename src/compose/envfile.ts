@@ -21,7 +21,11 @@ export function parseEnvFile(path: string, lookup: Lookup = () => undefined): Re
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_.\-[\]]*$/;
 
-export function parseDotenv(text: string, lookup: Lookup = () => undefined, file = '.env'): Record<string, string> {
+export function parseDotenv(
+  text: string,
+  lookup: Lookup = () => undefined,
+  file = '.env',
+): Record<string, string> {
   const out: Record<string, string> = {};
   const own: Lookup = (k) => (Object.hasOwn(out, k) ? out[k] : lookup(k));
   const src = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
@@ -42,7 +46,10 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined, file
     if (sep < 0) {
       // A bare key: its value comes from the environment, or it is skipped.
       const key = body.replace(/\s+#.*$/, '').trim();
-      if (!KEY.test(key)) throw new ComposeError(`failed to read ${file}: line ${line}: unexpected character "${key[0] ?? ''}" in variable name "${key}"`);
+      if (!KEY.test(key))
+        throw new ComposeError(
+          `failed to read ${file}: line ${line}: unexpected character "${key[0] ?? ''}" in variable name "${key}"`,
+        );
       const v = lookup(key);
       if (v !== undefined) out[key] = v;
       pos = end + 1;
@@ -52,7 +59,9 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined, file
     const key = body.slice(0, sep).trim();
     if (!KEY.test(key)) {
       const bad = [...key].find((c) => !/[A-Za-z0-9_.\-[\]]/.test(c)) ?? key[0] ?? '';
-      throw new ComposeError(`failed to read ${file}: line ${line}: unexpected character "${bad}" in variable name "${body.split(/[=:]/)[0]?.trim()}"`);
+      throw new ComposeError(
+        `failed to read ${file}: line ${line}: unexpected character "${bad}" in variable name "${body.split(/[=:]/)[0]?.trim()}"`,
+      );
     }
     // The value starts after the separator within the original source, so a
     // quoted value may run over several lines.
@@ -62,7 +71,8 @@ export function parseDotenv(text: string, lookup: Lookup = () => undefined, file
     const q = src[vpos];
     if (q === '"' || q === "'") {
       const close = findClosingQuote(src, vpos + 1, q);
-      if (close < 0) throw new ComposeError(`failed to read ${file}: line ${line}: unterminated quoted value ${key}`);
+      if (close < 0)
+        throw new ComposeError(`failed to read ${file}: line ${line}: unterminated quoted value ${key}`);
       const inner = src.slice(vpos + 1, close);
       out[key] = q === "'" ? inner : interpolateString(unescapeDouble(inner), own);
       line += (src.slice(pos, close).match(/\n/g) ?? []).length + 1;

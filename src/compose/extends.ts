@@ -45,17 +45,29 @@ function readServices(path: string, ctx: ExtendsContext, cache: Map<string, Raw>
       throw new ComposeError(`open ${path}: no such file or directory`);
     }
     const parsed = parseComposeYaml(text, path);
-    const data = (ctx.noInterpolate ? parsed.data : interpolateTree(parsed.data, ctx.lookup, ctx.onMissing)) as Raw;
+    const data = (
+      ctx.noInterpolate ? parsed.data : interpolateTree(parsed.data, ctx.lookup, ctx.onMissing)
+    ) as Raw;
     services = isMap(data.services) ? data.services : {};
     cache.set(path, services);
   }
   return services;
 }
 
-function resolveService(name: string, services: Raw, file: string, dir: string, ctx: ExtendsContext, cache: Map<string, Raw>, chain: string[]): Raw {
+function resolveService(
+  name: string,
+  services: Raw,
+  file: string,
+  dir: string,
+  ctx: ExtendsContext,
+  cache: Map<string, Raw>,
+  chain: string[],
+): Raw {
   const here = `${file}#${name}`;
   if (chain.includes(here)) {
-    throw new ComposeError(`circular reference with extends: ${[...chain, here].map((c) => c.split('#')[1]).join(' -> ')}`);
+    throw new ComposeError(
+      `circular reference with extends: ${[...chain, here].map((c) => c.split('#')[1]).join(' -> ')}`,
+    );
   }
   const raw = services[name];
   if (!isMap(raw)) return (raw ?? {}) as Raw;
@@ -73,7 +85,9 @@ function resolveService(name: string, services: Raw, file: string, dir: string, 
   }
   if (!(baseName in baseServices)) {
     const where = baseFile === '(main)' ? 'the project' : baseFile;
-    throw new ComposeError(`cannot extend service ${JSON.stringify(name)} in ${where}: service ${JSON.stringify(baseName)} not found`);
+    throw new ComposeError(
+      `cannot extend service ${JSON.stringify(name)} in ${where}: service ${JSON.stringify(baseName)} not found`,
+    );
   }
   let base = resolveService(baseName, baseServices, baseFile, baseDir, ctx, cache, [...chain, here]);
   if (baseDir !== dir) base = rebaseService(base, baseDir);

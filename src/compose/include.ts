@@ -48,10 +48,19 @@ export function applyIncludes(data: Raw, ctx: IncludeContext): Raw {
     if (paths.length === 0) continue;
     const chain = [...(ctx.chain ?? [ctx.file])];
     for (const p of paths) {
-      if (chain.includes(p)) throw new ComposeError(`include cycle detected:\n${[...chain, p].join('\n include ')}`);
+      if (chain.includes(p))
+        throw new ComposeError(`include cycle detected:\n${[...chain, p].join('\n include ')}`);
     }
-    const projectDir = e.project_directory !== undefined ? resolve(ctx.workingDir, String(e.project_directory)) : dirname(paths[0]!);
-    const included = loadIncluded(paths, projectDir, asList(e.env_file).map((f) => resolve(ctx.workingDir, f)), { ...ctx, chain: [...chain, ...paths] });
+    const projectDir =
+      e.project_directory !== undefined
+        ? resolve(ctx.workingDir, String(e.project_directory))
+        : dirname(paths[0]!);
+    const included = loadIncluded(
+      paths,
+      projectDir,
+      asList(e.env_file).map((f) => resolve(ctx.workingDir, f)),
+      { ...ctx, chain: [...chain, ...paths] },
+    );
     for (const key of RESOURCES) importResources(out, included, key);
   }
   return out;
@@ -61,7 +70,11 @@ function loadIncluded(paths: string[], projectDir: string, envFiles: string[], c
   // The included project's .env gives defaults; the including project's environment wins.
   const files = envFiles.length > 0 ? envFiles : [resolve(projectDir, '.env')].filter((f) => existsSync(f));
   const env: Record<string, string> = {};
-  for (const f of files) Object.assign(env, parseEnvFile(f, (k) => ctx.environment[k] ?? env[k]));
+  for (const f of files)
+    Object.assign(
+      env,
+      parseEnvFile(f, (k) => ctx.environment[k] ?? env[k]),
+    );
   Object.assign(env, ctx.environment);
   const lookup = (k: string) => env[k];
   let merged: Raw = {};
@@ -73,12 +86,20 @@ function loadIncluded(paths: string[], projectDir: string, envFiles: string[], c
       throw new ComposeError(`open ${path}: no such file or directory`);
     }
     const parsed = parseComposeYaml(text, path);
-    const data = ctx.noInterpolate ? parsed.data : (interpolateTree(parsed.data, lookup, ctx.onMissing) as Raw);
+    const data = ctx.noInterpolate
+      ? parsed.data
+      : (interpolateTree(parsed.data, lookup, ctx.onMissing) as Raw);
     validateSchema(stripMarkers(data) as Raw, { ...parsed, data });
     const nested = applyIncludes(data, { ...ctx, file: path, workingDir: projectDir, environment: env });
     merged = mergeFiles(merged, nested);
   }
-  merged = applyExtends(merged, { workingDir: projectDir, lookup, onMissing: ctx.onMissing, noInterpolate: ctx.noInterpolate, warn: ctx.warn });
+  merged = applyExtends(merged, {
+    workingDir: projectDir,
+    lookup,
+    onMissing: ctx.onMissing,
+    noInterpolate: ctx.noInterpolate,
+    warn: ctx.warn,
+  });
   return rebaseFile(stripMarkers(merged) as Raw, projectDir);
 }
 

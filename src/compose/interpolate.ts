@@ -12,7 +12,11 @@ export class MissingRequiredError extends Error {
     readonly variable: string,
     readonly reason: string,
   ) {
-    super(reason ? `required variable ${variable} is missing a value: ${reason}` : `required variable ${variable} is missing a value`);
+    super(
+      reason
+        ? `required variable ${variable} is missing a value: ${reason}`
+        : `required variable ${variable} is missing a value`,
+    );
   }
 }
 
@@ -30,7 +34,11 @@ const NAME_CHAR = /[A-Za-z0-9_]/;
  * Substitutes variables in one string. `onMissing` hears about every plain
  * reference (`$X`, `${X}`) to an unset variable, which becomes "".
  */
-export function interpolateString(s: string, lookup: Lookup, onMissing: (name: string) => void = () => {}): string {
+export function interpolateString(
+  s: string,
+  lookup: Lookup,
+  onMissing: (name: string) => void = () => {},
+): string {
   if (!s.includes('$')) return s;
   let out = '';
   let i = 0;
@@ -84,7 +92,12 @@ function matchingBrace(s: string, from: number): number {
   return -1;
 }
 
-function substituteBraced(body: string, whole: string, lookup: Lookup, onMissing: (name: string) => void): string {
+function substituteBraced(
+  body: string,
+  whole: string,
+  lookup: Lookup,
+  onMissing: (name: string) => void,
+): string {
   let j = 0;
   if (!NAME_START.test(body[0] ?? '')) throw new InvalidTemplateError(whole);
   while (j < body.length && NAME_CHAR.test(body[j]!)) j++;
@@ -122,7 +135,12 @@ function substituteBraced(body: string, whole: string, lookup: Lookup, onMissing
  * Interpolates every string value of a parsed Compose file. Paths in errors
  * use Compose's notation (`services.web.environment.[]`).
  */
-export function interpolateTree(node: unknown, lookup: Lookup, onMissing: (name: string) => void, path: string[] = []): unknown {
+export function interpolateTree(
+  node: unknown,
+  lookup: Lookup,
+  onMissing: (name: string) => void,
+  path: string[] = [],
+): unknown {
   if (typeof node === 'string') {
     try {
       return castAt(path, interpolateString(node, lookup, onMissing), node);
@@ -142,9 +160,12 @@ export function interpolateTree(node: unknown, lookup: Lookup, onMissing: (name:
 function pathError(path: string[], e: unknown): Error {
   const where = path.join('.');
   if (e instanceof InvalidTemplateError) {
-    return new ComposeError(`invalid interpolation format for ${where}.\nYou may need to escape any $ with another $.\n${e.template}`);
+    return new ComposeError(
+      `invalid interpolation format for ${where}.\nYou may need to escape any $ with another $.\n${e.template}`,
+    );
   }
-  if (e instanceof MissingRequiredError) return new ComposeError(`error while interpolating ${where}: ${e.message}`);
+  if (e instanceof MissingRequiredError)
+    return new ComposeError(`error while interpolating ${where}: ${e.message}`);
   return e as Error;
 }
 

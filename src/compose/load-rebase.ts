@@ -25,7 +25,8 @@ function rebaseShortVolume(spec: string, dir: string): string {
 
 export function rebaseService(raw: Raw, dir: string): Raw {
   const s: Raw = { ...raw };
-  if (typeof s.build === 'string') s.build = relative(s.build) && !s.build.startsWith('git@') ? resolveHostPath(s.build, dir) : s.build;
+  if (typeof s.build === 'string')
+    s.build = relative(s.build) && !s.build.startsWith('git@') ? resolveHostPath(s.build, dir) : s.build;
   else if (isMap(s.build)) {
     const b = { ...s.build };
     const ctx = typeof b.context === 'string' ? b.context : '.';
@@ -35,17 +36,23 @@ export function rebaseService(raw: Raw, dir: string): Raw {
   if (Array.isArray(s.volumes)) {
     s.volumes = s.volumes.map((v) => {
       if (typeof v === 'string') return rebaseShortVolume(v, dir);
-      if (isMap(v) && v.type === 'bind' && typeof v.source === 'string' && relative(v.source)) return { ...v, source: resolveHostPath(v.source, dir) };
+      if (isMap(v) && v.type === 'bind' && typeof v.source === 'string' && relative(v.source))
+        return { ...v, source: resolveHostPath(v.source, dir) };
       return v;
     });
   }
   if (s.env_file !== undefined) {
     const items = Array.isArray(s.env_file) ? s.env_file : [s.env_file];
     s.env_file = items.map((e) =>
-      typeof e === 'string' ? resolveHostPath(e, dir) : isMap(e) && typeof e.path === 'string' ? { ...e, path: resolveHostPath(e.path, dir) } : e,
+      typeof e === 'string'
+        ? resolveHostPath(e, dir)
+        : isMap(e) && typeof e.path === 'string'
+          ? { ...e, path: resolveHostPath(e.path, dir) }
+          : e,
     );
   }
-  if (isMap(s.extends) && typeof s.extends.file === 'string') s.extends = { ...s.extends, file: resolveHostPath(s.extends.file, dir) };
+  if (isMap(s.extends) && typeof s.extends.file === 'string')
+    s.extends = { ...s.extends, file: resolveHostPath(s.extends.file, dir) };
   return s;
 }
 
@@ -53,12 +60,17 @@ export function rebaseService(raw: Raw, dir: string): Raw {
 export function rebaseFile(data: Raw, dir: string): Raw {
   const out: Raw = { ...data };
   if (isMap(data.services)) {
-    out.services = Object.fromEntries(Object.entries(data.services).map(([k, v]) => [k, isMap(v) ? rebaseService(v, dir) : v]));
+    out.services = Object.fromEntries(
+      Object.entries(data.services).map(([k, v]) => [k, isMap(v) ? rebaseService(v, dir) : v]),
+    );
   }
   for (const key of ['secrets', 'configs']) {
     if (!isMap(data[key])) continue;
     out[key] = Object.fromEntries(
-      Object.entries(data[key] as Raw).map(([k, v]) => [k, isMap(v) && typeof v.file === 'string' ? { ...v, file: resolveHostPath(v.file, dir) } : v]),
+      Object.entries(data[key] as Raw).map(([k, v]) => [
+        k,
+        isMap(v) && typeof v.file === 'string' ? { ...v, file: resolveHostPath(v.file, dir) } : v,
+      ]),
     );
   }
   return out;

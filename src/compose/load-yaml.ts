@@ -2,7 +2,17 @@
 // so later errors (schema, references) can name the line and column of the
 // key they are about. `!reset` and `!override` tags become markers that the
 // merge step understands.
-import { LineCounter, YAMLMap, parseDocument, isMap, isSeq, isScalar, visit, type Document, type Node } from 'yaml';
+import {
+  LineCounter,
+  YAMLMap,
+  parseDocument,
+  isMap,
+  isSeq,
+  isScalar,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import { ComposeError } from './model.js';
 
 /** A value tagged `!reset`: drop what earlier files set for this key. */
@@ -20,7 +30,13 @@ export interface ParsedFile {
 
 export function parseComposeYaml(text: string, path: string): ParsedFile {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, merge: true, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+    keepSourceTokens: false,
+  });
   const err = doc.errors[0];
   if (err) {
     const { line, col } = lines.linePos(err.pos[0]);
@@ -60,7 +76,9 @@ export function positionOf(file: ParsedFile, path: (string | number)[]): string 
   let keyNode: unknown;
   for (const part of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(part));
+      const pair = node.items.find(
+        (p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(part),
+      );
       if (!pair) break;
       keyNode = pair.key;
       node = pair.value;

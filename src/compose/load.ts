@@ -47,17 +47,31 @@ export async function loadProject(opts: LoadOptions, hooks: LoadHooks = {}): Pro
 
   let merged: Raw = {};
   for (const path of files) {
-    const text = path === '-' ? (hooks.readStdin ?? (() => readFileSync(0, 'utf8')))() : readComposeFile(path);
+    const text =
+      path === '-' ? (hooks.readStdin ?? (() => readFileSync(0, 'utf8')))() : readComposeFile(path);
     const parsed = parseComposeYaml(text, path);
     const data = hooks.noInterpolate ? parsed.data : (interpolateTree(parsed.data, lookup, onMissing) as Raw);
     validateSchema(stripMarkers(data) as Raw, { ...parsed, data } satisfies ParsedFile);
-    const included = applyIncludes(data, { file: path, workingDir, environment, warn, onMissing, noInterpolate: !!hooks.noInterpolate });
+    const included = applyIncludes(data, {
+      file: path,
+      workingDir,
+      environment,
+      warn,
+      onMissing,
+      noInterpolate: !!hooks.noInterpolate,
+    });
     merged = mergeFiles(merged, included);
   }
-  merged = stripMarkers(applyExtends(merged, { workingDir, lookup, onMissing, noInterpolate: !!hooks.noInterpolate, warn })) as Raw;
+  merged = stripMarkers(
+    applyExtends(merged, { workingDir, lookup, onMissing, noInterpolate: !!hooks.noInterpolate, warn }),
+  ) as Raw;
 
   const explicitName = opts.projectName || environment.COMPOSE_PROJECT_NAME;
-  const name = projectName(explicitName, typeof merged.name === 'string' ? merged.name : undefined, workingDir);
+  const name = projectName(
+    explicitName,
+    typeof merged.name === 'string' ? merged.name : undefined,
+    workingDir,
+  );
   return normalizeProject({
     name,
     workingDir,
@@ -87,11 +101,17 @@ function readComposeFile(path: string): string {
 export function projectEnvironment(opts: LoadOptions, workingDir: string): Record<string, string> {
   const processEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) processEnv[k] = v;
-  const envFiles = opts.envFiles.length > 0 ? opts.envFiles.map((f) => resolve(opts.cwd, f)) : [resolve(workingDir, '.env')].filter((f) => existsSync(f));
+  const envFiles =
+    opts.envFiles.length > 0
+      ? opts.envFiles.map((f) => resolve(opts.cwd, f))
+      : [resolve(workingDir, '.env')].filter((f) => existsSync(f));
   const fromFiles: Record<string, string> = {};
   for (const f of envFiles) {
     if (!existsSync(f)) throw new ComposeError(`couldn't find env file: ${f}`);
-    Object.assign(fromFiles, parseEnvFile(f, (k) => processEnv[k] ?? fromFiles[k]));
+    Object.assign(
+      fromFiles,
+      parseEnvFile(f, (k) => processEnv[k] ?? fromFiles[k]),
+    );
   }
   return { ...fromFiles, ...processEnv };
 }

@@ -50,7 +50,8 @@ const mountTarget =
   (item) => {
     if (typeof item === 'string') return dir ? `${dir}/${item}` : item;
     const r = item as Raw;
-    if (r.target) return dir && !String(r.target).startsWith('/') ? `${dir}/${String(r.target)}` : String(r.target);
+    if (r.target)
+      return dir && !String(r.target).startsWith('/') ? `${dir}/${String(r.target)}` : String(r.target);
     return dir ? `${dir}/${String(r.source)}` : String(r.source);
   };
 const portKey = (item: unknown): string => {
@@ -97,16 +98,27 @@ export function mergeValue(base: unknown, over: unknown, path: string[]): unknow
   if (base === undefined) return stripMarkers(over);
   const p = path.join('.');
   if (REPLACE.some((r) => matches(r, path))) return stripMarkers(over);
-  if (AS_MAP.some((r) => matches(r, path))) return { ...listOrMap(stripMarkers(base)), ...listOrMap(stripMarkers(over)) };
+  if (AS_MAP.some((r) => matches(r, path)))
+    return { ...listOrMap(stripMarkers(base)), ...listOrMap(stripMarkers(over)) };
   // Shapes that may be written as a list or a map are merged as maps.
   if (matches('services.*.depends_on', path) || matches('services.*.networks', path)) {
     return mergeMaps(toMap(base), toMap(over), path);
   }
   if (matches('services.*.build', path)) {
-    return mergeMaps(typeof base === 'string' ? { context: base } : (base as Raw), typeof over === 'string' ? { context: over } : (over as Raw), path);
+    return mergeMaps(
+      typeof base === 'string' ? { context: base } : (base as Raw),
+      typeof over === 'string' ? { context: over } : (over as Raw),
+      path,
+    );
   }
   if (matches('services.*.ulimits.*', path) && !(isMap(base) && isMap(over))) return stripMarkers(over);
-  if (matches('services.*.logging', path) && isMap(base) && isMap(over) && over.driver !== undefined && over.driver !== base.driver) {
+  if (
+    matches('services.*.logging', path) &&
+    isMap(base) &&
+    isMap(over) &&
+    over.driver !== undefined &&
+    over.driver !== base.driver
+  ) {
     return stripMarkers(over);
   }
   if (isMap(base) && isMap(over)) return mergeMaps(base, over, path);

@@ -7,7 +7,8 @@ export function checkCycles(services: Record<string, Service>): void {
   const stack: string[] = [];
   const visit = (name: string): void => {
     const at = stack.indexOf(name);
-    if (at >= 0) throw new ComposeError(`dependency cycle detected: ${[...stack.slice(at), name].join(' -> ')}`);
+    if (at >= 0)
+      throw new ComposeError(`dependency cycle detected: ${[...stack.slice(at), name].join(' -> ')}`);
     if (done.has(name)) return;
     stack.push(name);
     for (const dep of Object.keys(services[name]?.depends_on ?? {})) if (dep in services) visit(dep);

@@ -15,11 +15,17 @@ export function normalizePorts(service: string, raw: unknown): Port[] {
 }
 
 function longPort(p: Record<string, unknown>): Port {
-  const port: Port = { mode: (p.mode as Port['mode']) ?? 'ingress', target: Number(p.target), protocol: ((p.protocol as string) ?? 'tcp') as Port['protocol'] };
+  const port: Port = {
+    mode: (p.mode as Port['mode']) ?? 'ingress',
+    target: Number(p.target),
+    protocol: ((p.protocol as string) ?? 'tcp') as Port['protocol'],
+  };
   if (p.host_ip !== undefined) port.host_ip = String(p.host_ip);
-  if (p.published !== undefined && p.published !== null && p.published !== '') port.published = String(p.published);
+  if (p.published !== undefined && p.published !== null && p.published !== '')
+    port.published = String(p.published);
   if (p.name !== undefined) port.name = String(p.name);
-  if (p.app_protocol !== undefined) (port as unknown as Record<string, unknown>).app_protocol = p.app_protocol;
+  if (p.app_protocol !== undefined)
+    (port as unknown as Record<string, unknown>).app_protocol = p.app_protocol;
   return orderPort(port);
 }
 
@@ -53,7 +59,8 @@ export function parsePortSpec(spec: string): Port[] {
   const slash = rest.lastIndexOf('/');
   if (slash >= 0) {
     const proto = rest.slice(slash + 1).toLowerCase();
-    if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') throw new ComposeError(`invalid proto: ${proto}`);
+    if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp')
+      throw new ComposeError(`invalid proto: ${proto}`);
     protocol = proto;
     rest = rest.slice(0, slash);
   }
@@ -86,7 +93,10 @@ export function parsePortSpec(spec: string): Port[] {
     const [hStart, hEnd] = parseRange(hostPart, spec);
     if (hEnd - hStart + 1 === count) published = Array.from({ length: count }, (_, i) => String(hStart + i));
     else if (count === 1) published = [hStart === hEnd ? String(hStart) : `${hStart}-${hEnd}`];
-    else throw new ComposeError(`Invalid ranges specified for container and host Ports: ${containerPart} and ${hostPart}`);
+    else
+      throw new ComposeError(
+        `Invalid ranges specified for container and host Ports: ${containerPart} and ${hostPart}`,
+      );
   }
   const out: Port[] = [];
   for (let i = 0; i < count; i++) {

@@ -85,7 +85,9 @@ export function normalizeService(name: string, raw: Raw, ctx: ServiceContext): S
   if (raw.dns_search !== undefined) out.dns_search = stringList(raw.dns_search);
   if (raw.dns_opt !== undefined) out.dns_opt = stringList(raw.dns_opt);
   if (raw.image === undefined && raw.build === undefined) {
-    throw new ComposeError(`service "${name}" has neither an image nor a build context specified: invalid compose project`);
+    throw new ComposeError(
+      `service "${name}" has neither an image nor a build context specified: invalid compose project`,
+    );
   }
   scaleOf(name, out);
   return out;
@@ -102,7 +104,8 @@ function environmentOf(name: string, raw: Raw, ctx: ServiceContext): Record<stri
       exists = false;
     }
     if (!exists) {
-      if (ref.required) throw new ComposeError(`env file ${path} not found: stat ${path}: no such file or directory`);
+      if (ref.required)
+        throw new ComposeError(`env file ${path} not found: stat ${path}: no such file or directory`);
       continue;
     }
     const values = ref.format === 'raw' ? parseRaw(path) : parseEnvFile(path, ctx.lookup);
@@ -133,7 +136,11 @@ export function envFileRefs(raw: unknown): EnvFileRef[] {
   return items.map((i) =>
     typeof i === 'string'
       ? { path: i, required: true }
-      : { path: String((i as Raw).path), required: (i as Raw).required !== false, format: (i as Raw).format as string | undefined },
+      : {
+          path: String((i as Raw).path),
+          required: (i as Raw).required !== false,
+          format: (i as Raw).format as string | undefined,
+        },
   );
 }
 
@@ -164,7 +171,9 @@ function dependsOnOf(raw: unknown): Record<string, DependsOn> {
 
 function fileRefs(raw: unknown): FileReference[] {
   if (!Array.isArray(raw)) return [];
-  return raw.map((r) => (typeof r === 'string' ? { source: r } : ({ ...(r as Raw) } as unknown as FileReference)));
+  return raw.map((r) =>
+    typeof r === 'string' ? { source: r } : ({ ...(r as Raw) } as unknown as FileReference),
+  );
 }
 
 function extraHostsOf(raw: unknown): string[] {
@@ -188,7 +197,9 @@ function buildOf(raw: unknown, workingDir: string): Build {
   const b: Raw = typeof raw === 'string' ? { context: raw } : { ...(raw as Raw) };
   const context = String(b.context ?? '.');
   // A remote context (git URL) is kept as written.
-  b.context = /^(https?:\/\/|git@|git:\/\/|github\.com\/)/.test(context) ? context : resolveHostPath(context, workingDir);
+  b.context = /^(https?:\/\/|git@|git:\/\/|github\.com\/)/.test(context)
+    ? context
+    : resolveHostPath(context, workingDir);
   if (b.dockerfile === undefined && b.dockerfile_inline === undefined) b.dockerfile = 'Dockerfile';
   b.args = listOrMap(b.args);
   b.labels = stringMap(b.labels);

@@ -20,13 +20,16 @@ function isHostPath(s: string): boolean {
 export function normalizeServiceVolumes(service: string, raw: unknown, baseDir: string): ServiceVolume[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new ComposeError(`services.${service}.volumes must be a list`);
-  return raw.map((v) => (typeof v === 'string' ? parseVolumeSpec(v, baseDir) : longVolume(v as Record<string, unknown>, baseDir)));
+  return raw.map((v) =>
+    typeof v === 'string' ? parseVolumeSpec(v, baseDir) : longVolume(v as Record<string, unknown>, baseDir),
+  );
 }
 
 export function parseVolumeSpec(spec: string, baseDir: string): ServiceVolume {
   const parts = spec.split(':');
   if (parts.length === 1) return order({ type: 'volume', target: spec, volume: {} });
-  if (parts.length > 3 || parts.some((p) => p === '')) throw new ComposeError(`invalid spec: ${spec}: too many colons`);
+  if (parts.length > 3 || parts.some((p) => p === ''))
+    throw new ComposeError(`invalid spec: ${spec}: too many colons`);
   const [source, target, modes] = parts as [string, string, string | undefined];
   const vol: ServiceVolume = isHostPath(source)
     ? { type: 'bind', source: resolveHostPath(source, baseDir), target }
@@ -48,7 +51,8 @@ export function parseVolumeSpec(spec: string, baseDir: string): ServiceVolume {
 
 function longVolume(v: Record<string, unknown>, baseDir: string): ServiceVolume {
   const vol = { ...v } as unknown as ServiceVolume;
-  if (vol.type === 'bind' && typeof vol.source === 'string') vol.source = resolveHostPath(vol.source, baseDir);
+  if (vol.type === 'bind' && typeof vol.source === 'string')
+    vol.source = resolveHostPath(vol.source, baseDir);
   return order(vol);
 }
 
@@ -56,13 +60,25 @@ function longVolume(v: Record<string, unknown>, baseDir: string): ServiceVolume 
 function order(v: ServiceVolume): ServiceVolume {
   const o: Record<string, unknown> = {};
   const src = v as unknown as Record<string, unknown>;
-  for (const k of ['type', 'source', 'target', 'read_only', 'consistency', 'bind', 'volume', 'tmpfs', 'image']) {
+  for (const k of [
+    'type',
+    'source',
+    'target',
+    'read_only',
+    'consistency',
+    'bind',
+    'volume',
+    'tmpfs',
+    'image',
+  ]) {
     if (src[k] !== undefined) o[k] = src[k];
   }
   for (const [k, val] of Object.entries(src)) if (!(k in o) && val !== undefined) o[k] = val;
   if (o.bind && typeof o.bind === 'object') {
     const b = o.bind as Record<string, unknown>;
-    o.bind = Object.fromEntries(['propagation', 'create_host_path', 'selinux'].filter((k) => b[k] !== undefined).map((k) => [k, b[k]]));
+    o.bind = Object.fromEntries(
+      ['propagation', 'create_host_path', 'selinux'].filter((k) => b[k] !== undefined).map((k) => [k, b[k]]),
+    );
   }
   return o as unknown as ServiceVolume;
 }

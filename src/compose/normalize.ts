@@ -32,7 +32,8 @@ function stringMap(raw: unknown): Record<string, string> {
       }),
     );
   }
-  if (raw && typeof raw === 'object') return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v === null ? '' : String(v)]));
+  if (raw && typeof raw === 'object')
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v === null ? '' : String(v)]));
   return {};
 }
 
@@ -75,26 +76,31 @@ export function normalizeProject(input: NormalizeInput): Project {
   }
   const { enabled, disabled } = selectServices(all, input.profiles, input.services);
   const rawServices = section(data, 'services');
-  for (const key of Object.keys(enabled)) enabled[key] = normalizeService(key, rawServices[key]!, { workingDir, lookup, readEnvFiles: true });
+  for (const key of Object.keys(enabled))
+    enabled[key] = normalizeService(key, rawServices[key]!, { workingDir, lookup, readEnvFiles: true });
   for (const n of input.services) {
     if (!(n in all)) throw new ComposeError(`no such service: ${n}`);
   }
 
   const networks: Record<string, Network> = {};
-  for (const [key, raw] of Object.entries(section(data, 'networks'))) networks[key] = networkOf(name, key, raw);
+  for (const [key, raw] of Object.entries(section(data, 'networks')))
+    networks[key] = networkOf(name, key, raw);
   const usesDefault = Object.values(enabled).some((s) => 'default' in s.networks);
   if (usesDefault && !networks.default) networks.default = { name: `${name}_default`, labels: {} };
 
   const volumes: Record<string, Volume> = {};
   for (const [key, raw] of Object.entries(section(data, 'volumes'))) volumes[key] = volumeOf(name, key, raw);
   const secrets: Record<string, FileObject> = {};
-  for (const [key, raw] of Object.entries(section(data, 'secrets'))) secrets[key] = fileObjectOf(name, key, raw, workingDir);
+  for (const [key, raw] of Object.entries(section(data, 'secrets')))
+    secrets[key] = fileObjectOf(name, key, raw, workingDir);
   const configs: Record<string, FileObject> = {};
-  for (const [key, raw] of Object.entries(section(data, 'configs'))) configs[key] = fileObjectOf(name, key, raw, workingDir);
+  for (const [key, raw] of Object.entries(section(data, 'configs')))
+    configs[key] = fileObjectOf(name, key, raw, workingDir);
 
   for (const s of Object.values(enabled)) {
     // An optional dependency on a service that is not there is dropped.
-    for (const [dep, cfg] of Object.entries(s.depends_on)) if (!(dep in enabled) && !cfg.required) delete s.depends_on[dep];
+    for (const [dep, cfg] of Object.entries(s.depends_on))
+      if (!(dep in enabled) && !cfg.required) delete s.depends_on[dep];
   }
   for (const s of Object.values(enabled)) checkReferences(s, enabled, networks, volumes, secrets, configs);
   checkCycles(enabled);
@@ -105,10 +111,22 @@ export function normalizeProject(input: NormalizeInput): Project {
     config_files: input.configFiles,
     environment: input.environment,
     services: enabled,
-    networks: pick(networks, used(enabled, (s) => Object.keys(s.networks))),
-    volumes: pick(volumes, used(enabled, (s) => s.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => v.source!))),
-    secrets: pick(secrets, used(enabled, (s) => s.secrets.map((r) => r.source))),
-    configs: pick(configs, used(enabled, (s) => s.configs.map((r) => r.source))),
+    networks: pick(
+      networks,
+      used(enabled, (s) => Object.keys(s.networks)),
+    ),
+    volumes: pick(
+      volumes,
+      used(enabled, (s) => s.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)),
+    ),
+    secrets: pick(
+      secrets,
+      used(enabled, (s) => s.secrets.map((r) => r.source)),
+    ),
+    configs: pick(
+      configs,
+      used(enabled, (s) => s.configs.map((r) => r.source)),
+    ),
     disabled_services: disabled,
   };
   for (const [k, v] of Object.entries(data)) if (k.startsWith('x-')) (project as unknown as Raw)[k] = v;
@@ -131,14 +149,20 @@ function checkReferences(
   secrets: Record<string, FileObject>,
   configs: Record<string, FileObject>,
 ): void {
-  const invalid = (what: string) => new ComposeError(`service ${JSON.stringify(s.name)} ${what}: invalid compose project`);
+  const invalid = (what: string) =>
+    new ComposeError(`service ${JSON.stringify(s.name)} ${what}: invalid compose project`);
   for (const [dep, cfg] of Object.entries(s.depends_on)) {
-    if (!(dep in services) && cfg.required) throw invalid(`depends on undefined service ${JSON.stringify(dep)}`);
+    if (!(dep in services) && cfg.required)
+      throw invalid(`depends on undefined service ${JSON.stringify(dep)}`);
   }
-  for (const n of Object.keys(s.networks)) if (!(n in networks)) throw invalid(`refers to undefined network ${n}`);
+  for (const n of Object.keys(s.networks))
+    if (!(n in networks)) throw invalid(`refers to undefined network ${n}`);
   for (const v of s.volumes) {
-    if (v.type === 'volume' && v.source && !(v.source in volumes)) throw invalid(`refers to undefined volume ${v.source}`);
+    if (v.type === 'volume' && v.source && !(v.source in volumes))
+      throw invalid(`refers to undefined volume ${v.source}`);
   }
-  for (const r of s.secrets) if (!(r.source in secrets)) throw invalid(`refers to undefined secret ${r.source}`);
-  for (const r of s.configs) if (!(r.source in configs)) throw invalid(`refers to undefined config ${r.source}`);
+  for (const r of s.secrets)
+    if (!(r.source in secrets)) throw invalid(`refers to undefined secret ${r.source}`);
+  for (const r of s.configs)
+    if (!(r.source in configs)) throw invalid(`refers to undefined config ${r.source}`);
 }

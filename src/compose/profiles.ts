@@ -7,7 +7,10 @@ import type { Service } from './model.js';
 /** `--profile` flags first, else the comma list in COMPOSE_PROFILES. */
 export function activeProfiles(flags: string[], env: Record<string, string | undefined>): string[] {
   if (flags.length > 0) return flags.flatMap((p) => p.split(',')).filter(Boolean);
-  return (env.COMPOSE_PROFILES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (env.COMPOSE_PROFILES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export function isEnabled(service: Pick<Service, 'profiles'>, profiles: string[]): boolean {
@@ -20,7 +23,11 @@ export interface Selection {
   disabled: Record<string, Service>;
 }
 
-export function selectServices(services: Record<string, Service>, profiles: string[], named: string[] = []): Selection {
+export function selectServices(
+  services: Record<string, Service>,
+  profiles: string[],
+  named: string[] = [],
+): Selection {
   const enabled: Record<string, Service> = {};
   const disabled: Record<string, Service> = {};
   for (const [name, s] of Object.entries(services)) {

@@ -1,24 +1,19 @@
 // Validation of each Compose file against the Compose Specification schema
 // (ajv), with Compose's wording (`services.web Additional property imagee is
 // not allowed`) and the line and column of the offending key.
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { ComposeError } from './model.js';
 import { positionOf, type ParsedFile } from './load-yaml.js';
-import { COMPOSE_SPEC_SCHEMA } from './schema-spec.js';
+// ajv's code for the Compose Specification schema, generated ahead of time
+// (scripts/gen-compose-schema.mjs): compiling the schema at run time costs 1–2 s.
+import { validate as validateCompiled } from './schema-validate.js';
 
-type AjvClass = typeof AjvModule.default;
-const Ajv = ((AjvModule as unknown as { default?: AjvClass }).default ?? AjvModule) as AjvClass;
-
-let compiled: ValidateFunction | undefined;
-
-/** Compiled once per process, on first use. */
-function validator(): ValidateFunction {
-  // The `$schema` URL names draft-07, which is ajv's default dialect anyway.
-  const { $schema: _dialect, ...schema } = COMPOSE_SPEC_SCHEMA;
-  void _dialect;
-  compiled ??= new Ajv({ allErrors: true, strict: false, allowUnionTypes: true }).compile(schema);
-  return compiled;
+interface ValidateFunction {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
 }
+
+const validator = (): ValidateFunction => validateCompiled as ValidateFunction;
 
 export function validateSchema(data: Record<string, unknown>, file: ParsedFile): void {
   const validate = validator();
@@ -32,7 +27,12 @@ export function validateSchema(data: Record<string, unknown>, file: ParsedFile):
 }
 
 function pointer(p: string): string[] {
-  return p === '' ? [] : p.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return p === ''
+    ? []
+    : p
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function valueAt(data: unknown, path: string[]): unknown {
@@ -50,15 +50,26 @@ function pickError(errors: ErrorObject[], data: unknown): ErrorObject | undefine
   void data;
   const concrete = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
   if (concrete.length === 0) return errors[0];
-  const depth = (e: ErrorObject) => pointer(e.instancePath).length + (e.keyword === 'additionalProperties' ? 1 : 0);
+  const depth = (e: ErrorObject) =>
+    pointer(e.instancePath).length + (e.keyword === 'additionalProperties' ? 1 : 0);
   const max = Math.max(...concrete.map(depth));
   const deepest = concrete.filter((e) => depth(e) === max);
-  return deepest.find((e) => e.keyword === 'additionalProperties') ?? deepest.find((e) => e.keyword !== 'type') ?? mergeTypes(deepest);
+  return (
+    deepest.find((e) => e.keyword === 'additionalProperties') ??
+    deepest.find((e) => e.keyword !== 'type') ??
+    mergeTypes(deepest)
+  );
 }
 
 /** Several `type` failures at one place (the branches of a oneOf) become one "must be a X or Y". */
 function mergeTypes(errors: ErrorObject[]): ErrorObject {
-  const types = [...new Set(errors.filter((e) => e.keyword === 'type').flatMap((e) => String((e.params as { type: string | string[] }).type).split(',')))];
+  const types = [
+    ...new Set(
+      errors
+        .filter((e) => e.keyword === 'type')
+        .flatMap((e) => String((e.params as { type: string | string[] }).type).split(',')),
+    ),
+  ];
   return { ...errors[0]!, params: { type: types } };
 }
 
@@ -78,10 +89,16 @@ function describe(err: ErrorObject, data: unknown): { field: string; path: strin
   switch (err.keyword) {
     case 'additionalProperties': {
       const extra = String(params.additionalProperty);
-      return { field: field(path), path: [...path, extra], message: `Additional property ${extra} is not allowed` };
+      return {
+        field: field(path),
+        path: [...path, extra],
+        message: `Additional property ${extra} is not allowed`,
+      };
     }
     case 'type': {
-      const types = (Array.isArray(params.type) ? params.type : String(params.type).split(',')).map(humanType);
+      const types = (Array.isArray(params.type) ? params.type : String(params.type).split(',')).map(
+        humanType,
+      );
       const list = types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types.at(-1)}` : types[0];
       return { field: field(path), path, message: `must be a ${list}` };
     }
@@ -94,13 +111,21 @@ function describe(err: ErrorObject, data: unknown): { field: string; path: strin
     case 'uniqueItems': {
       const arr = valueAt(data, path) as unknown[];
       const dup = arr?.[Number(params.j)];
-      return { field: field(path), path, message: `contains duplicate element: ${typeof dup === 'string' ? dup : JSON.stringify(dup)}` };
+      return {
+        field: field(path),
+        path,
+        message: `contains duplicate element: ${typeof dup === 'string' ? dup : JSON.stringify(dup)}`,
+      };
     }
     case 'pattern':
       return { field: field(path), path, message: `Does not match pattern '${String(params.pattern)}'` };
     case 'minimum':
     case 'maximum':
-      return { field: field(path), path, message: `${err.keyword === 'minimum' ? 'Must be greater than or equal to' : 'Must be less than or equal to'} ${String(params.limit)}` };
+      return {
+        field: field(path),
+        path,
+        message: `${err.keyword === 'minimum' ? 'Must be greater than or equal to' : 'Must be less than or equal to'} ${String(params.limit)}`,
+      };
     default:
       return { field: field(path), path, message: err.message ?? 'is invalid' };
   }

@@ -43,7 +43,13 @@ test('dotenv: multi-line double-quoted values, CRLF', () => {
 test('dotenv: interpolation from earlier keys, then the lookup; not inside single quotes', () => {
   const lookup = (k: string) => ({ OUTER: 'out' })[k];
   const text = ['A=alpha', 'B=${A}-$OUTER', 'C="${A:-x}/${MISSING:-def}"', "D='${A}'", 'E=$$A'].join('\n');
-  assert.deepEqual(parseDotenv(text, lookup), { A: 'alpha', B: 'alpha-out', C: 'alpha/def', D: '${A}', E: '$A' });
+  assert.deepEqual(parseDotenv(text, lookup), {
+    A: 'alpha',
+    B: 'alpha-out',
+    C: 'alpha/def',
+    D: '${A}',
+    E: '$A',
+  });
 });
 
 test('dotenv: a bare key takes its value from the environment or is skipped', () => {
@@ -52,11 +58,14 @@ test('dotenv: a bare key takes its value from the environment or is skipped', ()
 });
 
 test('dotenv: bad variable names are refused with the line number', () => {
-  assert.throws(() => parseDotenv('OK=1\nBAD KEY=2', () => undefined, '/p/.env'), (e: unknown) => {
-    assert.ok(e instanceof ComposeError);
-    assert.match(e.message, /\/p\/\.env: line 2: unexpected character " " in variable name "BAD KEY"/);
-    return true;
-  });
+  assert.throws(
+    () => parseDotenv('OK=1\nBAD KEY=2', () => undefined, '/p/.env'),
+    (e: unknown) => {
+      assert.ok(e instanceof ComposeError);
+      assert.match(e.message, /\/p\/\.env: line 2: unexpected character " " in variable name "BAD KEY"/);
+      return true;
+    },
+  );
 });
 
 test('env file on disk; a missing one names the path', () => {
@@ -64,7 +73,10 @@ test('env file on disk; a missing one names the path', () => {
   try {
     writeFileSync(join(dir, 'web.env'), 'A=1\nB="two"\n');
     assert.deepEqual(parseEnvFile(join(dir, 'web.env')), { A: '1', B: 'two' });
-    assert.throws(() => parseEnvFile(join(dir, 'nope.env')), new RegExp(`couldn't find env file: ${join(dir, 'nope.env')}`));
+    assert.throws(
+      () => parseEnvFile(join(dir, 'nope.env')),
+      new RegExp(`couldn't find env file: ${join(dir, 'nope.env')}`),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { interpolateString, interpolateTree, InvalidTemplateError, MissingRequiredError } from '../../src/compose/interpolate.js';
+import {
+  interpolateString,
+  interpolateTree,
+  InvalidTemplateError,
+  MissingRequiredError,
+} from '../../src/compose/interpolate.js';
 import { ComposeError } from '../../src/compose/model.js';
 
 const env: Record<string, string> = { SET: 'value', EMPTY: '', PORT: '8080', B: 'bee' };
@@ -40,7 +45,10 @@ test('interpolation table (Compose Specification)', () => {
 
 test('missing variables are reported once per reference and become empty', () => {
   const missing: string[] = [];
-  assert.equal(interpolateString('a${NOPE}b$NOPE2', lookup, (n) => missing.push(n)), 'ab');
+  assert.equal(
+    interpolateString('a${NOPE}b$NOPE2', lookup, (n) => missing.push(n)),
+    'ab',
+  );
   assert.deepEqual(missing, ['NOPE', 'NOPE2']);
   // Defaults never count as missing.
   missing.length = 0;
@@ -49,13 +57,19 @@ test('missing variables are reported once per reference and become empty', () =>
 });
 
 test('required variables: ":?" fails on unset or empty, "?" only on unset', () => {
-  assert.throws(() => interpolateString('${UNSET:?must be set}', lookup), (e: unknown) => {
-    assert.ok(e instanceof MissingRequiredError);
-    assert.equal(e.message, 'required variable UNSET is missing a value: must be set');
-    return true;
-  });
+  assert.throws(
+    () => interpolateString('${UNSET:?must be set}', lookup),
+    (e: unknown) => {
+      assert.ok(e instanceof MissingRequiredError);
+      assert.equal(e.message, 'required variable UNSET is missing a value: must be set');
+      return true;
+    },
+  );
   assert.throws(() => interpolateString('${EMPTY:?}', lookup), /required variable EMPTY is missing a value$/);
-  assert.throws(() => interpolateString('${UNSET?why}', lookup), /required variable UNSET is missing a value: why/);
+  assert.throws(
+    () => interpolateString('${UNSET?why}', lookup),
+    /required variable UNSET is missing a value: why/,
+  );
 });
 
 test('bad templates are refused', () => {
@@ -65,7 +79,17 @@ test('bad templates are refused', () => {
 });
 
 test('tree interpolation: values only, Compose paths in errors, numbers cast where the schema wants them', () => {
-  const tree = { services: { web: { image: 'busybox:${TAG:-1}', ports: [{ target: '${PORT}' }], environment: { $SET: '$SET' }, deploy: { replicas: '${N:-2}' }, privileged: '${P:-true}' } } };
+  const tree = {
+    services: {
+      web: {
+        image: 'busybox:${TAG:-1}',
+        ports: [{ target: '${PORT}' }],
+        environment: { $SET: '$SET' },
+        deploy: { replicas: '${N:-2}' },
+        privileged: '${P:-true}',
+      },
+    },
+  };
   const out = interpolateTree(tree, lookup, () => {}) as { services: { web: Record<string, unknown> } };
   assert.equal(out.services.web.image, 'busybox:1');
   assert.deepEqual(out.services.web.ports, [{ target: 8080 }]);
@@ -75,10 +99,16 @@ test('tree interpolation: values only, Compose paths in errors, numbers cast whe
 
   assert.throws(
     () => interpolateTree({ services: { web: { environment: ['A=${X:?is required}'] } } }, lookup, () => {}),
-    (e: unknown) => e instanceof ComposeError && e.message === 'error while interpolating services.web.environment.[]: required variable X is missing a value: is required',
+    (e: unknown) =>
+      e instanceof ComposeError &&
+      e.message ===
+        'error while interpolating services.web.environment.[]: required variable X is missing a value: is required',
   );
   assert.throws(
     () => interpolateTree({ services: { web: { image: 'a${' } } }, lookup, () => {}),
-    (e: unknown) => e instanceof ComposeError && e.message === 'invalid interpolation format for services.web.image.\nYou may need to escape any $ with another $.\na${',
+    (e: unknown) =>
+      e instanceof ComposeError &&
+      e.message ===
+        'invalid interpolation format for services.web.image.\nYou may need to escape any $ with another $.\na${',
   );
 });

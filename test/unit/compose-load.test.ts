@@ -22,7 +22,10 @@ function project(files: Record<string, string>, name = `proj${++n}`): string {
 }
 
 async function load(cwd: string, o: Partial<LoadOptions> = {}, warnings: string[] = []) {
-  return loadProject({ files: [], envFiles: [], profiles: [], cwd, env: {}, ...o }, { warn: (m) => warnings.push(m) });
+  return loadProject(
+    { files: [], envFiles: [], profiles: [], cwd, env: {}, ...o },
+    { warn: (m) => warnings.push(m) },
+  );
 }
 
 async function loadError(cwd: string, o: Partial<LoadOptions> = {}): Promise<string> {
@@ -48,11 +51,17 @@ test('discovery walks up from the cwd and picks the override file', async () => 
 });
 
 test('compose.yaml wins over docker-compose.yml, with Compose warning', async () => {
-  const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n', 'docker-compose.yaml': 'services:\n  b:\n    image: busybox\n' });
+  const dir = project({
+    'compose.yaml': 'services:\n  a:\n    image: busybox\n',
+    'docker-compose.yaml': 'services:\n  b:\n    image: busybox\n',
+  });
   const warnings: string[] = [];
   const p = await load(dir, {}, warnings);
   assert.deepEqual(Object.keys(p.services), ['a']);
-  assert.match(warnings[0]!, /^Found multiple config files with supported names: .*compose\.yaml, .*docker-compose\.yaml$/);
+  assert.match(
+    warnings[0]!,
+    /^Found multiple config files with supported names: .*compose\.yaml, .*docker-compose\.yaml$/,
+  );
   assert.equal(warnings[1], `Using ${join(dir, 'compose.yaml')}`);
 });
 
@@ -69,8 +78,13 @@ test('project name: -p, COMPOSE_PROJECT_NAME, name:, directory (normalised)', as
   const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n' }, 'My.Project_Dir');
   assert.equal((await load(dir)).name, 'myproject_dir');
   assert.equal((await load(dir, { env: { COMPOSE_PROJECT_NAME: 'fromenv' } })).name, 'fromenv');
-  assert.equal((await load(dir, { projectName: 'flag', env: { COMPOSE_PROJECT_NAME: 'fromenv' } })).name, 'flag');
-  const named = project({ 'compose.yaml': 'name: ${NAME:-fromfile}\nservices:\n  web:\n    image: busybox\n' });
+  assert.equal(
+    (await load(dir, { projectName: 'flag', env: { COMPOSE_PROJECT_NAME: 'fromenv' } })).name,
+    'flag',
+  );
+  const named = project({
+    'compose.yaml': 'name: ${NAME:-fromfile}\nservices:\n  web:\n    image: busybox\n',
+  });
   assert.equal((await load(named)).name, 'fromfile');
   assert.equal((await load(named, { projectName: 'x1' })).name, 'x1');
   assert.equal(
@@ -82,7 +96,8 @@ test('project name: -p, COMPOSE_PROJECT_NAME, name:, directory (normalised)', as
 
 test('.env feeds interpolation; the process environment wins; --env-file replaces .env', async () => {
   const dir = project({
-    'compose.yaml': 'services:\n  web:\n    image: busybox:${TAG}\n    environment:\n      WHO: ${WHO:-nobody}\n      FROM_DOTENV: $ONLY_DOTENV\n',
+    'compose.yaml':
+      'services:\n  web:\n    image: busybox:${TAG}\n    environment:\n      WHO: ${WHO:-nobody}\n      FROM_DOTENV: $ONLY_DOTENV\n',
     '.env': 'TAG=1.36\nWHO=dotenv\nONLY_DOTENV=yes\n',
     'other.env': 'TAG=other\n',
   });
@@ -100,7 +115,10 @@ test('.env feeds interpolation; the process environment wins; --env-file replace
 
 test('${X:?msg} on an unset variable names the key and the variable', async () => {
   const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: ${IMAGE:?set IMAGE first}\n' });
-  assert.equal(await loadError(dir), 'error while interpolating services.web.image: required variable IMAGE is missing a value: set IMAGE first');
+  assert.equal(
+    await loadError(dir),
+    'error while interpolating services.web.image: required variable IMAGE is missing a value: set IMAGE first',
+  );
 });
 
 test('env_file: string, list, long syntax with required: false, format raw; missing file named', async () => {
@@ -129,18 +147,24 @@ test('env_file: string, list, long syntax with required: false, format raw; miss
   const p = await load(dir);
   assert.deepEqual(p.services.web!.environment, { A: '1', B: 'from-environment', C: 't', R: 'raw' });
   const missing = join(dir, 'missing.env');
-  assert.equal(await loadError(dir, { profiles: ['broken'] }), `env file ${missing} not found: stat ${missing}: no such file or directory`);
+  assert.equal(
+    await loadError(dir, { profiles: ['broken'] }),
+    `env file ${missing} not found: stat ${missing}: no such file or directory`,
+  );
 });
 
 test('environment: a bare key is resolved from the environment, else null', async () => {
-  const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    environment: [SHELLVAR, UNSETVAR, "X=1"]\n' });
+  const dir = project({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    environment: [SHELLVAR, UNSETVAR, "X=1"]\n',
+  });
   const p = await load(dir, { env: { SHELLVAR: 'here' } });
   assert.deepEqual(p.services.web!.environment, { SHELLVAR: 'here', UNSETVAR: null, X: '1' });
 });
 
 test('several -f files merge in order; paths relative to the project directory', async () => {
   const dir = project({
-    'base.yaml': 'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n    volumes: ["./data:/data"]\n',
+    'base.yaml':
+      'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n    volumes: ["./data:/data"]\n',
     'sub/over.yaml': 'services:\n  web:\n    ports: ["9090:90"]\n    volumes: ["./other:/data:ro"]\n',
   });
   const p = await load(dir, { files: ['base.yaml', 'sub/over.yaml'] });
@@ -148,7 +172,15 @@ test('several -f files merge in order; paths relative to the project directory',
     p.services.web!.ports.map((x) => x.published),
     ['8080', '9090'],
   );
-  assert.deepEqual(p.services.web!.volumes, [{ type: 'bind', source: join(dir, 'other'), target: '/data', read_only: true, bind: { create_host_path: true } }]);
+  assert.deepEqual(p.services.web!.volumes, [
+    {
+      type: 'bind',
+      source: join(dir, 'other'),
+      target: '/data',
+      read_only: true,
+      bind: { create_host_path: true },
+    },
+  ]);
   // COMPOSE_FILE with `:` separators does the same.
   const q = await load(dir, { env: { COMPOSE_FILE: 'base.yaml:sub/over.yaml' } });
   assert.equal(q.services.web!.ports.length, 2);
@@ -180,7 +212,8 @@ test('extends: same file and another file, relative paths from the extended file
       '    ports: ["80:80"]',
       '',
     ].join('\n'),
-    'common/common.yaml': 'services:\n  root:\n    image: busybox:1\n    labels: [a=1]\n  webapp:\n    extends: root\n    build: ./app\n    volumes: ["./static:/static"]\n    ports: ["81:81"]\n',
+    'common/common.yaml':
+      'services:\n  root:\n    image: busybox:1\n    labels: [a=1]\n  webapp:\n    extends: root\n    build: ./app\n    volumes: ["./static:/static"]\n    ports: ["81:81"]\n',
   });
   const p = await load(dir);
   assert.deepEqual(p.services.cli!.environment, { TZ: 'utc', PORT: '8080' });
@@ -198,14 +231,19 @@ test('extends: same file and another file, relative paths from the extended file
 test('extends: unknown service and cycles are refused', async () => {
   const dir = project({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    extends: nope\n' });
   assert.match(await loadError(dir), /cannot extend service "a" in .*: service "nope" not found/);
-  const cyc = project({ 'compose.yaml': 'services:\n  a:\n    image: busybox\n    extends: b\n  b:\n    image: busybox\n    extends: a\n' });
+  const cyc = project({
+    'compose.yaml':
+      'services:\n  a:\n    image: busybox\n    extends: b\n  b:\n    image: busybox\n    extends: a\n',
+  });
   assert.match(await loadError(cyc), /circular reference with extends/);
 });
 
 test('include: short and long syntax, own .env and directory; conflicts refused', async () => {
   const dir = project({
-    'compose.yaml': 'include:\n  - lib/db.yaml\n  - path: other/cache.yaml\n    env_file: other/vars.env\nservices:\n  web:\n    image: busybox\n    depends_on: [db, cache]\n',
-    'lib/db.yaml': 'services:\n  db:\n    image: busybox:${DB_TAG}\n    volumes: ["./init:/init", "dbdata:/var/lib/db"]\nvolumes:\n  dbdata: {}\n',
+    'compose.yaml':
+      'include:\n  - lib/db.yaml\n  - path: other/cache.yaml\n    env_file: other/vars.env\nservices:\n  web:\n    image: busybox\n    depends_on: [db, cache]\n',
+    'lib/db.yaml':
+      'services:\n  db:\n    image: busybox:${DB_TAG}\n    volumes: ["./init:/init", "dbdata:/var/lib/db"]\nvolumes:\n  dbdata: {}\n',
     'lib/.env': 'DB_TAG=from-lib-env\n',
     'other/cache.yaml': 'services:\n  cache:\n    image: busybox:${CACHE_TAG}\n',
     'other/vars.env': 'CACHE_TAG=c1\n',
@@ -243,52 +281,93 @@ test('profiles: --profile, COMPOSE_PROFILES, "*", and services named explicitly'
     ].join('\n'),
   });
   assert.deepEqual(Object.keys((await load(dir)).services), ['web']);
-  assert.deepEqual(Object.keys((await load(dir, { profiles: ['debug', 'tools'] })).services), ['web', 'debug', 'tools']);
-  assert.deepEqual(Object.keys((await load(dir, { env: { COMPOSE_PROFILES: 'tools' } })).services), ['web', 'tools']);
+  assert.deepEqual(Object.keys((await load(dir, { profiles: ['debug', 'tools'] })).services), [
+    'web',
+    'debug',
+    'tools',
+  ]);
+  assert.deepEqual(Object.keys((await load(dir, { env: { COMPOSE_PROFILES: 'tools' } })).services), [
+    'web',
+    'tools',
+  ]);
   assert.deepEqual(Object.keys((await load(dir, { profiles: ['*'] })).services), ['web', 'debug', 'tools']);
   // Naming a service enables it and what it depends on.
   const p = await load(dir, { services: ['debug'] });
   assert.deepEqual(Object.keys(p.services), ['web', 'debug', 'tools']);
   assert.deepEqual(Object.keys((await load(dir)).disabled_services).sort(), ['debug', 'tools']);
   // An enabled service depending on a disabled one is an invalid project.
-  assert.equal(await loadError(dir, { profiles: ['debug'] }), 'service "debug" depends on undefined service "tools": invalid compose project');
+  assert.equal(
+    await loadError(dir, { profiles: ['debug'] }),
+    'service "debug" depends on undefined service "tools": invalid compose project',
+  );
 });
 
 test('invalid YAML names line and column', async () => {
   const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n     ports: [1\n' });
   const file = join(dir, 'compose.yaml');
-  assert.equal(await loadError(dir), `failed to parse ${file}: yaml: line 3, column 12: Nested mappings are not allowed in compact mappings`);
+  assert.equal(
+    await loadError(dir),
+    `failed to parse ${file}: yaml: line 3, column 12: Nested mappings are not allowed in compact mappings`,
+  );
 });
 
 test('schema errors use Compose wording with file, key and line:column', async () => {
   const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    imagee: typo\n' });
   const file = join(dir, 'compose.yaml');
-  assert.equal(await loadError(dir), `validating ${file}: services.web Additional property imagee is not allowed\n  at ${file}:4:5`);
+  assert.equal(
+    await loadError(dir),
+    `validating ${file}: services.web Additional property imagee is not allowed\n  at ${file}:4:5`,
+  );
   const typed = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    ports: "80:80"\n' });
-  assert.match(await loadError(typed), /services\.web\.ports must be a list\n  at .*compose\.yaml:4:5$/);
-  const enumBad = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    depends_on:\n      db:\n        condition: started\n  db:\n    image: busybox\n' });
-  assert.match(await loadError(enumBad), /services\.web\.depends_on\.db\.condition must be one of the following: "service_started", "service_healthy", "service_completed_successfully"/);
+  assert.match(await loadError(typed), /services\.web\.ports must be a list\n {2}at .*compose\.yaml:4:5$/);
+  const enumBad = project({
+    'compose.yaml':
+      'services:\n  web:\n    image: busybox\n    depends_on:\n      db:\n        condition: started\n  db:\n    image: busybox\n',
+  });
+  assert.match(
+    await loadError(enumBad),
+    /services\.web\.depends_on\.db\.condition must be one of the following: "service_started", "service_healthy", "service_completed_successfully"/,
+  );
   const top = project({ 'compose.yaml': 'servics:\n  web:\n    image: busybox\n' });
-  assert.match(await loadError(top), /: \(root\) Additional property servics is not allowed\n  at .*:1:1$/);
+  assert.match(await loadError(top), /: \(root\) Additional property servics is not allowed\n {2}at .*:1:1$/);
 });
 
 test('semantic checks: image or build, undefined resources, dependency cycles', async () => {
   let dir = project({ 'compose.yaml': 'services:\n  x:\n    restart: always\n' });
-  assert.equal(await loadError(dir), 'service "x" has neither an image nor a build context specified: invalid compose project');
+  assert.equal(
+    await loadError(dir),
+    'service "x" has neither an image nor a build context specified: invalid compose project',
+  );
   dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    depends_on: [db]\n' });
-  assert.equal(await loadError(dir), 'service "web" depends on undefined service "db": invalid compose project');
+  assert.equal(
+    await loadError(dir),
+    'service "web" depends on undefined service "db": invalid compose project',
+  );
   dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    networks: [front]\n' });
-  assert.equal(await loadError(dir), 'service "web" refers to undefined network front: invalid compose project');
+  assert.equal(
+    await loadError(dir),
+    'service "web" refers to undefined network front: invalid compose project',
+  );
   dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    volumes: ["data:/data"]\n' });
-  assert.equal(await loadError(dir), 'service "web" refers to undefined volume data: invalid compose project');
+  assert.equal(
+    await loadError(dir),
+    'service "web" refers to undefined volume data: invalid compose project',
+  );
   dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    secrets: [token]\n' });
-  assert.equal(await loadError(dir), 'service "web" refers to undefined secret token: invalid compose project');
+  assert.equal(
+    await loadError(dir),
+    'service "web" refers to undefined secret token: invalid compose project',
+  );
   dir = project({
-    'compose.yaml': 'services:\n  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n    depends_on: [c]\n  c:\n    image: busybox\n    depends_on: [a]\n',
+    'compose.yaml':
+      'services:\n  a:\n    image: busybox\n    depends_on: [b]\n  b:\n    image: busybox\n    depends_on: [c]\n  c:\n    image: busybox\n    depends_on: [a]\n',
   });
   assert.equal(await loadError(dir), 'dependency cycle detected: a -> b -> c -> a');
   // An optional dependency on a missing service is dropped.
-  dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    depends_on:\n      db:\n        condition: service_started\n        required: false\n' });
+  dir = project({
+    'compose.yaml':
+      'services:\n  web:\n    image: busybox\n    depends_on:\n      db:\n        condition: service_started\n        required: false\n',
+  });
   assert.deepEqual((await load(dir)).services.web!.depends_on, {});
 });
 
@@ -368,7 +447,11 @@ test('service normalisation: command split, healthcheck string, depends_on list,
   const web = p.services.web!;
   assert.deepEqual(web.command, ['sh', '-c', "echo 'hi there' && sleep 1"]);
   assert.deepEqual(web.entrypoint, ['/bin/sh', '-c']);
-  assert.deepEqual(web.healthcheck, { test: ['CMD-SHELL', 'wget -q -O- localhost'], interval: '1m30s', retries: 3 });
+  assert.deepEqual(web.healthcheck, {
+    test: ['CMD-SHELL', 'wget -q -O- localhost'],
+    interval: '1m30s',
+    retries: 3,
+  });
   assert.deepEqual(web.depends_on, { db: { condition: 'service_started', required: true, restart: false } });
   assert.equal(web.scale, 2);
   assert.equal(web.deploy!.replicas, 2);
@@ -378,5 +461,10 @@ test('service normalisation: command split, healthcheck string, depends_on list,
   assert.deepEqual(web.dns, ['1.1.1.1']);
   assert.deepEqual(web.build, { context: join(dir, 'app'), dockerfile: 'Dockerfile', args: {}, labels: {} });
   const db = p.services.db!;
-  assert.deepEqual(db.build, { context: join(dir, 'db'), dockerfile: 'Dockerfile.db', args: { A: '1', B: null }, labels: {} });
+  assert.deepEqual(db.build, {
+    context: join(dir, 'db'),
+    dockerfile: 'Dockerfile.db',
+    args: { A: '1', B: null },
+    labels: {},
+  });
 });

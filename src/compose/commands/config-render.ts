@@ -15,13 +15,64 @@ const BUILD_KEYS =
     ' ',
   );
 const HEALTH_KEYS = ['test', 'timeout', 'interval', 'retries', 'start_period', 'start_interval', 'disable'];
-const DEPLOY_KEYS = ['mode', 'replicas', 'labels', 'update_config', 'rollback_config', 'resources', 'restart_policy', 'placement', 'endpoint_mode'];
-const SVC_NET_KEYS = ['aliases', 'interface_name', 'ipv4_address', 'ipv6_address', 'link_local_ips', 'mac_address', 'driver_opts', 'priority', 'gw_priority'];
-const NETWORK_KEYS = ['name', 'driver', 'driver_opts', 'ipam', 'external', 'internal', 'attachable', 'labels', 'enable_ipv4', 'enable_ipv6'];
+const DEPLOY_KEYS = [
+  'mode',
+  'replicas',
+  'labels',
+  'update_config',
+  'rollback_config',
+  'resources',
+  'restart_policy',
+  'placement',
+  'endpoint_mode',
+];
+const SVC_NET_KEYS = [
+  'aliases',
+  'interface_name',
+  'ipv4_address',
+  'ipv6_address',
+  'link_local_ips',
+  'mac_address',
+  'driver_opts',
+  'priority',
+  'gw_priority',
+];
+const NETWORK_KEYS = [
+  'name',
+  'driver',
+  'driver_opts',
+  'ipam',
+  'external',
+  'internal',
+  'attachable',
+  'labels',
+  'enable_ipv4',
+  'enable_ipv6',
+];
 const VOLUME_KEYS = ['name', 'driver', 'driver_opts', 'external', 'labels'];
-const FILE_OBJECT_KEYS = ['name', 'file', 'environment', 'content', 'external', 'labels', 'driver', 'driver_opts', 'template_driver'];
+const FILE_OBJECT_KEYS = [
+  'name',
+  'file',
+  'environment',
+  'content',
+  'external',
+  'labels',
+  'driver',
+  'driver_opts',
+  'template_driver',
+];
 /** Maps whose entries are user keys, printed sorted. */
-const SORTED_MAPS = new Set(['environment', 'labels', 'annotations', 'sysctls', 'args', 'driver_opts', 'options', 'ulimits', 'extra_hosts']);
+const SORTED_MAPS = new Set([
+  'environment',
+  'labels',
+  'annotations',
+  'sysctls',
+  'args',
+  'driver_opts',
+  'options',
+  'ulimits',
+  'extra_hosts',
+]);
 
 function isEmpty(v: unknown): boolean {
   if (v === undefined) return true;
@@ -31,16 +82,28 @@ function isEmpty(v: unknown): boolean {
 }
 
 function sortedMap(m: Raw): Raw {
-  return Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]]));
+  return Object.fromEntries(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, m[k]]),
+  );
 }
 
 /** Keys in `order` first, then the rest alphabetically (x-* extensions last). */
-function ordered(src: Raw, order: string[], keep: (k: string, v: unknown) => boolean = (_k, v) => !isEmpty(v)): Raw {
+function ordered(
+  src: Raw,
+  order: string[],
+  keep: (k: string, v: unknown) => boolean = (_k, v) => !isEmpty(v),
+): Raw {
   const out: Raw = {};
   for (const k of order) if (k in src && keep(k, src[k])) out[k] = src[k];
-  const rest = Object.keys(src).filter((k) => !order.includes(k)).sort((a, b) => Number(a.startsWith('x-')) - Number(b.startsWith('x-')) || a.localeCompare(b));
+  const rest = Object.keys(src)
+    .filter((k) => !order.includes(k))
+    .sort((a, b) => Number(a.startsWith('x-')) - Number(b.startsWith('x-')) || a.localeCompare(b));
   for (const k of rest) if (keep(k, src[k])) out[k] = src[k];
-  for (const k of Object.keys(out)) if (SORTED_MAPS.has(k) && out[k] && typeof out[k] === 'object' && !Array.isArray(out[k])) out[k] = sortedMap(out[k] as Raw);
+  for (const k of Object.keys(out))
+    if (SORTED_MAPS.has(k) && out[k] && typeof out[k] === 'object' && !Array.isArray(out[k]))
+      out[k] = sortedMap(out[k] as Raw);
   return out;
 }
 
@@ -52,12 +115,23 @@ function renderService(s: Service): Raw {
   if (s.deploy) src.deploy = ordered(s.deploy as Raw, DEPLOY_KEYS);
   src.depends_on = sortedMap(
     Object.fromEntries(
-      Object.entries(s.depends_on).map(([k, d]) => [k, d.restart ? { condition: d.condition, restart: true, required: d.required } : { condition: d.condition, required: d.required }]),
+      Object.entries(s.depends_on).map(([k, d]) => [
+        k,
+        d.restart
+          ? { condition: d.condition, restart: true, required: d.required }
+          : { condition: d.condition, required: d.required },
+      ]),
     ),
   );
-  src.networks = sortedMap(Object.fromEntries(Object.entries(s.networks).map(([k, n]) => [k, n ? ordered(n as Raw, SVC_NET_KEYS) : null])));
+  src.networks = sortedMap(
+    Object.fromEntries(
+      Object.entries(s.networks).map(([k, n]) => [k, n ? ordered(n as Raw, SVC_NET_KEYS) : null]),
+    ),
+  );
   // `networks: {default: null}` is printed even though its value is null.
-  return ordered(src, SERVICE_KEYS, (k, v) => (k === 'command' || k === 'entrypoint' ? v !== undefined : !isEmpty(v)));
+  return ordered(src, SERVICE_KEYS, (k, v) =>
+    k === 'command' || k === 'entrypoint' ? v !== undefined : !isEmpty(v),
+  );
 }
 
 /** The project as `docker compose config` structures it (before YAML/JSON encoding). */
@@ -83,7 +157,13 @@ export function renderProject(p: Project): Raw {
 }
 
 export function projectToYaml(p: Project): string {
-  return stringify(renderProject(p), { indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
+  return stringify(renderProject(p), {
+    indent: 2,
+    indentSeq: true,
+    lineWidth: 0,
+    minContentWidth: 0,
+    aliasDuplicateObjects: false,
+  });
 }
 
 export function projectToJson(p: Project): string {

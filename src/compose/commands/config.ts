@@ -24,7 +24,11 @@ export interface ConfigFlags {
 }
 
 /** What `config` prints for these flags (without the trailing newline handling). */
-export function configOutput(project: Project, flags: ConfigFlags, allServices: Project['services'] = project.services): string {
+export function configOutput(
+  project: Project,
+  flags: ConfigFlags,
+  allServices: Project['services'] = project.services,
+): string {
   if (flags.quiet) return '';
   const lines = (xs: string[]) => xs.map((x) => `${x}\n`).join('');
   if (flags.services) return lines(Object.keys(project.services).sort());
@@ -51,11 +55,18 @@ export function configOutput(project: Project, flags: ConfigFlags, allServices: 
   throw new ComposeError(`unsupported format ${JSON.stringify(format)}`);
 }
 
-export async function configCommand(opts: LoadOptions, flags: ConfigFlags, out: NodeJS.WritableStream, services: string[] = []): Promise<void> {
+export async function configCommand(
+  opts: LoadOptions,
+  flags: ConfigFlags,
+  out: NodeJS.WritableStream,
+  services: string[] = [],
+): Promise<void> {
   const project = await loadProject({ ...opts, services }, { noInterpolate: flags.interpolate === false });
   const all = { ...project.services, ...project.disabled_services };
   if (services.length > 0) {
-    project.services = Object.fromEntries(Object.entries(project.services).filter(([k]) => services.includes(k)));
+    project.services = Object.fromEntries(
+      Object.entries(project.services).filter(([k]) => services.includes(k)),
+    );
   }
   const text = configOutput(project, flags, all);
   if (flags.output) writeFileSync(flags.output, text);
@@ -76,7 +87,7 @@ export function registerConfigCommand(compose: Command, cc: ComposeContext): voi
     .option('--images', 'Print the image names, one per line.')
     .option('--profiles', 'Print the profile names, one per line.')
     .option('--environment', 'Print environment used for interpolation.')
-    .option('-q, --quiet', 'Only validate the configuration, don\'t print anything.')
+    .option('-q, --quiet', "Only validate the configuration, don't print anything.")
     .option('--no-interpolate', "Don't interpolate environment variables.")
     .option('-o, --output <file>', 'Save to file (default to stdout)')
     .action(async (services: string[], flags: ConfigFlags) => {
