@@ -16,9 +16,11 @@ need_root
 # image; iptables + iproute2 make networks; tar/gzip/zstd unpack layers.
 # Registry tests: docker-registry (distribution 2.8), skopeo, htpasswd, openssl.
 # Build: better-sqlite3 compiles against the node headers with node-gyp.
+# Compose tests: Debian's docker-compose (v1.29) is a second real client of berthd.
 PACKAGES=(runc conmon busybox-static iptables iproute2 tar gzip zstd ca-certificates curl
   docker-registry skopeo apache2-utils openssl
-  python3 make g++)
+  python3 make g++
+  docker-compose)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -10,6 +10,7 @@
 #   BERTH_BIN_DIR (/usr/local/bin)  BERTH_SOCK (/run/berth/berth.sock)
 #   BERTH_DATA_ROOT (/var/lib/berth)  BERTH_EXEC_ROOT (/run/berth)
 #   BERTH_LOG (/var/log/berthd.log)
+#   BERTH_CLI_PLUGINS_DIR (/usr/local/lib/docker/cli-plugins)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -64,6 +65,13 @@ chmod 755 "$tmp"
 mv -f "$tmp" "$bin_dir/berthd"
 echo "$bin_dir/berth -> $root/bin/berth"
 echo "$bin_dir/berthd -> $root/dist/berthd.mjs"
+
+step "docker CLI plugin: docker compose -> berth compose"
+# A cli-plugins directory, not PATH: Debian's docker-compose v1 (/usr/bin) stays as it is.
+plugin_dir="${BERTH_CLI_PLUGINS_DIR:-/usr/local/lib/docker/cli-plugins}"
+mkdir -p "$plugin_dir"
+ln -sfn "$root/bin/docker-compose-plugin" "$plugin_dir/docker-compose"
+echo "$plugin_dir/docker-compose -> $root/bin/docker-compose-plugin"
 
 ping() { curl -sf --max-time 2 --unix-socket "$sock" http://berth/_ping >/dev/null 2>&1; }
 
