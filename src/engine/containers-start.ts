@@ -24,9 +24,11 @@ export class StartPath {
     const p = this.svc.paths(c.id);
     const rt = this.svc.runtime;
     const t = new Phases(this.svc.deps.log, 'container start', { id: c.id.slice(0, 12) });
+    let plumbed: Promise<void> | undefined;
     try {
       // Independent steps side by side: each mostly waits on a child process (mount, runc, ip).
-      // Network namespace, interfaces and published ports before the process exists.
+      // Network namespace and addresses before the process exists; interfaces and port rules
+      // are plumbed while the runtime creates it, and must be in place before it starts.
       const networked = this.svc.networking?.setup(c) ?? Promise.resolve(null);
       await settleAll([
         this.mountRootfs(c).then(() => this.svc.mountPlanner?.prepare(c, p.merged)),
@@ -38,8 +40,11 @@ export class StartPath {
       writeEtcFiles(p, { ...this.svc.etcInput(c), ...(net?.ip ? { ip: net.ip } : {}), ...(net?.dns ? { dns: net.dns } : {}) });
       const spec = this.runSpec(c);
       if (net) spec.netns = net.netns;
-      const { pid } = await rt.create(spec);
-      t.mark('create');
+      plumbed = net?.ready;
+      const created = rt.create(spec);
+      await settleAll([created, plumbed]);
+      const { pid } = await created;
+      t.mark('create+net');
       for (const hook of this.lc.hooks.beforeStart.get(c.id) ?? []) await hook.connect(c).catch(() => hook.abort());
       this.lc.hooks.beforeStart.delete(c.id);
       t.mark('attach');
@@ -57,6 +62,7 @@ export class StartPath {
     } catch (err) {
       for (const hook of this.lc.hooks.beforeStart.get(c.id) ?? []) hook.abort();
       this.lc.hooks.beforeStart.delete(c.id);
+      await plumbed?.catch(() => undefined); // no teardown under a veth still being made
       await rt.delete(c.id).catch(() => undefined);
       await this.svc.networking?.teardown(c).catch(() => undefined);
       await this.unmountRootfs(c);
@@ -181,7 +187,7 @@ export function resourcesOf(h: HostConfig): ContainerRunSpec['resources'] {
 }
 
 /** Promise.all that lets every step finish before it rethrows, so clean-up never races a step still running. */
-async function settleAll(steps: Promise<unknown>[]): Promise<void> {
+async function settleAll(steps: (Promise<unknown> | undefined)[]): Promise<void> {
   const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

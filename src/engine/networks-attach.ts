@@ -37,6 +37,12 @@ export interface NetworkSetup {
   /** Address for /etc/hosts, and nameservers for resolv.conf (the embedded DNS on user networks). */
   ip?: string;
   dns?: string[];
+  /**
+   * Interfaces and port rules, still being plumbed: the namespace and the
+   * addresses exist when setup() returns, so the runtime can create the
+   * process meanwhile; the process must not start before this settles.
+   */
+  ready?: Promise<void>;
 }
 
 export class Attachments {
@@ -88,7 +94,7 @@ export class Attachments {
     return eps[n.name] ?? eps[n.id] ?? Object.entries(eps).find(([k]) => n.id.startsWith(k))?.[1] ?? {};
   }
 
-  /** Before the runtime creates the process: namespace, interfaces, ports. */
+  /** Before the runtime creates the process: namespace and addresses now, interfaces and ports in `ready`. */
   async setup(c: ContainerRecord): Promise<NetworkSetup | null> {
     const mode = c.hostConfig.NetworkMode as string;
     if (mode === 'host') return { netns: 'host' };
@@ -100,8 +106,7 @@ export class Attachments {
     await createNetns(file);
     try {
       const gwNet = nets.find((n) => !n.internal);
-      const eps: EndpointRecord[] = [];
-      for (const [i, n] of nets.entries()) eps.push(await this.join(c, n, file, `eth${i}`, n === gwNet));
+      const eps = nets.map((n, i) => this.allocate(c, n, `eth${i}`));
       const primary = nets[0];
       const sb: SandboxRecord = {
         containerId: c.id,
@@ -123,25 +128,40 @@ export class Attachments {
             throw new SystemError(e.message.replace(`(${c.id})`, `(${eps[0].endpointId})`));
           throw e;
         }
-        if (this.core.iptables)
-          await this.core.firewall.add(
-            `ctr:${c.id.slice(0, 12)}`,
-            sb.ports.flatMap((p) => portRules({ ...p, bridge: sb.bridge, containerIp: sb.containerIp })),
-          );
       }
       this.sandboxes.set(c.id, sb);
       this.core.store.putSandbox(sb);
-      if (nets.some((n) => !n.internal)) enableForwarding();
+      const ready = this.plumb(c, nets, eps, file, gwNet, sb);
+      ready.catch(() => undefined); // the start path awaits it
       const user = primary && !primary.isDefault;
       return {
         netns: { path: file },
         ip: eps[0]?.ip,
         dns: user && !(c.hostConfig.Dns ?? []).length ? [primary.gateway] : undefined,
+        ready,
       };
     } catch (e) {
       await this.teardown(c);
       throw e;
     }
+  }
+
+  /** veths (each waits on `ip`), then port rules; iptables only for a container that publishes ports. */
+  private async plumb(
+    c: ContainerRecord,
+    nets: NetworkRecord[],
+    eps: EndpointRecord[],
+    netns: string,
+    gwNet: NetworkRecord | undefined,
+    sb: SandboxRecord,
+  ): Promise<void> {
+    for (const [i, n] of nets.entries()) await this.plumbEndpoint(c, n, eps[i], netns, n === gwNet);
+    if (sb.ports.length && this.core.iptables)
+      await this.core.firewall.add(
+        `ctr:${c.id.slice(0, 12)}`,
+        sb.ports.flatMap((p) => portRules({ ...p, bridge: sb.bridge, containerIp: sb.containerIp })),
+      );
+    if (nets.some((n) => !n.internal)) enableForwarding();
   }
 
   private async join(
@@ -151,6 +171,13 @@ export class Attachments {
     ifname: string,
     withGateway: boolean,
   ): Promise<EndpointRecord> {
+    const ep = this.allocate(c, n, ifname);
+    await this.plumbEndpoint(c, n, ep, netns, withGateway);
+    return ep;
+  }
+
+  /** An address on `n` and the endpoint record (no kernel work). */
+  private allocate(c: ContainerRecord, n: NetworkRecord, ifname: string): EndpointRecord {
     const cfg = this.endpointConfig(c, n);
     const requested = cfg.IPAMConfig?.IPv4Address as string | undefined;
     const members = this.core.epsOf(n.id);
@@ -171,12 +198,23 @@ export class Attachments {
     };
     members.set(c.id, ep);
     this.core.store.putEndpoint(ep);
+    return ep;
+  }
+
+  /** The veth pair of an allocated endpoint, then the connect event. */
+  private async plumbEndpoint(
+    c: ContainerRecord,
+    n: NetworkRecord,
+    ep: EndpointRecord,
+    netns: string,
+    withGateway: boolean,
+  ): Promise<void> {
     try {
       await addVeth({
         hostVeth: ep.hostVeth,
         bridge: n.bridge,
         netns,
-        ifname,
+        ifname: ep.ifname,
         cidr: `${ep.ip}/${n.subnet.split('/')[1]}`,
         mac: ep.mac,
         gateway: withGateway ? n.gateway : undefined,
@@ -190,7 +228,6 @@ export class Attachments {
       name: n.name,
       type: n.driver,
     });
-    return ep;
   }
 
   /** `keepVeth`: the namespace is going away and takes the veth pair with it (one spawn less per stop). */

@@ -256,8 +256,9 @@ export class OciRuntime implements Runtime {
   async delete(id: string): Promise<void> {
     const bundle = this.bundleDir(id);
     this.attachHub.forget(id);
-    // Spawning the runtime costs tens of ms; a container it never created (or already deleted) needs no call.
-    if (this.hasRuntimeState(id)) await this.forceDelete(id);
+    // Spawning the runtime costs tens of ms; a container it never created (or already deleted) needs
+    // no call, and for a stopped runc container deleting is only file removal (done here).
+    if (this.hasRuntimeState(id) && !this.removeStoppedRuncState(id)) await this.forceDelete(id);
     // The monitor exits on its own once the process is gone; if it hangs on, end it.
     const conmonPid = this.conmonPid(bundle);
     if (conmonPid > 0 && pidAlive(conmonPid) && this.isConmon(conmonPid)) {
@@ -272,6 +273,41 @@ export class OciRuntime implements Runtime {
       if (d.startsWith(`${id.slice(0, 12)}-`)) rmSync(path.join(execs, d), { recursive: true, force: true });
     }
     rmSync(exitFileOf(this.exitDir, id), { force: true });
+  }
+
+  /**
+   * What `runc delete` does for a container whose processes are all gone:
+   * remove its cgroups and its state directory. Returns false (so runc is
+   * asked after all) for another runtime, a live init, or a non-empty cgroup.
+   */
+  private removeStoppedRuncState(id: string): boolean {
+    const bin = this.binaryOf(id);
+    if (path.basename(bin.path) !== 'runc') return false;
+    const dir = path.join(bin.root, id);
+    let st: { init_process_pid?: number; cgroup_paths?: Record<string, string> };
+    try {
+      st = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as typeof st;
+    } catch {
+      return false;
+    }
+    if (!st.init_process_pid || pidAlive(st.init_process_pid)) return false;
+    const cgroups = Object.values(st.cgroup_paths ?? {});
+    for (const cg of cgroups) {
+      try {
+        if (readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').trim() !== '') return false;
+      } catch {
+        /* controller dir already gone */
+      }
+    }
+    for (const cg of cgroups) {
+      try {
+        rmdirSync(cg);
+      } catch {
+        /* gone, or a child dir left by the container: removeCgroups() tries again */
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return true;
   }
 
   private conmonPid(bundle: string): number {
