@@ -92,7 +92,7 @@ export function registerBuildRoutes(router: Router, builds: BuildService): void 
       await builds.build(ctx.req, p, (m) => out().write(line(m)), abort.signal);
     } catch (e) {
       if (abort.signal.aborted) return;
-      if (e instanceof DockerfileSyntaxError && !res) throw new InvalidArgument(`dockerfile parse error line ${e.line}: ${e.message}`);
+      if (e instanceof DockerfileSyntaxError && !res) throw new InvalidArgument(e.message);
       if (!res && !(e instanceof StepError)) throw e;
       const message = messageOf(e);
       const code = e instanceof StepError ? e.code : undefined;
