@@ -41,7 +41,6 @@ interface UpFlags {
   abortOnContainerExit?: boolean;
   exitCodeFrom?: string;
   attach: string[];
-  noAttach: string[];
   logPrefix?: boolean;
   color?: boolean;
   timestamps?: boolean;
@@ -90,7 +89,6 @@ export function registerUpCommands(compose: Command, cc: ComposeContext): void {
     .option('--abort-on-container-exit', 'Stops all containers if any container was stopped')
     .option('--exit-code-from <service>', 'Return the exit code of the selected service container')
     .option('--attach <service>', 'Restrict attaching to the specified services', collect, [])
-    .option('--no-attach <service>', 'Do not attach (stream logs) to the specified services', collect, [])
     .option('--attach-dependencies', 'Automatically attach to log output of dependent services')
     .option('--no-log-prefix', "Don't print prefix in logs")
     .option('--no-color', 'Produce monochrome output')
@@ -115,7 +113,7 @@ export function registerUpCommands(compose: Command, cc: ComposeContext): void {
         return attachAndWait(cc, project, replicas, {
           services,
           attach: f.attach,
-          noAttach: f.noAttach,
+          noAttach: [],
           attachDependencies: f.attachDependencies,
           prefix: f.logPrefix !== false,
           noColor: f.color === false,
