@@ -270,12 +270,19 @@ export class Attachments {
     const mode = c.hostConfig.NetworkMode as string;
     if (n.driver !== 'bridge' || mode === 'host')
       throw new Forbidden('container cannot be disconnected from host network or connected to host network');
-    if (mode === 'none' || mode.startsWith('container:'))
+    // Left with no network by a disconnect (not created with --network none): Docker's
+    // NetworkMode never changed, so connecting again is allowed (docker-compose v1 does it).
+    const rejoin = mode === 'none' && Boolean(c.networkingConfig?.LeftWithoutNetwork);
+    if ((mode === 'none' && !rejoin) || mode.startsWith('container:'))
       throw new Forbidden(
         'container sharing network namespace with another container or host cannot be connected to any other network',
       );
     const has = wantedNetworks(c).some((r) => r === n.name || r === n.id);
     if (has) throw new Forbidden(`endpoint with name ${c.name.slice(1)} already exists in network ${n.name}`);
+    if (rejoin) {
+      delete c.networkingConfig!.LeftWithoutNetwork;
+      c.hostConfig.NetworkMode = n.name;
+    }
     if (n.isDefault && cfg?.Aliases?.length)
       throw new InvalidArgument(
         'network-scoped alias is supported only for containers in user defined networks',
@@ -327,7 +334,10 @@ export class Attachments {
     await this.leave(c.id, n, true);
     if (key) delete eps[key];
     // Disconnecting the primary network: Docker leaves the container with no network.
-    if (mode === n.name || mode === n.id) c.hostConfig.NetworkMode = Object.keys(eps)[0] ?? 'none';
+    if (mode === n.name || mode === n.id) {
+      c.hostConfig.NetworkMode = Object.keys(eps)[0] ?? 'none';
+      if (c.hostConfig.NetworkMode === 'none') (c.networkingConfig ??= {}).LeftWithoutNetwork = true;
+    }
     this.core.containers.save(c);
   }
 
