@@ -31,7 +31,7 @@ export function stderrWarn(message: string): void {
 
 export async function loadProject(opts: LoadOptions, hooks: LoadHooks = {}): Promise<Project> {
   const warn = hooks.warn ?? stderrWarn;
-  const { files, warnings } = configFiles(opts.files, opts.cwd, opts.env);
+  const { files, warnings } = configFiles(opts.files, opts.cwd, discoveryEnv(opts));
   warnings.forEach(warn);
   const firstDir = files[0] === '-' || files[0] === undefined ? opts.cwd : dirname(files[0]);
   const workingDir = resolve(opts.cwd, opts.projectDirectory ?? firstDir);
@@ -81,6 +81,14 @@ export async function loadProject(opts: LoadOptions, hooks: LoadHooks = {}): Pro
     profiles: activeProfiles(opts.profiles, environment),
     services: opts.services ?? [],
   });
+}
+
+/** COMPOSE_FILE (and friends) may also come from the .env of the cwd or --project-directory. */
+function discoveryEnv(opts: LoadOptions): Record<string, string | undefined> {
+  if (opts.files.length > 0 || opts.env.COMPOSE_FILE) return opts.env;
+  const dir = resolve(opts.cwd, opts.projectDirectory ?? '.');
+  const fromFiles = projectEnvironment({ ...opts, env: {} }, dir);
+  return { ...fromFiles, ...opts.env };
 }
 
 function readComposeFile(path: string): string {

@@ -1,7 +1,7 @@
 // The normalised project the way `docker compose config` prints it: keys in
 // the order of compose-go's structs, map entries sorted (Go marshals maps
 // sorted), empty values left out, `networks: {default: null}` kept.
-import { stringify } from 'yaml';
+import { Document, parse, visit } from 'yaml';
 import type { Project, Service } from '../model.js';
 
 type Raw = Record<string, unknown>;
@@ -107,9 +107,14 @@ function ordered(
   return out;
 }
 
-function renderService(s: Service): Raw {
+function renderService(s: Service, json: boolean): Raw {
   const src: Raw = { ...s };
   delete src.name;
+  // compose-go's JSON tags have no omitempty on command/entrypoint: `null` when unset.
+  if (json) {
+    src.command ??= null;
+    src.entrypoint ??= null;
+  }
   if (s.build) src.build = ordered(s.build as Raw, BUILD_KEYS);
   if (s.healthcheck) src.healthcheck = ordered(s.healthcheck as Raw, HEALTH_KEYS);
   if (s.deploy) src.deploy = ordered(s.deploy as Raw, DEPLOY_KEYS);
@@ -135,12 +140,12 @@ function renderService(s: Service): Raw {
 }
 
 /** The project as `docker compose config` structures it (before YAML/JSON encoding). */
-export function renderProject(p: Project): Raw {
+export function renderProject(p: Project, json = false): Raw {
   const out: Raw = { name: p.name };
   out.services = Object.fromEntries(
     Object.keys(p.services)
       .sort()
-      .map((k) => [k, renderService(p.services[k]!)]),
+      .map((k) => [k, renderService(p.services[k]!, json)]),
   );
   const section = (m: Record<string, unknown>, keys: string[]) =>
     Object.fromEntries(
@@ -156,22 +161,44 @@ export function renderProject(p: Project): Raw {
   return out;
 }
 
-export function projectToYaml(p: Project): string {
-  return stringify(renderProject(p), {
-    indent: 2,
-    indentSeq: true,
-    lineWidth: 0,
-    minContentWidth: 0,
-    aliasDuplicateObjects: false,
-  });
+function parseScalar(s: string): unknown {
+  try {
+    return parse(s);
+  } catch {
+    return s;
+  }
 }
 
-export function projectToJson(p: Project): string {
-  const r = renderProject(p);
-  // compose-go's JSON tags have no omitempty on command/entrypoint.
-  for (const s of Object.values(r.services as Record<string, Raw>)) {
-    if (!('command' in s)) s.command = null;
-    if (!('entrypoint' in s)) s.entrypoint = null;
-  }
-  return JSON.stringify(r, null, 2);
+/** Literal dollars are doubled so the printed model can be loaded again (Compose does the same). */
+function escapeDollars(v: unknown): unknown {
+  if (typeof v === 'string') return v.replaceAll('$', '$$$$');
+  if (Array.isArray(v)) return v.map(escapeDollars);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeDollars(x)]));
+  return v;
+}
+
+export interface RenderOptions {
+  /** False under `--no-interpolate`: the values still hold their `${...}`. */
+  escapeDollars: boolean;
+}
+
+export function projectToYaml(p: Project, o: RenderOptions = { escapeDollars: true }): string {
+  const model = renderProject(p);
+  const doc = new Document(o.escapeDollars ? escapeDollars(model) : model, { aliasDuplicateObjects: false });
+  // Like go-yaml: strings that would read back as numbers, booleans or null
+  // get double quotes ("8080"); other strings that cannot be plain get single quotes.
+  visit(doc, {
+    Scalar(_k, node) {
+      if (typeof node.value !== 'string') return;
+      const read = node.value === '' ? null : parseScalar(node.value);
+      if (read === null || typeof read === 'number' || typeof read === 'boolean') node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString({ indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, singleQuote: true });
+}
+
+export function projectToJson(p: Project, o: RenderOptions = { escapeDollars: true }): string {
+  const model = renderProject(p, true);
+  return JSON.stringify(o.escapeDollars ? escapeDollars(model) : model, null, 2);
 }

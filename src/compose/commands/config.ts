@@ -50,8 +50,9 @@ export function configOutput(
     );
   }
   const format = flags.format ?? 'yaml';
-  if (format === 'json') return projectToJson(project) + '\n';
-  if (format === 'yaml') return projectToYaml(project);
+  const render = { escapeDollars: flags.interpolate !== false };
+  if (format === 'json') return projectToJson(project, render) + '\n';
+  if (format === 'yaml') return projectToYaml(project, render);
   throw new ComposeError(`unsupported format ${JSON.stringify(format)}`);
 }
 
