@@ -23,7 +23,7 @@ import {
 } from './lib/engines.mjs';
 import { iptablesSnapshot, iptablesRestore } from './lib/netclean.mjs';
 import { describeMachine, toolVersions } from './lib/machine.mjs';
-import { measureScenario } from './lib/measure.mjs';
+import { measureScenario, resolveScenario, checkpoint } from './lib/measure.mjs';
 import { markdownReport, textTable, clientNotes } from './lib/format.mjs';
 import { ratioChart } from './lib/chart.mjs';
 import { prepareImages } from './lib/images.mjs';
@@ -78,6 +78,7 @@ for (const [sig, code] of [
 ])
   process.once(sig, () => {
     log(`${sig}: tearing down`);
+    ctx.aborted = sig; // the scenario loop stops at its next checkpoint
     cleanup().finally(() => process.exit(code));
   });
 
@@ -99,8 +100,10 @@ async function main() {
 
   const results = [];
   const skipped = [...PENDING];
-  for (const s of SCENARIOS) {
-    if (only && !only.includes(s.id)) continue;
+  for (const scenario of SCENARIOS) {
+    if (only && !only.includes(scenario.id)) continue;
+    await checkpoint(ctx);
+    const s = resolveScenario(scenario, ctx);
     const reason = s.requires?.(ctx, engines);
     if (reason) {
       skipped.push({ title: s.title ?? s.id, reason });
@@ -163,7 +166,7 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  log(`failed: ${e.stack ?? e}`);
+  if (!ctx.aborted) log(`failed: ${e.stack ?? e}`);
   process.exitCode = 1;
 } finally {
   await cleanup();

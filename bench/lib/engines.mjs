@@ -42,7 +42,9 @@ function waitSocket(sock, child, ms) {
 
 function spawnDaemon(cmd, args, logFile, env) {
   const log = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', log, log], env });
+  // Its own process group: a Ctrl-C in the terminal reaches the bench, which
+  // stops the daemon in order (berthd first removes its containers).
+  const child = spawn(cmd, args, { stdio: ['ignore', log, log], env, detached: true });
   closeSync(log);
   const exited = new Promise((r) => child.once('exit', r));
   return { child, exited };

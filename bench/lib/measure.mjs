@@ -4,6 +4,17 @@
 import { summarize, pairRatios, verdict } from './stats.mjs';
 import { guardBridges } from './engines.mjs';
 
+/** The scenario with the fields that depend on the mode (`title`/`warmup: (ctx) => …`) resolved. */
+export function resolveScenario(s, ctx) {
+  const t = (x) => (typeof x === 'function' ? x(ctx) : x);
+  return {
+    ...s,
+    title: t(s.title),
+    warmup: t(s.warmup),
+    ...(s.metrics && { metrics: s.metrics.map((m) => ({ ...m, title: t(m.title) })) }),
+  };
+}
+
 /** The metrics a scenario reports (a single-metric scenario has its own id/title/unit). */
 export function metricsOf(s) {
   const ms = s.metrics ?? [{ id: s.id, title: s.title, unit: s.unit, lowerIsBetter: s.lowerIsBetter }];
@@ -12,6 +23,15 @@ export function metricsOf(s) {
 }
 
 const asRecord = (s, v) => (s.metrics ? v : { [s.id]: v });
+
+/**
+ * The measurements are synchronous child runs, so a Ctrl-C handler only runs
+ * when the event loop turns: turn it between runs, and stop once it has fired.
+ */
+export async function checkpoint(ctx) {
+  await new Promise((r) => setImmediate(r));
+  if (ctx.aborted) throw new Error(`interrupted (${ctx.aborted})`);
+}
 
 export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
   const lanes = [
@@ -27,8 +47,9 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
   try {
     for (const note of guardBridges()) ctx.incidents?.push(`${s.id} (set-up): ${note}`);
     for (const eng of [dockerd, berthd]) {
-      if (s.setup) await s.setup(eng, ctx);
+      await checkpoint(ctx);
       setUp.push(eng);
+      if (s.setup) await s.setup(eng, ctx);
     }
     if (s.floor) await s.floor.setup(ctx);
     const rounds = (s.warmup === false ? 0 : 1) + runs;
@@ -39,10 +60,12 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
       }
       const counted = round >= rounds - runs;
       for (const lane of lanes) {
+        await checkpoint(ctx);
         let v;
         try {
           v = asRecord(s, await s.measure(lane.eng, ctx, lane.cli, round, lane.key));
         } catch (e) {
+          if (ctx.aborted) throw e;
           errors.push(`${lane.key}: ${e.message.split('\n')[0]}`);
           v = {};
         }
@@ -55,9 +78,15 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
       log(`  ${s.id} round ${round + 1}/${rounds}${counted ? '' : ' (warm-up)'}`);
     }
   } finally {
-    for (const eng of setUp)
-      if (s.teardown) await Promise.resolve(s.teardown(eng, ctx)).catch(() => undefined);
-    if (s.floor) await Promise.resolve(s.floor.teardown(ctx)).catch(() => undefined);
+    // After an interrupt the run's teardown removes everything at once (engines, temp dir).
+    const quietly = (f) =>
+      Promise.resolve()
+        .then(f)
+        .catch(() => undefined);
+    if (!ctx.aborted) {
+      for (const eng of setUp) if (s.teardown) await quietly(() => s.teardown(eng, ctx));
+      if (s.floor) await quietly(() => s.floor.teardown(ctx));
+    }
   }
   return metricsOf(s).map((m) => resultOf(m, samples[m.id], errors));
 }

@@ -52,7 +52,7 @@ export async function startRegistry(dir, port) {
   reg.start = async () => {
     mkdirSync(storage, { recursive: true });
     const log = openSync(path.join(dir, 'registry.log'), 'a');
-    reg.child = spawn(REGISTRY_BIN, ['serve', cfg], { stdio: ['ignore', log, log] });
+    reg.child = spawn(REGISTRY_BIN, ['serve', cfg], { stdio: ['ignore', log, log], detached: true });
     closeSync(log);
     reg.exited = new Promise((r) => reg.child.once('exit', r));
     for (let i = 0; i < 100; i++) {
@@ -115,9 +115,10 @@ const sha = (buf) => `sha256:${createHash('sha256').update(buf).digest('hex')}`;
 /**
  * Builds the layer tars once under `dir`: layer 0 is the busybox rootfs plus
  * data, layers 1–3 data only; `variant` gives the 5th layer its own content,
- * so two variants share 4 layers. Each layer holds ~60 MiB (half random).
+ * so two variants share 4 layers. Each layer holds `filePairs` × 4 MiB (half
+ * random): 15 pairs make ~60 MiB a layer, ~300 MiB an image.
  */
-function makeLayers(dir, busyboxTar, variant) {
+function makeLayers(dir, busyboxTar, variant, filePairs) {
   const layers = [];
   for (let i = 0; i < 5; i++) {
     const key = i < 4 ? `l${i}` : `l4-${variant}`;
@@ -130,7 +131,7 @@ function makeLayers(dir, busyboxTar, variant) {
       mkdirSync(path.join(root, `data/${key}`), { recursive: true });
       if (i === 0) must('tar', ['-xf', busyboxTar, '-C', root]);
       // Half random (incompressible), half text (compressible): gzip ~2:1, like real layers.
-      for (let f = 0; f < 15; f++) {
+      for (let f = 0; f < filePairs; f++) {
         const block = randomBytes(2 * 1024 * 1024);
         writeFileSync(path.join(root, `data/${key}/rand${f}`), block);
         writeFileSync(
@@ -165,9 +166,9 @@ function makeLayers(dir, busyboxTar, variant) {
 }
 
 /** Uploads `<repo>:<tag>` (5 layers) and returns its total compressed and raw sizes. */
-export async function pushGeneratedImage(reg, dir, busyboxTar, repo, tag, variant) {
+export async function pushGeneratedImage(reg, dir, busyboxTar, repo, tag, variant, filePairs = 15) {
   mkdirSync(dir, { recursive: true });
-  const layers = makeLayers(dir, busyboxTar, variant);
+  const layers = makeLayers(dir, busyboxTar, variant, filePairs);
   for (const l of layers) await putBlob(reg, repo, l.file, l.digest, l.size);
   const config = Buffer.from(
     JSON.stringify({

@@ -33,9 +33,9 @@ async function purge(eng) {
 
 export const compose10 = {
   id: 'compose',
-  warmup: true,
+  warmup: (ctx) => !ctx.quick,
   berthCli: true,
-  runs: { quick: 2, full: 5 },
+  runs: { quick: 1, full: 5 },
   clients: {
     dockerd: 'docker-compose 1.29 on dockerd',
     berthd: 'berth compose on berthd',

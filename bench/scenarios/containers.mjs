@@ -1,6 +1,7 @@
 // Container life-cycle scenarios through the docker CLI (and the berth CLI
 // where cheap): run --rm latency with bare runc as the floor, 50 sequential
 // run -d, ps -a over 200 containers, stop of 20, exec, stats one-shot.
+// --quick uses fewer containers (the titles say how many).
 import { createContainers, removeContainers } from '../lib/api.mjs';
 import { runcFloor } from '../lib/floor.mjs';
 
@@ -9,6 +10,10 @@ import { runcFloor } from '../lib/floor.mjs';
 const TRAP_TERM = ['sh', '-c', "trap 'exit 0' TERM; sleep 100000 & wait"];
 let seq = 0;
 const unique = (p) => `${p}${process.pid}x${++seq}`;
+const RUN_D = { quick: 10, full: 50 };
+const PS = { quick: 100, full: 200 };
+const STOP = { quick: 10, full: 20 };
+const size = (ctx, n) => (ctx.quick ? n.quick : n.full);
 
 export const runRm = {
   id: 'run-rm',
@@ -21,12 +26,12 @@ export const runRm = {
 
 export const runDetached50 = {
   id: 'run-d-50',
-  title: 'sequential run -d, per container (50; 10 in --quick)',
+  title: (ctx) => `sequential run -d, per container (${size(ctx, RUN_D)})`,
   unit: 'ms',
   warmup: false,
-  runs: { quick: 2, full: 5 },
+  runs: { quick: 1, full: 5 },
   async measure(eng, ctx, cli) {
-    const n = ctx.quick ? 10 : 50;
+    const n = size(ctx, RUN_D);
     const prefix = unique('rd');
     let ms = 0;
     try {
@@ -44,16 +49,17 @@ export const runDetached50 = {
 
 export const ps200 = {
   id: 'ps-200',
-  title: 'ps -a with 200 containers',
+  title: (ctx) => `ps -a with ${size(ctx, PS)} containers`,
   unit: 'ms',
   berthCli: true,
+  runs: { quick: 2, full: 5 },
   async setup(eng, ctx) {
     ctx.ps200 ??= {};
-    ctx.ps200[eng.name] = await createContainers(eng.host, unique('ps'), 200);
+    ctx.ps200[eng.name] = await createContainers(eng.host, unique('ps'), size(ctx, PS));
   },
   measure: (eng, ctx, cli) => {
     const r = cli(['ps', '-a']);
-    if (r.code !== 0 || r.stdout.split('\n').length < 201)
+    if (r.code !== 0 || r.stdout.split('\n').length < size(ctx, PS) + 1)
       throw new Error(`ps -a: ${r.stderr || 'too few rows'}`);
     return r.ms;
   },
@@ -62,12 +68,15 @@ export const ps200 = {
 
 export const stop20 = {
   id: 'stop-20',
-  title: 'stop of 20 running containers',
+  title: (ctx) => `stop of ${size(ctx, STOP)} running containers`,
   unit: 'ms',
   warmup: false,
   runs: { quick: 2, full: 5 },
   async measure(eng, ctx, cli) {
-    const names = await createContainers(eng.host, unique('st'), 20, { cmd: TRAP_TERM, start: true });
+    const names = await createContainers(eng.host, unique('st'), size(ctx, STOP), {
+      cmd: TRAP_TERM,
+      start: true,
+    });
     try {
       return cli.timed(['stop', ...names]);
     } finally {

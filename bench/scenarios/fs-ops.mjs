@@ -7,16 +7,16 @@ import path from 'node:path';
 import { makeTree } from '../fs-ops.mjs';
 
 let seq = 0;
-const sizes = (ctx) => (ctx.quick ? { cp: 64, exp: 64 } : { cp: 256, exp: 256 });
+const sizes = (ctx) => (ctx.quick ? { cp: 32, exp: 32 } : { cp: 256, exp: 256 });
 
 export const fsOps = {
   id: 'fs-ops',
   berthCli: true,
-  runs: { quick: 2, full: 5 },
+  runs: { quick: 1, full: 5 },
   metrics: [
-    { id: 'cp-in', title: 'cp of a tree into a container', unit: 'ms' },
+    { id: 'cp-in', title: (ctx) => `cp of a ${sizes(ctx).cp} MiB tree into a container`, unit: 'ms' },
     { id: 'cp-out', title: 'cp of a tree out of a container', unit: 'ms' },
-    { id: 'export', title: 'export of a container', unit: 'ms' },
+    { id: 'export', title: (ctx) => `export of a container holding ${sizes(ctx).exp} MiB`, unit: 'ms' },
     { id: 'commit', title: 'commit of a container', unit: 'ms' },
   ],
   setup(eng, ctx) {

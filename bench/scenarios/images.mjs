@@ -1,4 +1,4 @@
-// Image transfer without a registry: import of a ~100 MiB rootfs tar,
+// Image transfer without a registry: import of a ~100 MiB rootfs tar (40 in --quick),
 // save to a file, load from it (after removing the image).
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -7,9 +7,10 @@ let n = 0;
 
 export const imageImport = {
   id: 'import',
-  title: 'import of a 100 MiB rootfs tar',
+  title: (ctx) => `import of a ${ctx.bigMiB} MiB rootfs tar`,
   unit: 'ms',
   berthCli: true,
+  runs: { quick: 2, full: 5 },
   measure(eng, ctx, cli) {
     const ref = `bench-import:${process.pid}-${++n}`;
     try {
@@ -22,9 +23,10 @@ export const imageImport = {
 
 export const imageSave = {
   id: 'save',
-  title: 'save of a 100 MiB image',
+  title: (ctx) => `save of a ${ctx.bigMiB} MiB image`,
   unit: 'ms',
   berthCli: true,
+  runs: { quick: 2, full: 5 },
   setup(eng, ctx) {
     eng.cli.ok(['import', ctx.bigTar, 'bench-big:1']);
     ctx.cleanups.push(() => eng.cli(['rmi', '-f', 'bench-big:1']));
@@ -41,9 +43,10 @@ export const imageSave = {
 
 export const imageLoad = {
   id: 'load',
-  title: 'load of a 100 MiB image',
+  title: (ctx) => `load of a ${ctx.bigMiB} MiB image`,
   unit: 'ms',
   berthCli: true,
+  runs: { quick: 2, full: 5 },
   setup(eng, ctx) {
     ctx.saved ??= {};
     // Each engine loads the archive it wrote itself (same content, its own format details).

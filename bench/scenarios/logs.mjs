@@ -2,19 +2,29 @@
 // (dockerd's json-file vs berth's k8s-file), output sent to /dev/null.
 import { closeSync, openSync } from 'node:fs';
 
-const BYTES = 100 * 1024 * 1024;
+const MIB = { quick: 20, full: 100 };
+const mib = (ctx) => (ctx.quick ? MIB.quick : MIB.full);
 const LINE =
   '0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz';
 
 export const logs100 = {
   id: 'logs-100m',
-  title: 'logs of 100 MiB',
+  title: (ctx) => `logs of ${mib(ctx)} MiB`,
   unit: 'ms',
   berthCli: true,
-  runs: { quick: 3, full: 5 },
+  runs: { quick: 2, full: 5 },
   setup(eng, ctx) {
     const name = `lg${process.pid}${eng.name}`;
-    eng.cli.ok(['run', '-d', '--name', name, 'busybox', 'sh', '-c', `yes ${LINE} | head -c ${BYTES}`]);
+    eng.cli.ok([
+      'run',
+      '-d',
+      '--name',
+      name,
+      'busybox',
+      'sh',
+      '-c',
+      `yes ${LINE} | head -c ${mib(ctx) * 1024 * 1024}`,
+    ]);
     eng.cli.ok(['wait', name], { timeoutMs: 600_000 });
     ctx.logs ??= {};
     ctx.logs[eng.name] = name;

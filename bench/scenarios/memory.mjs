@@ -14,6 +14,9 @@ const mean = (pids) => {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 };
 
+/** Running containers for the loaded measurement (fewer in --quick). */
+const count = (ctx) => (ctx.quick ? 20 : 50);
+
 export const rssIdle = {
   id: 'rss-idle',
   title: 'daemon RSS, idle',
@@ -31,20 +34,21 @@ export const rss50 = {
   warmup: false,
   runs: { quick: 3, full: 5 },
   metrics: [
-    { id: 'rss-50', title: 'daemon RSS, 50 containers', unit: 'MiB' },
+    { id: 'rss-50', title: (ctx) => `daemon RSS, ${count(ctx)} containers`, unit: 'MiB' },
     { id: 'monitor-rss', title: 'monitor RSS per container', unit: 'MiB' },
   ],
   async setup(eng, ctx) {
     ctx.rss50 ??= {};
-    ctx.rss50[eng.name] = await createContainers(eng.host, `mem${process.pid}${eng.name}`, 50, {
+    ctx.rss50[eng.name] = await createContainers(eng.host, `mem${process.pid}${eng.name}`, count(ctx), {
       cmd: ['sleep', '100000'],
       start: true,
     });
   },
-  async measure(eng) {
+  async measure(eng, ctx) {
     await sleep(300);
     const monitors = eng.monitorPids();
-    if (monitors.length < 50) throw new Error(`expected 50 monitors, found ${monitors.length}`);
+    if (monitors.length < count(ctx))
+      throw new Error(`expected ${count(ctx)} monitors, found ${monitors.length}`);
     return { 'rss-50': sum(eng.daemonPids()), 'monitor-rss': mean(monitors) };
   },
   teardown: (eng, ctx) => removeContainers(eng.host, ctx.rss50[eng.name]),

@@ -7,6 +7,9 @@ import path from 'node:path';
 import { startRegistry, pushGeneratedImage, REGISTRY_BIN } from '../lib/registry.mjs';
 
 const REPO = 'bench/big';
+// 4 MiB file pairs per layer: ~300 MiB images, ~160 MiB in --quick.
+const pairs = (ctx) => (ctx.quick ? 8 : 15);
+const mib = (ctx) => pairs(ctx) * 4 * 5;
 
 /** One source registry and one push target for the whole run, started on first use. */
 async function registries(ctx) {
@@ -16,8 +19,8 @@ async function registries(ctx) {
   const dst = await startRegistry(path.join(ctx.tmp, 'registry-dst'));
   ctx.cleanups.push(() => dst.stop());
   const dir = path.join(ctx.tmp, 'image-gen');
-  const size = await pushGeneratedImage(src, dir, ctx.busyboxTar, REPO, '1', 'a');
-  await pushGeneratedImage(src, dir, ctx.busyboxTar, REPO, '2', 'b');
+  const size = await pushGeneratedImage(src, dir, ctx.busyboxTar, REPO, '1', 'a', pairs(ctx));
+  await pushGeneratedImage(src, dir, ctx.busyboxTar, REPO, '2', 'b', pairs(ctx));
   ctx.registry = { src, dst, size, ref: (tag) => `${src.host}/${REPO}:${tag}` };
   return ctx.registry;
 }
@@ -27,7 +30,7 @@ const requires = () =>
 
 export const pullCold = {
   id: 'pull-cold',
-  title: 'pull 5-layer ~300 MiB image, cold',
+  title: (ctx) => `pull 5-layer ~${mib(ctx)} MiB image, cold`,
   unit: 's',
   warmup: false,
   runs: { quick: 2, full: 5 },

@@ -228,3 +228,60 @@ test('report: rows with other clients get a note; failed runs are listed', async
   assert.match(report, /- compose up -d: berthd: exit 1: boom/);
   assert.match(report, /- compose down: berthd: exit 1: boom/);
 });
+
+test('scenarios: titles and warm-up that depend on --quick are resolved per mode; every scenario is well formed', async () => {
+  const { resolveScenario, metricsOf } = await lib('measure.mjs');
+  const s = {
+    id: 'x',
+    warmup: (c: { quick: boolean }) => !c.quick,
+    metrics: [{ id: 'a', title: (c: { quick: boolean }) => (c.quick ? 'a of 10' : 'a of 50'), unit: 'ms' }],
+    measure: () => ({ a: 1 }),
+  };
+  const quick = resolveScenario(s, { quick: true });
+  assert.equal(quick.warmup, false);
+  assert.equal(quick.metrics[0].title, 'a of 10');
+  assert.equal(resolveScenario(s, { quick: false }).metrics[0].title, 'a of 50');
+  assert.equal(quick.measure, s.measure);
+
+  const { SCENARIOS } = await import(path.join(ROOT, 'bench/scenarios/index.mjs'));
+  const ids = new Set<string>();
+  for (const mode of [true, false]) {
+    for (const sc of SCENARIOS) {
+      const r = resolveScenario(sc, { quick: mode, bigMiB: mode ? 40 : 100 });
+      assert.equal(typeof r.measure, 'function', sc.id);
+      for (const m of metricsOf(r)) {
+        assert.equal(typeof m.title, 'string', `${m.id} title`);
+        assert.ok(m.unit, `${m.id} unit`);
+        if (mode) ids.add(m.id);
+      }
+    }
+  }
+  // The issue's list, plus the cp/export/commit scenario.
+  for (const id of [
+    'run-rm',
+    'run-d-50',
+    'ps-200',
+    'stop-20',
+    'exec',
+    'logs-100m',
+    'stats',
+    'port-throughput',
+    'c2c-throughput',
+    'pull-cold',
+    'pull-warm',
+    'push',
+    'build-cold',
+    'build-nochange',
+    'build-touched',
+    'compose-up',
+    'compose-noop',
+    'compose-down',
+    'rss-idle',
+    'rss-50',
+    'monitor-rss',
+    'cp-in',
+    'commit',
+  ])
+    assert.ok(ids.has(id), `scenario ${id} exists`);
+  assert.ok(SCENARIOS.find((x: { id: string }) => x.id === 'run-rm').floor, 'run --rm has the runc floor');
+});
