@@ -50,6 +50,11 @@ export async function loadProject(opts: LoadOptions, hooks: LoadHooks = {}): Pro
     const text =
       path === '-' ? (hooks.readStdin ?? (() => readFileSync(0, 'utf8')))() : readComposeFile(path);
     const parsed = parseComposeYaml(text, path);
+    if ('version' in parsed.data) {
+      warn(
+        `${path}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`,
+      );
+    }
     const data = hooks.noInterpolate ? parsed.data : (interpolateTree(parsed.data, lookup, onMissing) as Raw);
     validateSchema(stripMarkers(data) as Raw, { ...parsed, data } satisfies ParsedFile);
     const included = applyIncludes(data, {

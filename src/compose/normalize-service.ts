@@ -90,6 +90,7 @@ export function normalizeService(name: string, raw: Raw, ctx: ServiceContext): S
     );
   }
   scaleOf(name, out);
+  implicitDependencies(out);
   return out;
 }
 
@@ -220,4 +221,24 @@ function scaleOf(name: string, s: Service): void {
   }
   if (s.scale !== undefined && s.deploy === undefined) s.deploy = { replicas: s.scale };
   else if (s.scale !== undefined && s.deploy) s.deploy.replicas = s.scale;
+}
+
+/**
+ * `links`, `volumes_from` and `service:x` namespaces (network_mode, ipc, pid,
+ * uts, cgroup) make a service depend on another, as Compose adds them to
+ * depends_on (restart: true except for volumes_from).
+ */
+function implicitDependencies(s: Service): void {
+  const add = (dep: string, restart: boolean) => {
+    if (dep && !(dep in s.depends_on))
+      s.depends_on[dep] = { condition: 'service_started', required: true, restart };
+  };
+  for (const link of stringList(s.links)) add(link.split(':')[0]!, true);
+  for (const key of ['network_mode', 'ipc', 'pid', 'uts', 'cgroup']) {
+    const v = s[key];
+    if (typeof v === 'string' && v.startsWith('service:')) add(v.slice('service:'.length), true);
+  }
+  for (const from of stringList(s.volumes_from)) {
+    if (!from.startsWith('container:')) add(from.split(':')[0]!, false);
+  }
 }

@@ -130,6 +130,7 @@ export function normalizeProject(input: NormalizeInput): Project {
     disabled_services: disabled,
   };
   for (const [k, v] of Object.entries(data)) if (k.startsWith('x-')) (project as unknown as Raw)[k] = v;
+  // `version` is obsolete and dropped (load.ts warns about it).
   return project;
 }
 

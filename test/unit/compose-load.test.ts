@@ -468,3 +468,42 @@ test('service normalisation: command split, healthcheck string, depends_on list,
     labels: {},
   });
 });
+
+test('links, volumes_from and network_mode service:x become dependencies', async () => {
+  const dir = project({
+    'compose.yaml': [
+      'services:',
+      '  db:',
+      '    image: busybox',
+      '  data:',
+      '    image: busybox',
+      '  web:',
+      '    image: busybox',
+      '    links: ["db:database"]',
+      '    volumes_from: [data, "container:other"]',
+      '  sidecar:',
+      '    image: busybox',
+      '    network_mode: service:web',
+      '',
+    ].join('\n'),
+  });
+  const p = await load(dir);
+  assert.deepEqual(p.services.web!.depends_on, {
+    db: { condition: 'service_started', required: true, restart: true },
+    data: { condition: 'service_started', required: true, restart: false },
+  });
+  assert.deepEqual(p.services.sidecar!.depends_on, {
+    web: { condition: 'service_started', required: true, restart: true },
+  });
+  assert.deepEqual(p.services.sidecar!.networks, {});
+});
+
+test('the obsolete `version` attribute: Compose warning, then ignored', async () => {
+  const dir = project({ 'docker-compose.yml': "version: '3.8'\nservices:\n  web:\n    image: busybox\n" });
+  const warnings: string[] = [];
+  const p = await load(dir, {}, warnings);
+  assert.deepEqual(warnings, [
+    `${join(dir, 'docker-compose.yml')}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`,
+  ]);
+  assert.equal((p as unknown as Record<string, unknown>).version, undefined);
+});
