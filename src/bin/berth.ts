@@ -11,6 +11,7 @@ import { registerVolumeCommands } from '../cli/volumes.js';
 import { registerNetworkCommands } from '../cli/networks.js';
 import { registerCpCommands } from '../cli/cp.js';
 import { registerCommitCommands } from '../cli/commit.js';
+import { registerBuildCommands } from '../cli/build.js';
 import { BERTH_VERSION } from '../version.js';
 import { registerComposeCommands } from '../compose/cli.js';
 import { pluginArgv } from '../compose/plugin.js';
@@ -47,6 +48,7 @@ registerVolumeCommands(program, ctx);
 registerNetworkCommands(program, ctx);
 registerCpCommands(program, ctx);
 registerCommitCommands(program, ctx);
+registerBuildCommands(program, ctx);
 registerComposeCommands(program, ctx);
 
 // As a docker CLI plugin (bin/docker-compose-plugin), argv and the engine come from the docker CLI.
