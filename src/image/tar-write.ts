@@ -1,6 +1,6 @@
 // Writes tar archives (ustar headers, pax records for long names, large
 // sizes and xattrs): the generated whiteout pass, `docker save` output.
-const BLOCK = 512;
+import { BLOCK } from './tar-header.js';
 
 export interface TarHeader {
   name: string; // latin1 string of the raw name bytes

@@ -8,42 +8,17 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import {
+  BLOCK,
+  carriesData,
+  headerName,
+  padded as paddedSize,
+  parsePaxRecords,
+  tarNumber as num,
+  typeFlag,
+} from '../image/tar-header.js';
 import { tarHeader, type TarHeader } from '../image/tar-write.js';
 import { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, whiteoutName } from '../image/whiteout.js';
-
-const BLOCK = 512;
-
-function cstr(buf: Buffer, start: number, len: number): string {
-  let end = start;
-  while (end < start + len && buf[end] !== 0) end++;
-  return buf.toString('latin1', start, end);
-}
-
-function num(buf: Buffer, start: number, len: number): number {
-  if (buf[start] & 0x80) {
-    let v = buf[start] & 0x7f;
-    for (let i = start + 1; i < start + len; i++) v = v * 256 + buf[i];
-    return v;
-  }
-  const s = cstr(buf, start, len).trim();
-  return s ? parseInt(s, 8) : 0;
-}
-
-function parsePax(data: Buffer): [string, string][] {
-  const out: [string, string][] = [];
-  let i = 0;
-  while (i < data.length) {
-    const sp = data.indexOf(0x20, i);
-    if (sp === -1) break;
-    const len = parseInt(data.toString('latin1', i, sp), 10);
-    if (!(len > 0)) break;
-    const rec = data.toString('latin1', sp + 1, i + len - 1);
-    const eq = rec.indexOf('=');
-    if (eq > 0) out.push([rec.slice(0, eq), rec.slice(eq + 1)]);
-    i += len;
-  }
-  return out;
-}
 
 /** Rewrites overlay whiteouts in a tar stream into OCI whiteouts. */
 export class OverlayToOciWhiteouts extends Transform {
@@ -80,13 +55,13 @@ export class OverlayToOciWhiteouts extends Transform {
       }
       if (this.buf.length < BLOCK) return;
       const h = this.buf.subarray(0, BLOCK);
-      const type = String.fromCharCode(h[156] || 0x30);
+      const type = typeFlag(h);
       const size = num(h, 124, 12);
-      const padded = Math.ceil(size / BLOCK) * BLOCK;
+      const padded = paddedSize(size);
       if (type === 'x') {
         if (this.buf.length < BLOCK + padded) return; // wait for the whole pax header
         const raw = Buffer.from(this.buf.subarray(0, BLOCK + padded));
-        this.pax = { raw, records: parsePax(raw.subarray(BLOCK, BLOCK + size)) };
+        this.pax = { raw, records: parsePaxRecords(raw.subarray(BLOCK, BLOCK + size)) };
         this.buf = this.buf.subarray(BLOCK + padded);
         continue;
       }
@@ -94,19 +69,14 @@ export class OverlayToOciWhiteouts extends Transform {
       this.pax = null;
       this.buf = this.buf.subarray(BLOCK);
       this.member(Buffer.from(h), type, pax);
-      // Links, dirs and devices carry no data.
-      this.copy = '123456'.includes(type) ? 0 : padded;
+      this.copy = carriesData(type) ? padded : 0;
     }
   }
 
   private member(h: Buffer, type: string, pax: { raw: Buffer; records: [string, string][] } | null): void {
     const records = pax?.records ?? [];
     const get = (k: string): string | undefined => records.find(([key]) => key === k)?.[1];
-    const prefix = h.toString('latin1', 257, 262) === 'ustar' ? cstr(h, 345, 155) : '';
-    const name = (get('path') ?? (prefix ? `${prefix}/${cstr(h, 0, 100)}` : cstr(h, 0, 100))).replace(
-      /\/+$/,
-      '',
-    );
+    const name = (get('path') ?? headerName(h)).replace(/\/+$/, '');
     const base: TarHeader = {
       name,
       type: 'file',
