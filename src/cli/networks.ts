@@ -3,10 +3,19 @@
 import type { Command } from 'commander';
 import { ApiError } from '../client/client.js';
 import { CliError, type CliContext } from './context.js';
+import {
+  deletedList,
+  inspectSpec,
+  LabeledRow,
+  keyValues,
+  listFormat,
+  lsPaths,
+  removeEach,
+  rmPaths,
+} from './object-commands.js';
 import { flag, registerSpecs, type Spec } from './command-spec.js';
 import { formatList } from './format/table.js';
 import { confirm } from './images-prompt.js';
-import { inspectObjects } from './images-inspect.js';
 import { filtersJson } from './system.js';
 
 interface NetworkJson {
@@ -21,11 +30,13 @@ interface NetworkJson {
 }
 
 /** docker's network row context: the template fields of `network ls --format`. */
-class NetworkRow {
+class NetworkRow extends LabeledRow {
   constructor(
     private readonly n: NetworkJson,
     private readonly trunc: boolean,
-  ) {}
+  ) {
+    super(n.Labels);
+  }
   get ID(): string {
     return this.trunc ? this.n.Id.slice(0, 12) : this.n.Id;
   }
@@ -51,14 +62,6 @@ class NetworkRow {
   }
   get IPv4(): string {
     return 'true';
-  }
-  get Labels(): string {
-    return Object.entries(this.n.Labels ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-  }
-  Label(name: string): string {
-    return this.n.Labels?.[name] ?? '';
   }
   toGoJSON(): string {
     return JSON.stringify({
@@ -87,20 +90,6 @@ const HEADERS = {
   CreatedAt: 'CREATED AT',
 };
 
-function kv(list: string[], what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf('=');
-    if (eq === 0) throw new CliError(`invalid argument "${item}" for "--${what}" flag: invalid key`, 125);
-    if (eq < 0) out[item] = '';
-    else out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-
-const daemonError = (e: unknown): string =>
-  e instanceof ApiError && e.status !== 0 ? `Error response from daemon: ${e.message}` : (e as Error).message;
-
 async function create(
   ctx: CliContext,
   name: string,
@@ -125,9 +114,9 @@ async function create(
     Internal: f.bool('internal'),
     Attachable: f.bool('attachable'),
     EnableIPv6: f.bool('ipv6') || undefined,
-    IPAM: { Driver: 'default', Config, Options: kv(f.list('ipam-opt'), 'ipam-opt') },
-    Options: kv(f.list('opt'), 'opt'),
-    Labels: kv(f.list('label'), 'label'),
+    IPAM: { Driver: 'default', Config, Options: keyValues(f.list('ipam-opt'), 'ipam-opt') },
+    Options: keyValues(f.list('opt'), 'opt'),
+    Labels: keyValues(f.list('label'), 'label'),
   });
   ctx.print(res.Id);
 }
@@ -138,9 +127,7 @@ async function list(
 ): Promise<void> {
   const nets = await ctx.client.get<NetworkJson[]>('/networks', { filters: filtersJson(o.filters) });
   nets.sort((a, b) => a.Name.localeCompare(b.Name));
-  let format = o.format;
-  if (o.quiet && (!format || format === 'table')) format = '{{.ID}}';
-  if (!format || format === 'table') format = 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}';
+  const format = listFormat(o, 'ID', 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}');
   ctx.out.write(
     formatList(
       nets.map((n) => new NetworkRow(n, !o.noTrunc)),
@@ -149,19 +136,12 @@ async function list(
   );
 }
 
-async function remove(ctx: CliContext, names: string[], force: boolean): Promise<void> {
-  const errors: string[] = [];
-  for (const n of names) {
-    try {
-      await ctx.client.delete(`/networks/${encodeURIComponent(n)}`);
-      ctx.print(n);
-    } catch (e) {
-      if (force && e instanceof ApiError && e.status === 404) continue;
-      errors.push(daemonError(e));
-    }
-  }
-  // docker network rm ends its error list with the exit status line.
-  if (errors.length) throw new CliError(errors.join('\n') + '\nexit status 1', 1);
+function remove(ctx: CliContext, names: string[], force: boolean): Promise<void> {
+  return removeEach(ctx, names, (n) => ctx.client.delete(`/networks/${encodeURIComponent(n)}`), {
+    skip: (e) => force && e instanceof ApiError && e.status === 404,
+    // docker network rm ends its error list with the exit status line.
+    trailer: '\nexit status 1',
+  });
 }
 
 async function prune(ctx: CliContext, o: { force: boolean; filters: string[] }): Promise<void> {
@@ -173,8 +153,7 @@ async function prune(ctx: CliContext, o: { force: boolean; filters: string[] }):
   const r = await ctx.client.post<{ NetworksDeleted: string[] | null }>('/networks/prune', undefined, {
     filters: filtersJson(o.filters),
   });
-  if (r.NetworksDeleted?.length)
-    ctx.out.write('Deleted Networks:\n' + r.NetworksDeleted.map((n) => n + '\n').join('') + '\n');
+  ctx.out.write(deletedList('Deleted Networks', r.NetworksDeleted));
 }
 
 const specs: Spec[] = [
@@ -198,10 +177,7 @@ const specs: Spec[] = [
     run: (f, ctx) => create(ctx, f.args[0], f),
   },
   {
-    paths: [
-      ['network', 'ls'],
-      ['network', 'list'],
-    ],
+    paths: lsPaths('network'),
     usage: '[OPTIONS]',
     description: 'List networks',
     flags: [
@@ -219,25 +195,11 @@ const specs: Spec[] = [
         noTrunc: f.bool('no-trunc'),
       }),
   },
+  inspectSpec('network', 'Display detailed information on one or more networks', '/networks', [
+    flag.bool('verbose', 'v', 'Verbose output for diagnostics'),
+  ]),
   {
-    paths: [['network', 'inspect']],
-    usage: '[OPTIONS] NETWORK [NETWORK...]',
-    description: 'Display detailed information on one or more networks',
-    flags: [
-      flag.string('format', 'f', 'Format output using a custom template'),
-      flag.bool('verbose', 'v', 'Verbose output for diagnostics'),
-    ],
-    args: { min: 1 },
-    run: (f, ctx) =>
-      inspectObjects(ctx, f.args, f.string('format'), (ref) =>
-        ctx.client.get(`/networks/${encodeURIComponent(ref)}`),
-      ),
-  },
-  {
-    paths: [
-      ['network', 'rm'],
-      ['network', 'remove'],
-    ],
+    paths: rmPaths('network'),
     usage: 'NETWORK [NETWORK...]',
     description: 'Remove one or more networks',
     flags: [flag.bool('force', 'f', 'Do not error if the network does not exist')],
@@ -274,7 +236,7 @@ const specs: Spec[] = [
           Aliases: f.list('alias').length ? f.list('alias') : undefined,
           IPAMConfig: ip ? { IPv4Address: ip } : undefined,
           Links: f.list('link').length ? f.list('link') : undefined,
-          DriverOpts: f.list('driver-opt').length ? kv(f.list('driver-opt'), 'driver-opt') : undefined,
+          DriverOpts: f.list('driver-opt').length ? keyValues(f.list('driver-opt'), 'driver-opt') : undefined,
         },
       });
     },

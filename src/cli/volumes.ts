@@ -1,13 +1,21 @@
 // Volume commands: volume create, ls, inspect, rm, prune — docker's flags,
 // table and texts.
 import type { Command } from 'commander';
-import { ApiError } from '../client/client.js';
 import { CliError, type CliContext } from './context.js';
+import {
+  deletedList,
+  inspectSpec,
+  LabeledRow,
+  keyValues,
+  listFormat,
+  lsPaths,
+  removeEach,
+  rmPaths,
+} from './object-commands.js';
 import { flag, registerSpecs, type Spec } from './command-spec.js';
 import { formatList } from './format/table.js';
 import { humanSize } from './format/units.js';
 import { confirm } from './images-prompt.js';
-import { inspectObjects } from './images-inspect.js';
 import { filtersJson } from './system.js';
 
 interface VolumeJson {
@@ -21,8 +29,10 @@ interface VolumeJson {
 }
 
 /** docker's volume row context: the template fields of `volume ls --format`. */
-class VolumeRow {
-  constructor(private readonly v: VolumeJson) {}
+class VolumeRow extends LabeledRow {
+  constructor(private readonly v: VolumeJson) {
+    super(v.Labels);
+  }
   get Name(): string {
     return this.v.Name;
   }
@@ -43,14 +53,6 @@ class VolumeRow {
   }
   get Size(): string {
     return 'N/A';
-  }
-  get Labels(): string {
-    return Object.entries(this.v.Labels ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-  }
-  Label(name: string): string {
-    return this.v.Labels?.[name] ?? '';
   }
   toGoJSON(): string {
     const o = {
@@ -80,17 +82,6 @@ const HEADERS = {
   CreatedAt: 'CREATED',
 };
 
-function kv(list: string[], what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf('=');
-    if (eq === 0) throw new CliError(`invalid argument "${item}" for "--${what}" flag: invalid key`, 125);
-    if (eq < 0) out[item] = '';
-    else out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-
 async function list(
   ctx: CliContext,
   o: { quiet: boolean; format: string; filters: string[] },
@@ -99,9 +90,7 @@ async function list(
     filters: filtersJson(o.filters),
   });
   const vols = (res.Volumes ?? []).sort((a, b) => a.Name.localeCompare(b.Name));
-  let format = o.format;
-  if (o.quiet && (!format || format === 'table')) format = '{{.Name}}';
-  if (!format || format === 'table') format = 'table {{.Driver}}\t{{.Name}}';
+  const format = listFormat(o, 'Name', 'table {{.Driver}}\t{{.Name}}');
   ctx.out.write(
     formatList(
       vols.map((v) => new VolumeRow(v)),
@@ -110,21 +99,10 @@ async function list(
   );
 }
 
-async function remove(ctx: CliContext, names: string[], force: boolean): Promise<void> {
-  const errors: string[] = [];
-  for (const n of names) {
-    try {
-      await ctx.client.delete(`/volumes/${encodeURIComponent(n)}`, { force: force || undefined });
-      ctx.print(n);
-    } catch (e) {
-      errors.push(
-        e instanceof ApiError && e.status !== 0
-          ? `Error response from daemon: ${e.message}`
-          : (e as Error).message,
-      );
-    }
-  }
-  if (errors.length) throw new CliError(errors.join('\n'), 1);
+function remove(ctx: CliContext, names: string[], force: boolean): Promise<void> {
+  return removeEach(ctx, names, (n) =>
+    ctx.client.delete(`/volumes/${encodeURIComponent(n)}`, { force: force || undefined }),
+  );
 }
 
 async function prune(ctx: CliContext, o: { all: boolean; force: boolean; filters: string[] }): Promise<void> {
@@ -138,11 +116,10 @@ async function prune(ctx: CliContext, o: { all: boolean; force: boolean; filters
     undefined,
     { filters: filtersJson(filters) },
   );
-  let out = '';
-  if (r.VolumesDeleted?.length)
-    out += 'Deleted Volumes:\n' + r.VolumesDeleted.map((n) => n + '\n').join('') + '\n';
-  out += `Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0, 4)}\n`;
-  ctx.out.write(out);
+  ctx.out.write(
+    deletedList('Deleted Volumes', r.VolumesDeleted) +
+      `Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0, 4)}\n`,
+  );
 }
 
 const specs: Spec[] = [
@@ -167,17 +144,14 @@ const specs: Spec[] = [
       const v = await ctx.client.post<VolumeJson>('/volumes/create', {
         Name: name || '',
         Driver: f.string('driver') || 'local',
-        DriverOpts: kv(f.list('opt'), 'opt'),
-        Labels: kv(f.list('label'), 'label'),
+        DriverOpts: keyValues(f.list('opt'), 'opt'),
+        Labels: keyValues(f.list('label'), 'label'),
       });
       ctx.print(v.Name);
     },
   },
   {
-    paths: [
-      ['volume', 'ls'],
-      ['volume', 'list'],
-    ],
+    paths: lsPaths('volume'),
     usage: '[OPTIONS]',
     description: 'List volumes',
     flags: [
@@ -189,22 +163,9 @@ const specs: Spec[] = [
     run: (f, ctx) =>
       list(ctx, { quiet: f.bool('quiet'), format: f.string('format'), filters: f.list('filter') }),
   },
+  inspectSpec('volume', 'Display detailed information on one or more volumes', '/volumes'),
   {
-    paths: [['volume', 'inspect']],
-    usage: '[OPTIONS] VOLUME [VOLUME...]',
-    description: 'Display detailed information on one or more volumes',
-    flags: [flag.string('format', 'f', 'Format output using a custom template')],
-    args: { min: 1 },
-    run: (f, ctx) =>
-      inspectObjects(ctx, f.args, f.string('format'), (ref) =>
-        ctx.client.get(`/volumes/${encodeURIComponent(ref)}`),
-      ),
-  },
-  {
-    paths: [
-      ['volume', 'rm'],
-      ['volume', 'remove'],
-    ],
+    paths: rmPaths('volume'),
     usage: '[OPTIONS] VOLUME [VOLUME...]',
     description: 'Remove one or more volumes',
     flags: [flag.bool('force', 'f', 'Force the removal of one or more volumes')],
