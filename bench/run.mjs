@@ -90,6 +90,7 @@ async function main() {
     must(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { timeoutMs: 900_000 });
   }
   const machine = describeMachine();
+  const started = Date.now();
   ctx.tmp = mkdtempSync(path.join(os.tmpdir(), 'bb-'));
   iptablesBefore = iptablesSnapshot();
   log(`starting dockerd and berthd under ${ctx.tmp}`);
@@ -110,8 +111,11 @@ async function main() {
       continue;
     }
     log(`${s.id}: ${runsFor(s)} runs`);
+    const t0 = Date.now();
     const rows = await measureScenario(s, ctx, engines, runsFor(s), log);
+    const seconds = Math.round((Date.now() - t0) / 1000);
     for (const r of rows) {
+      r.scenarioSeconds = seconds; // set-up included: what the scenario costs the run
       results.push(r);
       log(
         `  ${r.title}: dockerd ${r.dockerd.median?.toFixed(2)} ${r.unit}, berthd ${r.berthd.median?.toFixed(2)} ${r.unit}, ratio ${r.ratio.median?.toFixed(2)}${r.errors ? ` — errors: ${r.errors.join('; ')}` : ''}`,
@@ -121,6 +125,7 @@ async function main() {
 
   // Stop the engines first: the component benchmarks start their own daemons.
   const versions = { dockerd: engineVersion(engines.dockerd), berthd: engineVersion(engines.berthd) };
+  const minutes = Math.round((Date.now() - started) / 6000) / 10; // engines up to the last scenario
   const extras = flag('--extras') || (!quick && !flag('--no-extras') && !only) ? 'yes' : '';
   let extraResults = [];
   if (extras) {
@@ -132,6 +137,7 @@ async function main() {
   const doc = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
+    minutes,
     machine,
     engines: {
       dockerd: `dockerd ${versions.dockerd}, ${toolVersions().containerd}`,

@@ -87,6 +87,12 @@ export function markdownReport(doc) {
     `Engines: ${doc.engines.dockerd}; ${doc.engines.berthd}; runc ${doc.engines.runc}; client ${doc.engines.client}.`,
     '',
     `Method: ${doc.method}`,
+    ...(doc.minutes
+      ? [
+          '',
+          `Mode: ${doc.mode}, ${doc.minutes} min from engine start to the last scenario (extras excluded).`,
+        ]
+      : []),
     '',
     markdownTable(doc.results),
     '',
