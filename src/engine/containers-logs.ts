@@ -3,7 +3,7 @@
 // and replaced files): stream selection, RFC3339NanoFixed timestamps,
 // `--details` attributes, tail/since/until, follow until the container stops.
 import { InvalidArgument } from '../api/errors.js';
-import { parseUnixTimestamp, readLogs, type LogRecord } from '../runtime/logs.js';
+import { parseUnixTimestamp, readLogBatches, type LogRecord } from '../runtime/logs.js';
 import type { ContainerService } from './containers.js';
 import type { ContainerRecord } from './containers-model.js';
 
@@ -18,7 +18,8 @@ export interface LogsOptions {
   until?: string;
 }
 
-export type LogWrite = (stream: 1 | 2, data: Buffer) => void;
+/** Writes one frame; false asks the writer to wait for `drained` (back-pressure). */
+export type LogWrite = (stream: 1 | 2, data: Buffer) => boolean | void;
 
 /** Go's RFC3339NanoFixed in UTC: always nine fraction digits. */
 export function formatLogTime(ns: bigint): string {
@@ -94,25 +95,27 @@ export function formatRecord(r: LogRecord, o: { timestamps: boolean; details?: s
  * Checks the options (so a bad value is an HTTP error, not a broken stream)
  * and returns the writer of the log: it resolves when the stored log is sent
  * or, with follow, once the container stops and the file is drained, or the
- * client goes away.
+ * client goes away. Records are sent a file chunk at a time, consecutive
+ * records of one stream in one frame, and the reader waits for `drained`
+ * whenever the client falls behind, so memory stays bounded for any log size.
  */
 export function openLogs(
   svc: ContainerService,
   c: ContainerRecord,
   opts: LogsOptions,
-): (write: LogWrite, signal: AbortSignal) => Promise<void> {
+): (write: LogWrite, signal: AbortSignal, drained?: () => Promise<void>) => Promise<void> {
   if (!opts.stdout && !opts.stderr) throw new InvalidArgument('You must choose at least one stream');
   const sinceNs = parseLogTime('since', opts.since);
   const untilNs = parseLogTime('until', opts.until);
   const tail = parseTail(opts.tail);
   const details = opts.details ? logAttributes(c) : undefined;
-  return async (write, signal) => {
+  return async (write, signal, drained) => {
     // Following ends when the container stops for good (a restart keeps it going) or is removed.
     const stopWhen =
       opts.follow && svc.store.has(c.id) && c.state.Running
         ? svc.lifecycle.wait(c, 'not-running', signal)
         : Promise.resolve();
-    const records = readLogs(svc.paths(c.id).log, {
+    const batches = readLogBatches(svc.paths(c.id).log, {
       stdout: opts.stdout,
       stderr: opts.stderr,
       sinceNs,
@@ -122,6 +125,31 @@ export function openLogs(
       stopWhen,
       signal,
     });
-    for await (const r of records) write(r.stream === 'stdout' ? 1 : 2, formatRecord(r, { timestamps: opts.timestamps, details }));
+    const fmt = { timestamps: opts.timestamps, details };
+    for await (const batch of batches) {
+      const ok = writeBatch(batch, fmt, write);
+      if (signal.aborted) return;
+      if (!ok && drained) await drained();
+    }
   };
+}
+
+/** Writes records, joining runs of one stream into one frame; false when the writer asked to wait. */
+function writeBatch(batch: LogRecord[], fmt: { timestamps: boolean; details?: string }, write: LogWrite): boolean {
+  let ok = true;
+  let run: Buffer[] = [];
+  let stream: 1 | 2 = 1;
+  const flush = (): void => {
+    if (!run.length) return;
+    if (write(stream, run.length === 1 ? run[0] : Buffer.concat(run)) === false) ok = false;
+    run = [];
+  };
+  for (const r of batch) {
+    const s = r.stream === 'stdout' ? 1 : 2;
+    if (s !== stream) flush();
+    stream = s;
+    run.push(formatRecord(r, fmt));
+  }
+  flush();
+  return ok;
 }

@@ -135,7 +135,17 @@ export function registerContainerRoutes(router: Router, svc: ContainerService, a
     const res = ctx.stream(200, streamContentType(ctx.version, c.config.Tty));
     const abort = new AbortController();
     res.once('close', () => abort.abort());
-    await send(framer((b) => res.write(b), !c.config.Tty), abort.signal);
+    const drained = (): Promise<void> =>
+      new Promise((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.once('drain', done);
+        res.once('close', done);
+      });
+    await send(framer((b) => res.write(b), !c.config.Tty), abort.signal, drained);
     res.end();
   });
 
