@@ -125,24 +125,32 @@ export async function ensureImages(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const toBuild: Service[] = [];
+  // Services often share an image: one inspect per reference.
+  const inspected = new Map<string, Promise<string | undefined>>();
+  const lookup = (ref: string): Promise<string | undefined> => {
+    let p = inspected.get(ref);
+    if (!p) inspected.set(ref, (p = imageId(client, ref)));
+    return p;
+  };
+  const pulled = new Map<string, Promise<string | undefined>>();
   await Promise.all(
     names.map(async (name) => {
       const s = project.services[name];
       const ref = serviceImage(project, s);
       const policy = (opts.pull ?? s.pull_policy ?? 'missing') as string;
       if (s.build && !opts.noBuild && (opts.build || policy === 'build')) return void toBuild.push(s);
-      let id = policy === 'always' || policy === 'daily' ? undefined : await imageId(client, ref);
-      if (!id && s.image && (policy !== 'never' || !s.build)) {
-        if (policy === 'never' && !(await imageId(client, ref)))
-          throw new ComposeError(`Error response from daemon: No such image: ${ref}`, 18);
-        if (policy !== 'never') {
-          try {
-            await pullImage(client, s, ref, progress);
-          } catch (e) {
-            if (!s.build) throw e;
-          }
+      let id = policy === 'always' || policy === 'daily' ? undefined : await lookup(ref);
+      if (!id && s.image && policy === 'never' && !s.build)
+        throw new ComposeError(`Error response from daemon: No such image: ${ref}`, 18);
+      if (!id && s.image && policy !== 'never') {
+        // One pull per reference, whichever service asks first.
+        let pull = pulled.get(ref);
+        if (!pull) pulled.set(ref, (pull = pullImage(client, s, ref, progress).then(() => imageId(client, ref))));
+        try {
+          id = await pull;
+        } catch (e) {
+          if (!s.build) throw e;
         }
-        id = await imageId(client, ref);
       }
       if (!id && s.build) {
         if (opts.noBuild) throw new ComposeError(`image ${ref} not found and --no-build set`);

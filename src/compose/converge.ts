@@ -79,25 +79,32 @@ export async function converge(client: Client, project: Project, opts: UpOptions
   ]).then(([l, i]) => [l, i] as const);
   await handleOrphans(client, project, list, opts, progress);
 
-  const replicas: Replica[] = [];
+  // Phase 1, like Compose: create/recreate/scale every service at once (a
+  // `network_mode: service:x` service after x, whose container it joins).
   const byService = new Map<string, Replica[]>();
-  await visitInOrder(project, names, 'up', async (name) => {
-    const s = project.services[name];
-    if (opts.start) await waitForDependencies(client, project, s, progress);
-    const ctx: ServiceContext = { client, project, s, imageId: images.get(name), opts, progress, byService };
-    const got = await convergeService(ctx, serviceContainers(list, [name]));
-    byService.set(name, got);
-    if (opts.start)
+  const createOne = async (name: string): Promise<void> => {
+    const ctx: ServiceContext = { client, project, s: project.services[name], imageId: images.get(name), opts, progress, byService };
+    byService.set(name, await convergeService(ctx, serviceContainers(list, [name])));
+  };
+  const joinsService = (n: string): boolean => Boolean(project.services[n].network_mode?.startsWith('service:'));
+  await Promise.all(names.filter((n) => !joinsService(n)).map(createOne));
+  for (const n of names.filter(joinsService)) await createOne(n);
+
+  // Phase 2: start in dependency order, each service once its depends_on conditions hold.
+  if (opts.start)
+    await visitInOrder(project, names, 'up', async (name) => {
+      await waitForDependencies(client, project, project.services[name], progress);
       await Promise.all(
-        got
+        byService
+          .get(name)!
           .filter((r) => !r.running)
           .map(async (r) => {
             await startContainer(client, { Id: r.Id, name: r.name }, progress);
             r.running = true;
           }),
       );
-    replicas.push(...got);
-  });
+    });
+  const replicas = names.flatMap((n) => byService.get(n) ?? []);
   if (opts.wait) await waitHealthy(client, replicas, (opts.waitTimeout ?? 0) * 1000, progress);
   return replicas;
 }
