@@ -39,7 +39,7 @@ export async function extractContext(body: Readable, tmpRoot: string, signal?: A
     });
     if (head.length) await pipeline(plain, tar.stdin).catch((e) => {
       // tar stops reading at the end-of-archive blocks: the rest of the body is not needed.
-      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+      if (!['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
     });
     else tar.stdin.end();
     const code = await exited;

@@ -186,7 +186,10 @@ async function unpackArchive(file: string, target: string, tmp: string): Promise
     let err = '';
     tar.stderr.on('data', (d: Buffer) => (err += d));
     const exited = new Promise<number>((r) => tar.once('close', (c) => r(c ?? 1)));
-    await pipeline(createReadStream(file), decompressor(detectCompression(head)), tar.stdin);
+    await pipeline(createReadStream(file), decompressor(detectCompression(head)), tar.stdin).catch((e: NodeJS.ErrnoException) => {
+      // tar stops reading at the end-of-archive blocks; its exit code tells whether it worked.
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+    });
     if ((await exited) !== 0) throw new StepError(`ADD failed: ${err.trim().split('\n')[0]}`);
     await copyKeepingOwners(scratch, target);
   } finally {

@@ -26,7 +26,7 @@ export class BuildOutput {
 
   constructor(
     private readonly send: (m: Message) => void,
-    /** q=1: only the image ID and errors go out. */
+    /** q=1: only the final image ID and errors go out. */
     readonly quiet: boolean,
     /** Emit stage markers (multi-stage builds). */
     readonly markers: boolean,
@@ -44,8 +44,19 @@ export class BuildOutput {
 
   emit(m: Message): void {
     if (this.closed) return;
-    if (this.quiet && !('aux' in m && (m.aux as Message).ID) && !('error' in m)) return;
+    if (this.quiet && !('error' in m)) return;
     this.send(m);
+  }
+
+  /** The end of a successful build: q=1 answers only the image ID as a stream line (as dockerd does). */
+  finish(imageId: string, tags: string[]): void {
+    if (this.quiet) {
+      this.send({ stream: `${imageId}\n` });
+      return;
+    }
+    this.emit({ aux: { ID: imageId } });
+    this.text(`Successfully built ${imageId.replace(/^sha256:/, '').slice(0, 12)}\n`);
+    for (const t of tags) this.text(`Successfully tagged ${t}\n`);
   }
 
   /** @internal */

@@ -60,10 +60,13 @@ export class StepEngine {
 
   /** Starts the container, streams its output, resolves with the exit code. */
   async run(id: string, write: (fd: 1 | 2, data: Buffer) => void, signal: AbortSignal): Promise<number> {
+    if (signal.aborted) throw signal.reason ?? new Error('build cancelled');
     const kill = (): void => void this.containers.lifecycle.kill(id, 'SIGKILL').catch(() => undefined);
     signal.addEventListener('abort', kill, { once: true });
     try {
       await this.containers.lifecycle.start(id);
+      // Cancelled while starting: the listener fired before there was a process to kill.
+      if (signal.aborted) kill();
       const fresh = this.containers.find(id);
       const logs = openLogs(this.containers, fresh, { stdout: true, stderr: true, follow: true, timestamps: false });
       const done = new AbortController();
@@ -76,9 +79,11 @@ export class StepEngine {
   }
 
   /** The container's changes as a layer over its image's; null when it changed nothing. */
-  async commitUpper(id: string, topLayer: string | null): Promise<Layer | null> {
+  async commitUpper(id: string, topLayer: string | null, mountTargets: string[] = []): Promise<Layer | null> {
     const upper = this.containers.paths(id).upper;
-    await dropRuntimeArtifacts(upper, topLayer ? this.images.lowerDirs(topLayer) : []);
+    const lowers = topLayer ? this.images.lowerDirs(topLayer) : [];
+    await dropRuntimeArtifacts(upper, lowers);
+    for (const t of mountTargets) await dropMountStub(upper, lowers, t);
     if ((await fs.readdir(upper)).length === 0) return null;
     return this.images.registerDiff(upper, topLayer);
   }
@@ -139,6 +144,22 @@ export class StepEngine {
       throw e;
     }
     return { merged, upper, unmount: unmountIt, release };
+  }
+}
+
+/** The empty directories the runtime made for a RUN --mount target (and its new parents) are not part of the layer. */
+async function dropMountStub(upper: string, lowers: string[], target: string): Promise<void> {
+  const inLowers = async (rel: string): Promise<boolean> => {
+    for (const l of lowers) if (await fs.lstat(path.join(l, rel)).catch(() => null)) return true;
+    return false;
+  };
+  for (let rel = path.posix.normalize(target).replace(/^\/+/, ''); rel && rel !== '.'; rel = path.posix.dirname(rel)) {
+    if (await inLowers(rel)) return;
+    const p = path.join(upper, rel);
+    const st = await fs.lstat(p).catch(() => null);
+    if (!st) continue;
+    if (!(st.isDirectory() && (await fs.readdir(p)).length === 0) && !(st.isFile() && st.size === 0)) return;
+    await fs.rm(p, { recursive: false, force: true }).catch(() => fs.rmdir(p).catch(() => undefined));
   }
 }
 

@@ -109,7 +109,7 @@ export async function runStep(s: Steps, ins: Instruction): Promise<void> {
     const code = await engine.run(id, (fd, data) => st.out.output(fd, data), s.signal);
     if (s.signal.aborted) throw s.signal.reason ?? new Error('build cancelled');
     if (code !== 0) throw new StepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${code}`, code);
-    const layer = await engine.commitUpper(id, st.topLayer);
+    const layer = await engine.commitUpper(id, st.topLayer, mounts.map((m) => m.target));
     commitStep(x.deps.images, st, { containerCmd: saveCmd, containerId: id, layer });
     s.remember(parent, key);
     if (x.req.rm) {

@@ -51,7 +51,7 @@ export class BuildService {
   /** Checks what can be refused with a plain HTTP error before the stream starts. */
   check(p: BuildParams): void {
     if (p.version === '2') throw new InvalidArgument('BuildKit is not supported by this daemon; use the legacy builder (DOCKER_BUILDKIT=0)');
-    if (p.version && p.version !== '1') throw new InvalidArgument(`unsupported builder version ${p.version}`);
+    if (p.version && p.version !== '1') throw new InvalidArgument(`invalid version "${p.version}"`);
     if (p.remote) throw new InvalidArgument(`error downloading remote context ${p.remote}: remote build contexts are not supported by this daemon (offline); send the context as the request body`);
     for (const t of p.tags) {
       let ref;
@@ -95,15 +95,14 @@ export class BuildService {
         out,
       );
       const { imageId } = await executor.run(abort.signal);
-      out.emit({ aux: { ID: imageId } });
-      out.text(`Successfully built ${imageId.replace(/^sha256:/, '').slice(0, 12)}\n`);
+      const tagged: string[] = [];
       for (const t of p.tags) {
-        const ref = withDefaultTag(parseReference(t));
-        const stored = formatReference(ref);
+        const stored = formatReference(withDefaultTag(parseReference(t)));
         this.deps.images.records.setRef(stored, imageId);
         this.deps.images.publish(imageId, 'tag', familiar(stored));
-        out.text(`Successfully tagged ${familiar(stored)}\n`);
+        tagged.push(familiar(stored));
       }
+      out.finish(imageId, tagged);
       return imageId;
     } finally {
       signal.removeEventListener('abort', onAbort);
