@@ -12,6 +12,7 @@ import {
   visit,
   type Document,
   type Node,
+  type ScalarTag,
 } from 'yaml';
 import { ComposeError } from './model.js';
 
@@ -28,6 +29,18 @@ export interface ParsedFile {
   lines: LineCounter;
 }
 
+/**
+ * go-yaml (and so Compose) reads `0400` as octal, as YAML 1.1 did: file modes
+ * of secrets, configs and tmpfs are written that way.
+ */
+const LEGACY_OCTAL: ScalarTag = {
+  identify: () => false,
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  test: /^0[0-7]+$/,
+  resolve: (s: string) => parseInt(s, 8),
+};
+
 export function parseComposeYaml(text: string, path: string): ParsedFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
@@ -36,6 +49,7 @@ export function parseComposeYaml(text: string, path: string): ParsedFile {
     uniqueKeys: true,
     prettyErrors: false,
     keepSourceTokens: false,
+    customTags: (tags) => [LEGACY_OCTAL, ...tags],
   });
   const err = doc.errors[0];
   if (err) {

@@ -88,3 +88,8 @@ test('YAML anchors and merge keys work', () => {
   );
   assert.deepEqual((parsed.data.services as any).a, { image: 'busybox', restart: 'no' });
 });
+
+test('0400 is octal, as go-yaml reads it; 0o755 too; 400 stays decimal', () => {
+  const parsed = parseComposeYaml('a: 0400\nb: 0o755\nc: 400\nd: "0400"\ne: 0\n', '/o.yaml');
+  assert.deepEqual(parsed.data, { a: 256, b: 493, c: 400, d: '0400', e: 0 });
+});
