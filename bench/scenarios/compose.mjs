@@ -42,9 +42,9 @@ export const compose10 = {
     berthCli: 'docker-compose 1.29 on berthd',
   },
   metrics: [
-    { id: 'compose-up', title: `compose up -d, ${SERVICES} services`, unit: 'ms' },
-    { id: 'compose-noop', title: 'compose up -d, no change', unit: 'ms' },
-    { id: 'compose-down', title: 'compose down -t 1', unit: 'ms' },
+    { id: 'compose-up', title: `compose up -d, ${SERVICES} services`, unit: 's' },
+    { id: 'compose-noop', title: 'compose up -d, no change', unit: 's' },
+    { id: 'compose-down', title: 'compose down -t 1', unit: 's' },
   ],
   setup(eng, ctx) {
     const dir = path.join(ctx.tmp, `compose-${eng.name}`);
@@ -73,7 +73,7 @@ export const compose10 = {
       const down = client.timed(['down', '-t', '1']);
       const left = await projectContainers(eng, true);
       if (left.length) throw new Error(`down left ${left.length} containers`);
-      return { 'compose-up': up, 'compose-noop': noop, 'compose-down': down };
+      return { 'compose-up': up / 1000, 'compose-noop': noop / 1000, 'compose-down': down / 1000 };
     } finally {
       await purge(eng); // the volume survives `down`: the next round starts from nothing
     }
