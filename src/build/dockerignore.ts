@@ -132,6 +132,25 @@ export function keepBuildFiles(
   return out;
 }
 
+/**
+ * Server side (dockerd's removeDockerfile): after reading the Dockerfile,
+ * dockerd deletes `.dockerignore` and the Dockerfile from the extracted
+ * context when the context's .dockerignore matches them, so `COPY . /x` never
+ * copies them. Returns the context-relative paths to delete (none without a
+ * .dockerignore). This is also how a Dockerfile sent as `.dockerfile.<hex>`
+ * (from stdin or outside the context) stays out of the image.
+ */
+export function contextFilesToDrop(dockerignoreText: string | undefined, dockerfile: string): string[] {
+  if (dockerignoreText === undefined) return [];
+  let matcher: DockerignoreMatcher;
+  try {
+    matcher = new DockerignoreMatcher(readDockerignore(dockerignoreText));
+  } catch {
+    return []; // dockerd ignores a .dockerignore it cannot use here
+  }
+  return ['.dockerignore', dockerfile].filter((f) => matcher.isExcluded(f));
+}
+
 const REGEXP_SPECIAL = new Set(['.', '+', '(', ')', '{', '}', '|', '^', '$']);
 
 /** The pattern → a match type (and a regexp when needed), as patternmatcher compiles it. */

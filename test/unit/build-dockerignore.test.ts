@@ -2,7 +2,12 @@
 // ignorefile); cases follow their documented behaviour and test tables.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DockerignoreMatcher, keepBuildFiles, readDockerignore } from '../../src/build/dockerignore.js';
+import {
+  contextFilesToDrop,
+  DockerignoreMatcher,
+  keepBuildFiles,
+  readDockerignore,
+} from '../../src/build/dockerignore.js';
 
 const m = (...patterns: string[]): DockerignoreMatcher => new DockerignoreMatcher(patterns);
 
@@ -97,5 +102,25 @@ describe('keepBuildFiles', () => {
     assert.deepEqual(keepBuildFiles(['*'], 'Dockerfile', true), ['*', '!.dockerignore']);
     assert.deepEqual(keepBuildFiles(['*.log'], 'sub/Dockerfile', false), ['*.log']);
     assert.deepEqual(keepBuildFiles(['sub'], 'sub/Dockerfile', false), ['sub', '!sub/Dockerfile']);
+  });
+});
+
+describe('contextFilesToDrop (dockerd side)', () => {
+  test('the build files matched by .dockerignore are dropped after the Dockerfile is read (checked on dockerd 20.10)', () => {
+    assert.deepEqual(contextFilesToDrop(undefined, 'Dockerfile'), []);
+    assert.deepEqual(contextFilesToDrop('*.md\n', 'Dockerfile'), []);
+    assert.deepEqual(contextFilesToDrop('Dockerfile\n.dockerignore\n', 'Dockerfile'), [
+      '.dockerignore',
+      'Dockerfile',
+    ]);
+    assert.deepEqual(contextFilesToDrop('Dock*\n', 'Dockerfile'), ['Dockerfile']);
+    // What the CLI writes when the Dockerfile comes from stdin or outside the context.
+    assert.deepEqual(
+      contextFilesToDrop(
+        '.dockerignore\n.dockerfile.0123456789abcdef0123\n',
+        '.dockerfile.0123456789abcdef0123',
+      ),
+      ['.dockerignore', '.dockerfile.0123456789abcdef0123'],
+    );
   });
 });
