@@ -4,6 +4,7 @@
 // the last five probes, and publish `health_status: …` events on change.
 import type { ContainerService } from './containers.js';
 import { nowNano, type ContainerRecord, type HealthConfig } from './containers-model.js';
+import { newContainerId } from './containers-names.js';
 
 const DEFAULT_INTERVAL_NS = 30e9;
 const DEFAULT_TIMEOUT_NS = 30e9;
@@ -17,6 +18,11 @@ export function probeArgs(hc: HealthConfig | null | undefined): string[] | null 
   if (test[0] === 'CMD') return test.length > 1 ? test.slice(1) : null;
   if (test[0] === 'CMD-SHELL') return test.length > 1 ? ['/bin/sh', '-c', test[1]] : null;
   return null;
+}
+
+/** How dockerd names an exec in its events: entrypoint, a space, the arguments ("exec_create: true "). */
+export function execEventCommand(args: string[]): string {
+  return `${args[0] ?? ''} ${args.slice(1).join(' ')}`;
 }
 
 export class HealthMonitor {
@@ -63,8 +69,17 @@ export class HealthMonitor {
     const timeoutMs = (hc.Timeout || DEFAULT_TIMEOUT_NS) / 1e6;
     let exitCode: number;
     let output = '';
+    // A probe is an exec to dockerd, with the same events (docker events shows them).
+    const execID = newContainerId();
+    const cmd = execEventCommand(args);
+    this.svc.publish(c, `exec_create: ${cmd}`, { execID });
     try {
       const proc = await this.svc.runtime.exec(c.id, { args, env: [], tty: false, privileged: false, attachStdin: false });
+      this.svc.publish(c, `exec_start: ${cmd}`, { execID });
+      void proc.exited.then(
+        (code) => this.svc.publish(c, 'exec_die', { execID, exitCode: String(code) }),
+        () => undefined,
+      );
       const collect = (d: Buffer): void => {
         if (output.length < MAX_OUTPUT) output += d.toString();
       };

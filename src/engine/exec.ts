@@ -7,6 +7,7 @@ import { framer, STDERR, STDOUT } from '../api/streams.js';
 import type { ExecProcess } from '../runtime/types.js';
 import type { ContainerService } from './containers.js';
 import { newContainerId } from './containers-names.js';
+import { execEventCommand } from './containers-health.js';
 
 export interface ExecConfig {
   AttachStdin?: boolean;
@@ -77,7 +78,7 @@ export class ExecService {
           if (ids.size <= MAX_PER_CONTAINER) break;
         }
       }
-    this.containers.publish(c, `exec_create: ${config.Cmd.join(' ')}`, { execID: id });
+    this.containers.publish(c, `exec_create: ${execEventCommand(config.Cmd)}`, { execID: id });
     return { Id: id };
   }
 
@@ -135,7 +136,7 @@ export class ExecService {
     s.pid = proc.pid;
     if (s.pendingResize) proc.resize(...s.pendingResize);
     else if (cfg.ConsoleSize?.[0]) proc.resize(cfg.ConsoleSize[0], cfg.ConsoleSize[1]);
-    const cmd = (cfg.Cmd ?? []).join(' ');
+    const cmd = execEventCommand(cfg.Cmd ?? []);
     this.containers.publish(c, `exec_start: ${cmd}`, { execID: s.id });
 
     const outputs: Promise<void>[] = [];

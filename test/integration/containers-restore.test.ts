@@ -61,6 +61,12 @@ describe('restart policies, health checks, live restore', () => {
     assert.equal(log[log.length - 1].ExitCode, 1);
     const ev = d.docker(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${name}`, '--filter', 'event=health_status', '--format', '{{.Action}}']);
     assert.match(ev.stdout, /health_status: healthy\nhealth_status: unhealthy/);
+    // Each probe is an exec, with dockerd's events: "exec_create: /bin/sh -c <cmd>", exec_start, exec_die.
+    const execs = d.docker(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${name}`, '--format', '{{.Action}} {{index .Actor.Attributes "exitCode"}}']);
+    assert.match(execs.stdout, /^exec_create: \/bin\/sh -c test ! -e \/tmp\/bad $/m);
+    assert.match(execs.stdout, /^exec_start: \/bin\/sh -c test ! -e \/tmp\/bad $/m);
+    assert.match(execs.stdout, /^exec_die 0$/m);
+    assert.match(execs.stdout, /^exec_die 1$/m);
   });
 
   it('logs survive a daemon restart; a running container keeps running', async () => {
