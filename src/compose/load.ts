@@ -77,7 +77,7 @@ export async function loadProject(opts: LoadOptions, hooks: LoadHooks = {}): Pro
     typeof merged.name === 'string' ? merged.name : undefined,
     workingDir,
   );
-  return normalizeProject({
+  const project = normalizeProject({
     name,
     workingDir,
     configFiles: files,
@@ -86,6 +86,8 @@ export async function loadProject(opts: LoadOptions, hooks: LoadHooks = {}): Pro
     profiles: activeProfiles(opts.profiles, environment),
     services: opts.services ?? [],
   });
+  project.env_files = projectEnvFiles(opts, workingDir);
+  return project;
 }
 
 /** COMPOSE_FILE (and friends) may also come from the .env of the cwd or --project-directory. */
@@ -111,13 +113,16 @@ function readComposeFile(path: string): string {
  * The variables interpolation sees: `--env-file`s (or the project's `.env`),
  * with the process environment winning over them.
  */
+/** `--env-file`s (relative to the cwd), else the project's `.env` when there is one. */
+export function projectEnvFiles(opts: LoadOptions, workingDir: string): string[] {
+  if (opts.envFiles.length > 0) return opts.envFiles.map((f) => resolve(opts.cwd, f));
+  return [resolve(workingDir, '.env')].filter((f) => existsSync(f));
+}
+
 export function projectEnvironment(opts: LoadOptions, workingDir: string): Record<string, string> {
   const processEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) processEnv[k] = v;
-  const envFiles =
-    opts.envFiles.length > 0
-      ? opts.envFiles.map((f) => resolve(opts.cwd, f))
-      : [resolve(workingDir, '.env')].filter((f) => existsSync(f));
+  const envFiles = projectEnvFiles(opts, workingDir);
   const fromFiles: Record<string, string> = {};
   for (const f of envFiles) {
     if (!existsSync(f)) throw new ComposeError(`couldn't find env file: ${f}`);

@@ -13,6 +13,8 @@ export interface Project {
   config_files: string[];
   /** The environment used for interpolation (process env + .env/--env-file). */
   environment: Record<string, string>;
+  /** Absolute paths of the env files read for interpolation (`--env-file`s, or the project's `.env` when it exists). */
+  env_files?: string[];
   services: Record<string, Service>;
   networks: Record<string, Network>;
   volumes: Record<string, Volume>;

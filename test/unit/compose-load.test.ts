@@ -507,3 +507,11 @@ test('the obsolete `version` attribute: Compose warning, then ignored', async ()
   ]);
   assert.equal((p as unknown as Record<string, unknown>).version, undefined);
 });
+
+test('env_files: the --env-file list, else the project .env when present', async () => {
+  const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n', '.env': 'A=1\n', 'b.env': 'B=2\n' });
+  assert.deepEqual((await load(dir)).env_files, [join(dir, '.env')]);
+  assert.deepEqual((await load(dir, { envFiles: ['b.env'] })).env_files, [join(dir, 'b.env')]);
+  const bare = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n' });
+  assert.deepEqual((await load(bare)).env_files, []);
+});
