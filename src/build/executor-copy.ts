@@ -45,11 +45,14 @@ export async function copyStep(s: Steps, ins: Instruction): Promise<void> {
           imageId = x.deps.images.get(from).id;
         }
       }
+      // The source image fixes the content: ask the cache before mounting anything.
+      const hash = createHash('sha256').update(JSON.stringify([imageId, words])).digest('hex');
+      const key = { copyFrom: hash, keyword: cmdName, dest, chown, mode };
+      if (s.tryCache(key)) return;
       const top = x.deps.images.get(imageId).topLayer;
       await x.engine.withImageRootfs(top, async (root) => {
         const sources = await resolveSources(root, words, cmdName, false);
-        const hash = createHash('sha256').update(JSON.stringify([imageId, words])).digest('hex');
-        await finish(s, ins, sources, hash, dest, destRaw, chown, mode, scratch);
+        await finish(s, ins, sources, hash, dest, destRaw, chown, mode, scratch, key);
       });
       return;
     }
@@ -83,13 +86,14 @@ async function finish(
   chown: string | undefined,
   mode: number | undefined,
   scratch: string,
+  checkedKey?: unknown,
 ): Promise<void> {
   const x = s.x;
   const st = s.st;
   const kind = sources.length === 1 ? (sources[0].st.isDirectory() ? 'dir' : 'file') : 'multi';
   const cmd = nopCmdString(st.config, `${ins.keyword} ${kind}:${hash} in ${destRaw} `);
-  const key = { copy: cmd, dest, chown, mode };
-  if (s.tryCache(key, cmd.join(' '))) return;
+  const key = checkedKey ?? { copy: cmd, dest, chown, mode };
+  if (!checkedKey && s.tryCache(key, cmd.join(' '))) return;
   const parent = st.imageId;
   const { layer } = await x.engine.withScratchRootfs(st.topLayer, async (rootfs) => {
     const ids = chown ? await resolveChown(rootfs, chown) : {};
