@@ -72,11 +72,12 @@ export class ImageDeleter {
           `conflict: unable to remove repository reference "${nameOrId}" (must force) - container ${shortId(use.containerId)} is using its referenced image ${shortId(id)}`,
         );
       this.untag(id, ref, out);
-      // A tag removed and only digests of the same repository left: drop those too.
-      const left = records.refs(id);
+      // The last tag of a repository removed: its digests of this image go too
+      // (whatever other repositories still hold it), as dockerd does.
       const repo = repoName(parseReference(ref));
-      if (left.length > 0 && left.every((r) => r.includes('@') && repoName(parseReference(r)) === repo))
-        for (const r of left) this.untag(id, r, out);
+      const sameRepo = (r: string): boolean => repoName(parseReference(r)) === repo;
+      if (!ref.includes('@') && !records.refs(id).some((r) => !r.includes('@') && sameRepo(r)))
+        for (const r of records.refs(id)) if (r.includes('@') && sameRepo(r)) this.untag(id, r, out);
       if (records.refs(id).length > 0) return out;
       quiet = true;
     } else if (isSingleReference(records.refs(id))) {

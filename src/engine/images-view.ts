@@ -262,10 +262,12 @@ export function listImages(
     if (refs.length && !refs.some((p) => referenceMatches(p, stored))) continue;
     const json = imageSummary(images, img, version);
     if (refs.length) {
-      // Docker lists only the tags that matched the reference filter.
-      json.RepoTags = (json.RepoTags as string[]).filter((t) =>
-        refs.some((p) => referenceMatches(p, [normalizeTag(t)])),
-      );
+      // Docker lists only the tags and digests that matched the reference
+      // filter, so `docker images repoA` shows no row for a repoB digest.
+      const matching = (list: string[]): string[] =>
+        list.filter((t) => refs.some((p) => referenceMatches(p, [normalizeRef(t)])));
+      json.RepoTags = matching(json.RepoTags as string[]);
+      json.RepoDigests = matching(json.RepoDigests as string[]);
     }
     out.push({ created, json });
   }
@@ -273,8 +275,8 @@ export function listImages(
   return out.map((o) => o.json);
 }
 
-/** A familiar tag (`busybox:latest`) back to the stored form. */
-function normalizeTag(t: string): string {
+/** A familiar tag or digest reference (`busybox:latest`, `busybox@sha256:…`) back to the stored form. */
+function normalizeRef(t: string): string {
   const ref = parseReference(t);
-  return `${ref.domain}/${ref.path}${ref.tag ? ':' + ref.tag : ''}`;
+  return `${ref.domain}/${ref.path}${ref.tag ? ':' + ref.tag : ''}${ref.digest ? '@' + ref.digest : ''}`;
 }
