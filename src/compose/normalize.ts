@@ -105,33 +105,45 @@ export function normalizeProject(input: NormalizeInput): Project {
   for (const s of Object.values(enabled)) checkReferences(s, enabled, networks, volumes, secrets, configs);
   checkCycles(enabled);
 
-  const project: Project = {
+  const project = withoutUnusedResources({
     name,
     working_dir: workingDir,
     config_files: input.configFiles,
     environment: input.environment,
     services: enabled,
-    networks: pick(
-      networks,
-      used(enabled, (s) => Object.keys(s.networks)),
-    ),
-    volumes: pick(
-      volumes,
-      used(enabled, (s) => s.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)),
-    ),
-    secrets: pick(
-      secrets,
-      used(enabled, (s) => s.secrets.map((r) => r.source)),
-    ),
-    configs: pick(
-      configs,
-      used(enabled, (s) => s.configs.map((r) => r.source)),
-    ),
+    networks,
+    volumes,
+    secrets,
+    configs,
     disabled_services: disabled,
-  };
+  });
   for (const [k, v] of Object.entries(data)) if (k.startsWith('x-')) (project as unknown as Raw)[k] = v;
   // `version` is obsolete and dropped (load.ts warns about it).
   return project;
+}
+
+/** Networks, volumes, secrets and configs that no service of the project uses are left out, as Compose does. */
+export function withoutUnusedResources(p: Project): Project {
+  const svc = p.services;
+  return {
+    ...p,
+    networks: pick(
+      p.networks,
+      used(svc, (s) => Object.keys(s.networks)),
+    ),
+    volumes: pick(
+      p.volumes,
+      used(svc, (s) => s.volumes.filter((v) => v.type === 'volume' && v.source).map((v) => v.source!)),
+    ),
+    secrets: pick(
+      p.secrets,
+      used(svc, (s) => s.secrets.map((r) => r.source)),
+    ),
+    configs: pick(
+      p.configs,
+      used(svc, (s) => s.configs.map((r) => r.source)),
+    ),
+  };
 }
 
 function used(services: Record<string, Service>, refs: (s: Service) => string[]): Set<string> {

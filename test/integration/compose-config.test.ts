@@ -203,10 +203,54 @@ volumes:
     );
   });
 
-  it('services named on the command line are enabled and printed alone', () => {
+  it('services named on the command line are enabled and printed with their dependencies', () => {
     const r = compose(dir, ['config', '--format', 'json', 'debug']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(Object.keys(JSON.parse(r.stdout).services), ['debug']);
+    const deps = project('deps', {
+      'compose.yaml':
+        'services:\n  web:\n    image: busybox\n    depends_on: [db]\n    volumes: [w:/w]\n  db:\n    image: busybox\n  other:\n    image: busybox\n    volumes: [o:/o]\nvolumes:\n  w: {}\n  o: {}\n',
+    });
+    const model = JSON.parse(compose(deps, ['config', '--format', 'json', 'web']).stdout);
+    assert.deepEqual(Object.keys(model.services), ['db', 'web']);
+    assert.deepEqual(Object.keys(model.volumes), ['w']);
+  });
+
+  it('--hash prints each service with its config hash; a changed service changes only its hash', () => {
+    const deps = path.join(tmp, 'deps');
+    const before = compose(deps, ['config', '--hash', '*']).stdout.trim().split('\n');
+    assert.deepEqual(
+      before.map((l) => l.split(' ')[0]),
+      ['db', 'other', 'web'],
+    );
+    for (const l of before) assert.match(l, /^[a-z]+ [0-9a-f]{64}$/);
+    writeFileSync(
+      path.join(deps, 'compose.override.yaml'),
+      'services:\n  web:\n    environment: [CHANGED=1]\n',
+    );
+    const after = compose(deps, ['config', '--hash', 'db,web']).stdout.trim().split('\n');
+    assert.equal(after[0], before[0]);
+    assert.notEqual(after[1], before[2]);
+  });
+
+  it('--variables lists the variables with required, default and alternate values', () => {
+    const vars = project('vars', {
+      'compose.yaml':
+        'services:\n  a:\n    image: busybox:${TAG:-1.36}\n    environment:\n      - X=${X:?need x}\n      - Y=${Y:+alt}$Z\n',
+    });
+    const r = compose(vars, ['config', '--variables']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      [
+        'NAME                REQUIRED            DEFAULT VALUE       ALTERNATE VALUE',
+        'TAG                 false               1.36                ',
+        'X                   true                                    ',
+        'Y                   false                                   alt',
+        'Z                   false                                   ',
+        '',
+      ].join('\n'),
+    );
   });
 });
 
