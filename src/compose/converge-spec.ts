@@ -26,6 +26,8 @@ export interface CreateBody {
   body: Record<string, any>;
   /** Networks to connect after create (all but the primary one). */
   extraNetworks: { name: string; config: Record<string, unknown> }[];
+  /** Files to copy in before start. */
+  files: InjectedFile[];
 }
 
 /** The image a service runs: `image:`, else the name Compose gives a built image. */
@@ -161,22 +163,40 @@ function volumeMount(project: Project, v: ServiceVolume): { bind?: string; mount
   }
 }
 
-/** secrets at /run/secrets/<name>, configs at /<name>, from files (read-only binds). */
-function fileObjectBinds(project: Project, s: Service): string[] {
-  const out: string[] = [];
+/** A file copied into the container after create (secrets/configs from `environment:` or `content:`). */
+export interface InjectedFile {
+  path: string;
+  content: string;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * secrets at /run/secrets/<name>, configs at /<name> (or `target`): files
+ * become read-only binds; `environment:`/`content:` ones are copied in.
+ */
+function fileObjects(project: Project, s: Service): { binds: string[]; files: InjectedFile[] } {
+  const binds: string[] = [];
+  const files: InjectedFile[] = [];
   const add = (kind: 'secrets' | 'configs'): void => {
     for (const ref of s[kind] ?? []) {
       const obj = project[kind][ref.source];
       if (!obj) throw new ComposeError(`service "${s.name}" refers to undefined ${kind.slice(0, -1)} ${ref.source}`);
-      if (!obj.file) continue; // environment/content objects are copied in after create
       const base = kind === 'secrets' ? '/run/secrets' : '/';
       const target = ref.target ? path.posix.resolve(base, ref.target) : path.posix.join(base, ref.source);
-      out.push(`${path.resolve(project.working_dir, obj.file)}:${target}:ro`);
+      if (obj.file) {
+        binds.push(`${path.resolve(project.working_dir, obj.file)}:${target}:ro`);
+        continue;
+      }
+      const content = obj.content ?? (obj.environment ? (project.environment[obj.environment] ?? process.env[obj.environment]) : undefined);
+      if (content === undefined) continue; // external: the engine's business (swarm only)
+      files.push({ path: target, content, mode: ref.mode ?? 0o444, uid: Number(ref.uid ?? 0), gid: Number(ref.gid ?? 0) });
     }
   };
   add('secrets');
   add('configs');
-  return out;
+  return { binds, files };
 }
 
 function extraHosts(list: string[]): string[] {
@@ -239,7 +259,8 @@ export function containerLabels(input: ReplicaInput): Record<string, string> {
 export function createBody(input: ReplicaInput): CreateBody {
   const { project, service: s } = input;
   const { exposed, bindings } = ports(s);
-  const binds: string[] = [...fileObjectBinds(project, s)];
+  const objects = fileObjects(project, s);
+  const binds: string[] = [...objects.binds];
   const mounts: Record<string, unknown>[] = [];
   for (const v of s.volumes ?? []) {
     const m = volumeMount(project, v);
@@ -307,5 +328,5 @@ export function createBody(input: ReplicaInput): CreateBody {
   const extraNetworks = s.network_mode
     ? []
     : nets.slice(1).map((key) => ({ name: networkName(project, key), config: endpointConfig(s, key, oneoff) }));
-  return { name: input.name, body, extraNetworks };
+  return { name: input.name, body, extraNetworks, files: objects.files };
 }

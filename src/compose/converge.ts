@@ -7,7 +7,8 @@ import { ComposeError, type Project, type Service } from './model.js';
 import { L } from './labels.js';
 import { serviceHash } from './hash.js';
 import { visitInOrder, withDependencies } from './graph.js';
-import { containerName, createBody } from './converge-spec.js';
+import { containerName, createBody, type InjectedFile } from './converge-spec.js';
+import { tarBuffer, type TarHeader } from '../image/tar-write.js';
 import { ensureResources } from './converge-resources.js';
 import { ensureImages, type ImageOptions } from './converge-images.js';
 import {
@@ -192,6 +193,12 @@ export async function createContainer(
     const res: { Id: string } = await client.post('/containers/create', spec.body, { name: spec.name });
     for (const n of spec.extraNetworks)
       await client.post(`/networks/${encodeURIComponent(n.name)}/connect`, { Container: res.Id, EndpointConfig: n.config });
+    if (spec.files.length)
+      await client.call('PUT', `/containers/${res.Id}/archive`, {
+        query: { path: '/' },
+        body: filesTar(spec.files),
+        headers: { 'Content-Type': 'application/x-tar' },
+      }).then((r) => r.resume());
     if (event) progress.event(id, 'Created');
     return res.Id;
   } catch (e) {
@@ -238,3 +245,14 @@ async function recreate(ctx: ServiceContext, old: Summary): Promise<Replica> {
   return { Id, name, service: ctx.s.name, number, fresh: true, running: false };
 }
 
+
+/** The tar `PUT /containers/{id}/archive?path=/` takes: the files alone (extraction makes their directories, as for Compose). */
+export function filesTar(files: InjectedFile[]): Buffer {
+  const mtime = Math.floor(Date.now() / 1000);
+  return tarBuffer(
+    files.map((f) => ({
+      header: { name: f.path.replace(/^\/+/, ''), type: 'file', mode: f.mode, uid: f.uid, gid: f.gid, mtime } satisfies TarHeader,
+      data: Buffer.from(f.content),
+    })),
+  );
+}

@@ -160,6 +160,39 @@ describe('berth compose: networks, dependencies, orphans, attached up', () => {
     p.ok(['down']);
   });
 
+  it('secrets and configs: files bind-mounted read-only, environment/content copied in', async () => {
+    const p = project(
+      'csec',
+      `services:
+  app:
+    image: busybox:latest
+    command: ${loop('app')}
+    secrets:
+      - token
+      - source: fromenv
+        target: env_secret
+    configs:
+      - source: appconf
+        target: /etc/app.conf
+secrets:
+  token:
+    file: ./token.txt
+  fromenv:
+    environment: SECRET_VALUE
+configs:
+  appconf:
+    content: |
+      key=value
+`,
+    );
+    writeFileSync(path.join(path.dirname(p.file), 'token.txt'), 's3cret');
+    const up = d.berth(['compose', '-f', p.file, 'up', '-d'], { env: { SECRET_VALUE: 'from-the-env' } });
+    assert.equal(up.code, 0, up.stderr);
+    const r = p.ok(['exec', '-T', 'app', 'sh', '-c', 'cat /run/secrets/token /run/secrets/env_secret /etc/app.conf; echo x > /run/secrets/token || echo read-only']);
+    assert.equal(r.stdout, 's3cretfrom-the-envkey=value\nread-only\n');
+    p.ok(['down', '-t', '1']);
+  });
+
   it('a dependency cycle is refused', async () => {
     const p = project(
       'ccycle',
