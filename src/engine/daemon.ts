@@ -27,6 +27,7 @@ import { LocalVolumes } from '../volume/local.js';
 import { registerVolumeRoutes } from '../api/routes/volumes.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
 import { registerBuildRoutes } from '../api/routes/build.js';
+import { registerSystemDfRoute } from '../api/routes/system-df.js';
 import { BuildService } from './build.js';
 import { ContainerFiles } from './archive.js';
 import { ContainerChanges } from './archive-commit.js';
@@ -168,6 +169,7 @@ export class Daemon {
       dataRoot: this.paths.dataRoot,
     });
     registerBuildRoutes(this.router, this.builds);
+    registerSystemDfRoute(this.router, { images: this.images, containers: this.containers, volumes: this.volumes, builds: this.builds });
   }
 
   /** Counts for `/info`; services replace these as they are wired. */

@@ -200,6 +200,13 @@ describe('POST /build', () => {
 
   it('prunes the build cache and reports it', async () => {
     await post({ Dockerfile: 'FROM busybox\nRUN echo to-prune > /p\n' });
+    const df = await d.client.json<Record<string, any>>('GET', '/system/df');
+    assert.ok(df.BuildCache.length > 0 && typeof df.BuildCache[0].ID === 'string' && df.BuildCache[0].Type === 'regular');
+    assert.ok(df.Images.some((i: Record<string, any>) => i.RepoTags?.includes('busybox:latest')));
+    assert.ok(Array.isArray(df.Containers) && Array.isArray(df.Volumes) && typeof df.LayersSize === 'number');
+    const only = await d.client.json<Record<string, any>>('GET', '/system/df', { query: { type: 'build-cache' } });
+    assert.deepEqual(Object.keys(only), ['BuildCache']);
+    assert.match(ok(['system', 'df']), /Build Cache\s+\d+/);
     const r = await d.client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', {});
     assert.ok(Array.isArray(r.CachesDeleted) && r.CachesDeleted.length > 0);
     assert.equal(typeof r.SpaceReclaimed, 'number');
