@@ -2,7 +2,7 @@
 // long form: lists become maps where Compose keeps maps, strings become lists
 // where Compose keeps lists, paths become absolute, env_file is read into
 // environment.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Build, DependsOn, FileReference, Healthcheck, Service, ServiceNetwork } from './model.js';
 import { ComposeError } from './model.js';
 import { parseEnvFile } from './envfile.js';
@@ -120,9 +120,16 @@ function environmentOf(name: string, raw: Raw, ctx: ServiceContext): Record<stri
   return env;
 }
 
+/** `format: raw`: `KEY=VALUE` lines taken literally (no quotes, escapes, comments after values or interpolation). */
 function parseRaw(path: string): Record<string, string> {
-  // `format: raw`: KEY=VALUE lines taken literally.
-  return parseEnvFile(path, () => undefined);
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const i = line.indexOf('=');
+    if (i < 0) continue;
+    out[line.slice(0, i).trim()] = line.slice(i + 1);
+  }
+  return out;
 }
 
 interface EnvFileRef {

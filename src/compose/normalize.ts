@@ -50,12 +50,15 @@ function resourceName(project: string, key: string, raw: Raw): string {
 
 function networkOf(project: string, key: string, raw: Raw): Network {
   const n: Raw = { ...raw, name: resourceName(project, key, raw), labels: stringMap(raw.labels) };
+  if (raw.driver_opts !== undefined) n.driver_opts = stringMap(raw.driver_opts);
   if (raw.external === false) delete n.external;
   return n as Network;
 }
 
 function volumeOf(project: string, key: string, raw: Raw): Volume {
   const v: Raw = { ...raw, name: resourceName(project, key, raw), labels: stringMap(raw.labels) };
+  // The Engine API wants option values as strings (`size: 64` → "64").
+  if (raw.driver_opts !== undefined) v.driver_opts = stringMap(raw.driver_opts);
   if (raw.external === false) delete v.external;
   return v as Volume;
 }

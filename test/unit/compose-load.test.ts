@@ -142,10 +142,15 @@ test('env_file: string, list, long syntax with required: false, format raw; miss
       '',
     ].join('\n'),
     'common.env': 'A=1\nB=2\nC=${TAG:-t}\n',
-    'raw.env': 'R=raw\n',
+    'raw.env': 'R=raw "$TAG" # kept\n',
   });
   const p = await load(dir);
-  assert.deepEqual(p.services.web!.environment, { A: '1', B: 'from-environment', C: 't', R: 'raw' });
+  assert.deepEqual(p.services.web!.environment, {
+    A: '1',
+    B: 'from-environment',
+    C: 't',
+    R: 'raw "$TAG" # kept',
+  });
   const missing = join(dir, 'missing.env');
   assert.equal(
     await loadError(dir, { profiles: ['broken'] }),
@@ -378,7 +383,7 @@ test('normalisation: default network, prefixed names, external and name:, unused
       'services:',
       '  web:',
       '    image: busybox',
-      '    volumes: [data:/data, ext:/ext, /anon]',
+      '    volumes: [data:/data, ext:/ext, /anon, opts:/opts]',
       '    secrets: [token]',
       '  worker:',
       '    image: busybox',
@@ -393,6 +398,8 @@ test('normalisation: default network, prefixed names, external and name:, unused
       '  ext:',
       '    name: my-ext-volume',
       '  unusedvol: {}',
+      '  opts:',
+      '    driver_opts: {type: tmpfs, o: "size=1m", size: 64}',
       'secrets:',
       '  token:',
       '    file: ./token.txt',
@@ -406,7 +413,8 @@ test('normalisation: default network, prefixed names, external and name:, unused
   assert.equal(p.networks.back!.name, 'shop_back');
   assert.equal(p.networks.shared!.name, 'shared');
   assert.equal(p.networks.shared!.external, true);
-  assert.deepEqual(Object.keys(p.volumes).sort(), ['data', 'ext']);
+  assert.deepEqual(Object.keys(p.volumes).sort(), ['data', 'ext', 'opts']);
+  assert.deepEqual(p.volumes.opts!.driver_opts, { type: 'tmpfs', o: 'size=1m', size: '64' });
   assert.equal(p.volumes.data!.name, 'shop_data');
   assert.equal(p.volumes.ext!.name, 'my-ext-volume');
   assert.deepEqual(p.services.web!.volumes[2], { type: 'volume', target: '/anon', volume: {} });
@@ -509,7 +517,11 @@ test('the obsolete `version` attribute: Compose warning, then ignored', async ()
 });
 
 test('env_files: the --env-file list, else the project .env when present', async () => {
-  const dir = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n', '.env': 'A=1\n', 'b.env': 'B=2\n' });
+  const dir = project({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n',
+    '.env': 'A=1\n',
+    'b.env': 'B=2\n',
+  });
   assert.deepEqual((await load(dir)).env_files, [join(dir, '.env')]);
   assert.deepEqual((await load(dir, { envFiles: ['b.env'] })).env_files, [join(dir, 'b.env')]);
   const bare = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n' });
