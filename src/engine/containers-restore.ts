@@ -26,6 +26,7 @@ export async function restoreContainers(svc: ContainerService, health: HealthMon
           }
           svc.lifecycle.armExit(c);
           health.start(c, false);
+          svc.logRotation.track(c);
           log.info('restored running container', { id: c.id });
           continue;
         }

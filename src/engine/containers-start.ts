@@ -12,6 +12,7 @@ import type { Lifecycle } from './containers-lifecycle.js';
 import { nowNano, type ContainerRecord, type HostConfig } from './containers-model.js';
 import { writeEtcFiles } from './containers-etc.js';
 import { runtimeMounts } from './volumes-mounts.js';
+import { logLimits } from './containers-logrotate.js';
 
 export class StartPath {
   constructor(
@@ -153,7 +154,8 @@ export class StartPath {
       resources: resourcesOf(h),
       sysctls: h.Sysctls ?? undefined,
       logPath: p.log,
-      logMaxSize: h.LogConfig?.Config?.['max-size'] ? parseSize(h.LogConfig.Config['max-size']) : undefined,
+      logMaxSize: logLimits(h).maxSize,
+      logMaxFile: logLimits(h).maxFile,
     };
   }
 
@@ -190,11 +192,4 @@ export function resourcesOf(h: HostConfig): ContainerRunSpec['resources'] {
 async function settleAll(steps: (Promise<unknown> | undefined)[]): Promise<void> {
   const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-function parseSize(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v.trim());
-  if (!m) return undefined;
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.floor(Number(m[1]) * mult);
 }

@@ -29,6 +29,7 @@ import { ContainerStore } from './containers-store.js';
 import { inspectJson, summaryJson, type ContainerPaths } from './containers-view.js';
 import { writeEtcFiles, type EtcInput } from './containers-etc.js';
 import { Lifecycle } from './containers-lifecycle.js';
+import { LogRotation } from './containers-logrotate.js';
 import type { Attachments } from './networks-attach.js';
 import type { ContainerMounts } from './volumes-mounts.js';
 
@@ -66,6 +67,8 @@ export interface CreateRequest {
 export class ContainerService {
   readonly store: ContainerStore;
   readonly lifecycle: Lifecycle;
+  /** Keeps `--log-opt max-file` generations (conmon itself only truncates). */
+  readonly logRotation: LogRotation;
   readonly root: string;
   /** Exec session IDs per container (the exec service fills it). */
   readonly execIds = new Map<string, Set<string>>();
@@ -80,6 +83,7 @@ export class ContainerService {
     this.store = new ContainerStore(deps.db);
     this.root = ensureDir(path.join(deps.dataRoot, 'containers'), 0o710);
     this.lifecycle = new Lifecycle(this);
+    this.logRotation = new LogRotation(this);
   }
 
   get runtime(): Runtime {

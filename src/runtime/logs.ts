@@ -13,9 +13,11 @@
 //   text       raw bytes up to the newline
 //
 // With --log-size-max conmon starts a fresh file when the limit is reached
-// (it writes <path>.tmp and renames it over <path>). Older generations, if a
-// rotation keeps them, are <path>.1 (newest) … <path>.N (oldest); all are read
-// oldest first. See docs/logging.md.
+// (it writes <path>.tmp and renames it over <path>). With max-file > 1 berthd
+// rotates instead (engine/containers-logrotate.ts): older generations are
+// <path>.1 (newest) … <path>.N (oldest); all are read oldest first, and a
+// follower finishes <path>.1 before it continues in the new file. See
+// docs/logging.md.
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, watch } from 'node:fs';
 
 export interface LogRecord {
@@ -146,6 +148,14 @@ export function logFiles(logPath: string): string[] {
   return [...rotated.reverse(), ...(existsSync(logPath) ? [logPath] : [])];
 }
 
+function inodeOf(file: string): number {
+  try {
+    return statSync(file).ino;
+  } catch {
+    return -1;
+  }
+}
+
 /** Bytes read per step: records are parsed (and copied out) before the next read. */
 const CHUNK = 256 * 1024;
 
@@ -162,9 +172,16 @@ class FileCursor {
    * or replacement. Malformed lines are skipped.
    */
   *records(): Generator<LogRecord[]> {
+    // Rotated since the last call (berthd renamed the file to <path>.1): finish the old one first.
+    const prev = `${this.file}.1`;
+    if (this.ino !== -1 && inodeOf(this.file) !== this.ino && inodeOf(prev) === this.ino) yield* this.readFrom(prev);
+    yield* this.readFrom(this.file);
+  }
+
+  private *readFrom(file: string): Generator<LogRecord[]> {
     let fd: number;
     try {
-      fd = openSync(this.file, 'r');
+      fd = openSync(file, 'r');
     } catch {
       return;
     }

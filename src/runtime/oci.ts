@@ -175,7 +175,9 @@ export class OciRuntime implements Runtime {
       exitDir: this.exitDir,
       persistDir: bundle,
       logPath: spec.logPath,
-      logMaxSize: spec.logMaxSize,
+      // With engine-side rotation (max-file > 1) conmon gets no limit: its byte count survives a
+      // reopen, so its own truncation would later clobber the file the engine just started.
+      logMaxSize: spec.logMaxFile && spec.logMaxFile > 1 ? undefined : spec.logMaxSize,
       tty: spec.tty,
       stdin: spec.openStdin,
       leaveStdinOpen,
@@ -398,6 +400,10 @@ export class OciRuntime implements Runtime {
 
   async resize(id: string, rows: number, cols: number): Promise<void> {
     writeCtl(this.bundleDir(id), `1 ${rows} ${cols}\n`);
+  }
+
+  async reopenLog(id: string): Promise<void> {
+    writeCtl(this.bundleDir(id), '2 0 0\n');
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecProcess> {

@@ -70,6 +70,12 @@ export interface ContainerRunSpec {
   /** Log file (conmon k8s-file format) and its rotation limits. */
   logPath: string;
   logMaxSize?: number;
+  /**
+   * Generations kept by the engine (`--log-opt max-file`): above 1 the engine
+   * rotates the file and asks the monitor to reopen it (Runtime.reopenLog),
+   * and the monitor gets no limit of its own.
+   */
+  logMaxFile?: number;
 }
 
 export interface ExitStatus {
@@ -144,6 +150,8 @@ export interface Runtime {
   /** `ps` inside the container: pids of its processes. */
   pids(id: string): Promise<number[]>;
   update(id: string, resources: ContainerRunSpec['resources']): Promise<void>;
+  /** The monitor reopens the log file (after the engine renamed it away to rotate it). */
+  reopenLog?(id: string): Promise<void>;
 }
 
 export type { Duplex };

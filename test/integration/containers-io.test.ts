@@ -4,6 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { startDaemon, DOCKER, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
 import { readAll } from '../../src/client/client.js';
@@ -25,6 +26,25 @@ describe('container I/O (docker CLI)', () => {
     const ids = d.docker(['ps', '-a', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length) d.docker(['rm', '-f', ...ids]);
     await d.stop();
+  });
+
+  // json-file's max-file: the current file plus max-file - 1 older ones, shown in order.
+  it('logs: --log-opt max-size/max-file keep older generations, read back in order', async () => {
+    const name = uniq('rotate');
+    const script = 'i=1; while [ $i -le 240 ]; do echo line-$i-0123456789abcdef; [ $((i % 12)) = 0 ] && sleep 0.4; i=$((i+1)); done';
+    const r = d.docker(['run', '--name', name, '--log-opt', 'max-size=1k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const id = d.docker(['inspect', '-f', '{{.Id}}', name]).stdout.trim();
+    const dir = `${d.dataRoot}/containers/${id}`;
+    const files = readdirSync(dir).filter((f) => f.startsWith('container.log')).sort();
+    assert.deepEqual(files, ['container.log', 'container.log.1', 'container.log.2'], 'two older generations kept, no third');
+    const lines = d.docker(['logs', name]).stdout.trim().split('\n');
+    const nums = lines.map((l) => Number(/^line-(\d+)-0123456789abcdef$/.exec(l)?.[1]));
+    assert.equal(nums[nums.length - 1], 240, lines.slice(-3).join(','));
+    // More lines than one 1 KiB file holds (~15), consecutive: nothing lost inside the kept files.
+    assert.ok(nums.length > 20, `only ${nums.length} lines`);
+    nums.forEach((n, i) => assert.equal(n, nums[0] + i, `gap at ${i}: ${lines.slice(Math.max(0, i - 2), i + 2).join(',')}`));
+    assert.ok(nums[0] > 1, 'the oldest generations were dropped');
   });
 
   it('logs: stdout/stderr apart, --tail, -t, --since/--until', async () => {
