@@ -130,6 +130,8 @@ export function registerComposeCommands(program: Command, ctx: CliContext): Comm
     .option('--progress <mode>', 'Set type of progress output (auto, tty, plain, json, quiet)')
     .option('--parallel <n>', 'Control max parallelism, -1 for unlimited', '-1')
     .option('--dry-run', 'Execute command in dry run mode');
+  // Run by the docker CLI as its plugin: help and usage read `docker compose`.
+  if (process.env.DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND) program.name('docker');
   const cc = new ComposeContext(ctx, () => compose.opts<ComposeGlobals>());
   registerUpCommands(compose, cc);
   registerDownCommands(compose, cc);

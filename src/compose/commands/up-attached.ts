@@ -5,8 +5,16 @@ import type { ComposeContext } from '../cli.js';
 import type { Project } from '../model.js';
 import type { Replica } from '../converge.js';
 import { LogPrinter, displayName, streamLogs, useColor } from '../logs.js';
-import { inspectContainer, listContainers, serviceContainers, stopContainer, type Summary } from '../converge-containers.js';
-import { withDependencies } from '../graph.js';
+import {
+  inspectContainer,
+  listContainers,
+  serviceContainers,
+  serviceOf,
+  stopContainer,
+  stopTimeout,
+  type Summary,
+} from '../converge-containers.js';
+import { visitInOrder, withDependencies } from '../graph.js';
 import { CliError } from '../../cli/context.js';
 
 export interface AttachOptions {
@@ -46,10 +54,14 @@ export async function attachAndWait(cc: ComposeContext, project: Project, replic
   const stopAll = async (progressTitle: string): Promise<void> => {
     const progress = cc.progress(progressTitle);
     const all: Summary[] = serviceContainers(await listContainers(cc.client, project.name), Object.keys(project.services));
-    await Promise.all(
-      all.filter((c) => c.State === 'running').map((c) => stopContainer(cc.client, c, o.timeout, progress)),
-    );
-    progress.stop();
+    // Dependents stop before what they depend on, as Compose does.
+    await visitInOrder(project, [...new Set(all.map(serviceOf))], 'down', async (svc) => {
+      await Promise.all(
+        all
+          .filter((c) => serviceOf(c) === svc && c.State === 'running')
+          .map((c) => stopContainer(cc.client, c, stopTimeout(project, c, o.timeout), progress)),
+      );
+    }).finally(() => progress.stop());
   };
 
   const onSigint = (): void => {
