@@ -13,6 +13,7 @@ import type { ParsedFlags } from './containers-flags.js';
 import { parseInt64, parseUlimit, ramInBytes, memSwapBytes, validateExtraHost } from './containers-units.js';
 import { configPath, CredentialStore } from './registry-credentials.js';
 import { renderBuildStream } from './build-output.js';
+import { builderPruneSpecs } from './build-prune.js';
 import { humanSize } from './format/units.js';
 
 const int = (long: string, short: string | undefined, usage: string): ReturnType<typeof flag.string> => ({
@@ -287,5 +288,5 @@ export const buildSpecs: Spec[] = [
 ];
 
 export function registerBuildCommands(program: Command, ctx: CliContext): void {
-  registerSpecs(program, ctx, buildSpecs);
+  registerSpecs(program, ctx, [...buildSpecs, ...builderPruneSpecs]);
 }

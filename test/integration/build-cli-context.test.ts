@@ -56,6 +56,18 @@ function recorder(sock: string, calls: Recorded[]): Promise<Server> {
         JSON.stringify({ aux: { 'berth.stage': { index: 0, step: 1, total: 1, state: 'start' } } }) + '\n',
       );
       res.write(JSON.stringify({ stream: ' ---> \n' }) + '\n');
+      if (url.searchParams.get('target') === 'multi') {
+        // Two stages, as berthd marks them; the second stage's step arrives while the first is open.
+        const mark = (index: number, name: string, step: number, state: string): string =>
+          JSON.stringify({ aux: { 'berth.stage': { index, name, step, total: 3, state } } }) + '\n';
+        res.write(mark(0, 'a', 2, 'start'));
+        res.write(mark(1, 'b', 3, 'start'));
+        res.write(JSON.stringify({ stream: 'Step 2/3 : RUN a\n' }) + '\n');
+        res.write(JSON.stringify({ stream: 'partial ' }) + '\n');
+        res.write(JSON.stringify({ stream: 'line\n' }) + '\n');
+        res.write(mark(0, 'a', 2, 'done'));
+        res.write(mark(1, 'b', 3, 'done'));
+      }
       if (url.searchParams.get('target') === 'fail') {
         res.end(JSON.stringify({ errorDetail: { code: 3, message: 'it broke' }, error: 'it broke' }) + '\n');
         return;
@@ -269,6 +281,33 @@ describe('berth build sends the context the docker CLI sends', () => {
     assert.equal(b.stdout, d.stdout);
     assert.equal(b.stderr, 'it broke\n');
     assert.ok(d.stderr.endsWith('it broke\n'));
+  });
+
+  test("--progress=tty keeps one line per stage under the text and removes it at the end; plain is docker's text", async () => {
+    const tty = await run(process.execPath, [BERTH, 'build', '--progress=tty', '--target', 'multi', 'ctx'], {
+      cwd: dir,
+      sock,
+    });
+    assert.equal(tty.code, 0, tty.stderr);
+    assert.match(tty.stdout, / => \[a\] +step 2\/3 running\n => \[b\] +step 3\/3 running\n/);
+    assert.match(tty.stdout, / => \[a\] +step 2\/3 done\n => \[b\] +step 3\/3 done\n/);
+    // Each redraw first moves up over the footer and clears it.
+    assert.ok(tty.stdout.includes('\x1b[2A\r\x1b[J'));
+    // With the escapes and footers taken out, the text is the plain text.
+    const plain = await run(
+      process.execPath,
+      [BERTH, 'build', '--progress=plain', '--target', 'multi', 'ctx'],
+      { cwd: dir, sock },
+    );
+    const docker = await run(DOCKER, ['build', '--target', 'multi', 'ctx'], { cwd: dir, sock });
+    assert.equal(plain.stdout, docker.stdout);
+    const stripped = tty.stdout
+      .replaceAll('\x1b[2A\r\x1b[J', '')
+      .replace(/ => \[\w\] +step \d\/\d (running|done)\n/g, '');
+    assert.equal(stripped, plain.stdout);
+    assert.match(plain.stdout, /Step 2\/3 : RUN a\npartial line\n/);
+    const bad = await run(process.execPath, [BERTH, 'build', '--progress=fancy', 'ctx'], { cwd: dir, sock });
+    assert.equal(bad.code, 125);
   });
 
   test('context errors match the docker CLI', async () => {
