@@ -11,11 +11,24 @@ import Ajv from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const source = 'src/compose/schema-compose-spec.json';
-const { $schema: _dialect, ...schema } = JSON.parse(readFileSync(source, 'utf8'));
+const { $schema: _dialect, ...spec } = JSON.parse(readFileSync(source, 'utf8'));
+// Descriptions and titles only make the generated code bigger: berth words its own messages.
+const strip = (v) =>
+  Array.isArray(v)
+    ? v.map(strip)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(
+          Object.entries(v)
+            .filter(([k, x]) => !((k === 'description' || k === 'title') && typeof x === 'string'))
+            .map(([k, x]) => [k, strip(x)]),
+        )
+      : v;
+const schema = strip(spec);
 const ajv = new Ajv.default({
   allErrors: true,
   strict: false,
   allowUnionTypes: true,
+  messages: false,
   code: { source: true, esm: true },
 });
 let code = standaloneCode.default(ajv, ajv.compile(schema));
