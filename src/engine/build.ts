@@ -9,6 +9,7 @@ import { InvalidArgument, NotImplemented } from '../api/errors.js';
 import { BuildCache, type CacheRecord } from '../build/cache.js';
 import { extractContext, locateDockerfile } from '../build/context-extract.js';
 import { parseDockerfile } from '../build/dockerfile.js';
+import { contextFilesToDrop } from '../build/dockerignore.js';
 import { BuildOutput, type Message } from '../build/executor-output.js';
 import { Executor, type BuildRequest } from '../build/executor.js';
 import type { AuthConfig } from '../distribution/auth.js';
@@ -78,6 +79,9 @@ export class BuildService {
     try {
       const file = await locateDockerfile(ctx.dir, p.dockerfileName);
       const dockerfile = parseDockerfile(await fs.readFile(file, 'utf8'));
+      // As dockerd does: .dockerignore and the Dockerfile leave the context when .dockerignore lists them.
+      const ignore = await fs.readFile(path.join(ctx.dir, '.dockerignore'), 'utf8').catch(() => undefined);
+      for (const rel of contextFilesToDrop(ignore, path.relative(ctx.dir, file))) await fs.rm(path.join(ctx.dir, rel), { force: true });
       const multi = dockerfile.stages.length > 1;
       const out = new BuildOutput(send, p.quiet, multi);
       const executor = new Executor(

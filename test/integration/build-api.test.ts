@@ -82,6 +82,22 @@ describe('POST /build', () => {
     assert.match(msgs[0].stream, /^sha256:[0-9a-f]{64}\n$/);
   });
 
+  it('drops .dockerignore and the Dockerfile from the context when .dockerignore lists them', async () => {
+    const msgs = await post(
+      { Dockerfile: 'FROM busybox\nCOPY . /c/\n', '.dockerignore': 'Dockerfile\n.dockerignore\n', 'kept.txt': 'k\n' },
+      { t: 'ignored:1' },
+    );
+    assert.match(text(msgs), /Successfully tagged ignored:1/);
+    assert.equal(cat('ignored:1', '/c/kept.txt'), 'k\n');
+    const id = ok(['create', 'ignored:1', 'true']);
+    try {
+      assert.notEqual(d.docker(['cp', `${id}:/c/Dockerfile`, '-']).code, 0);
+      assert.notEqual(d.docker(['cp', `${id}:/c/.dockerignore`, '-']).code, 0);
+    } finally {
+      d.docker(['rm', '-f', id]);
+    }
+  });
+
   it('refuses BuildKit, remote contexts and a missing Dockerfile with plain HTTP errors', async () => {
     await assert.rejects(post({ Dockerfile: 'FROM busybox\n' }, { version: '2' }), (e: ApiError) => e.status === 400);
     await assert.rejects(post({ Dockerfile: 'FROM busybox\n' }, { version: '3' }), /invalid version "3"/);
