@@ -24,7 +24,7 @@ import {
 import { iptablesSnapshot, iptablesRestore } from './lib/netclean.mjs';
 import { describeMachine, toolVersions } from './lib/machine.mjs';
 import { measureScenario, resolveScenario, checkpoint } from './lib/measure.mjs';
-import { markdownReport, textTable, clientNotes } from './lib/format.mjs';
+import { markdownReport, textTable, clientNotes, errorLines } from './lib/format.mjs';
 import { ratioChart } from './lib/chart.mjs';
 import { prepareImages } from './lib/images.mjs';
 import { must, run } from './lib/proc.mjs';
@@ -164,7 +164,7 @@ async function main() {
   writeFileSync(`${base}.png`, ratioChart(results));
   console.log(textTable(results));
   for (const n of clientNotes(results)) console.log(n.slice(2));
-  for (const r of results) for (const e of r.errors ?? []) console.log(`error: ${r.title}: ${e}`);
+  for (const e of errorLines(results)) console.log(`error: ${e.slice(2)}`);
   for (const s of skipped) console.log(`not measured: ${s.title} — ${s.reason}`);
   log(`wrote ${base}.{json,md,png}`);
 }

@@ -50,8 +50,15 @@ function spawnDaemon(cmd, args, logFile, env) {
   return { child, exited };
 }
 
-/** The last lines a failed command printed (stderr, else stdout), on one line. */
-const failure = (r) => (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ').slice(-300);
+/**
+ * What a failed command said (stderr, else stdout) on one line: the first
+ * line naming an error (a Node stack trace ends in useless lines), else the last lines.
+ */
+export function failure(r) {
+  const lines = (r.stderr.trim() || r.stdout.trim()).split('\n').map((l) => l.trim());
+  const named = lines.find((l) => /^(\w*Error\b|Error response|error:|ERROR:)/i.test(l));
+  return (named ?? lines.slice(-3).join(' | ')).slice(0, 300);
+}
 
 /** The CLI runner shared by both engines: the real docker CLI, its own config dir. */
 export function cliFor(dir, host, bin, baseArgs = []) {

@@ -77,6 +77,12 @@ export function clientNotes(results) {
   return out;
 }
 
+/** "- scenario: error" once per scenario and error (the rows of one scenario share their errors). */
+export function errorLines(results) {
+  const lines = results.flatMap((r) => (r.errors ?? []).map((e) => `- ${r.scenario ?? r.title}: ${e}`));
+  return [...new Set(lines)];
+}
+
 /** The Markdown report: machine, method, table, skipped scenarios. */
 export function markdownReport(doc) {
   const m = doc.machine;
@@ -99,12 +105,8 @@ export function markdownReport(doc) {
   ];
   const notes = clientNotes(doc.results);
   if (notes.length) out.push('Clients other than the docker CLI / berth CLI:', '', ...notes, '');
-  const failed = doc.results.filter((r) => r.errors?.length);
-  if (failed.length) {
-    out.push('Errors (the failed runs are left out of the cells):', '');
-    for (const r of failed) for (const e of r.errors) out.push(`- ${r.title}: ${e}`);
-    out.push('');
-  }
+  const errors = errorLines(doc.results);
+  if (errors.length) out.push('Errors (the failed runs are left out of the cells):', '', ...errors, '');
   if (doc.skipped?.length) {
     out.push('Not measured:', '');
     for (const s of doc.skipped) out.push(`- ${s.title}: ${s.reason}`);

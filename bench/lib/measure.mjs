@@ -19,7 +19,7 @@ export function resolveScenario(s, ctx) {
 export function metricsOf(s) {
   const ms = s.metrics ?? [{ id: s.id, title: s.title, unit: s.unit, lowerIsBetter: s.lowerIsBetter }];
   // `clients` names who drives each column when it is not the docker CLI / berth CLI pair.
-  return s.clients ? ms.map((m) => ({ clients: s.clients, scenario: s.id, ...m })) : ms;
+  return s.metrics || s.clients ? ms.map((m) => ({ clients: s.clients, scenario: s.id, ...m })) : ms;
 }
 
 const asRecord = (s, v) => (s.metrics ? v : { [s.id]: v });
@@ -106,7 +106,8 @@ export function resultOf(m, sm, errors = []) {
     ratio,
     verdict: verdict(ratio.median, lowerIsBetter),
   };
-  if (m.clients) Object.assign(r, { clients: m.clients, scenario: m.scenario ?? m.id });
+  if (m.scenario) r.scenario = m.scenario;
+  if (m.clients) r.clients = m.clients;
   if (sm.berthCli?.length) r.berthCli = summarize(sm.berthCli);
   if (sm.floor?.length) r.floor = summarize(sm.floor);
   if (errors.length) r.errors = [...new Set(errors)].slice(0, 5);

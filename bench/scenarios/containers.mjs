@@ -71,7 +71,7 @@ export const stop20 = {
   title: (ctx) => `stop of ${size(ctx, STOP)} running containers`,
   unit: 'ms',
   warmup: false,
-  runs: { quick: 2, full: 5 },
+  runs: { quick: 1, full: 5 },
   async measure(eng, ctx, cli) {
     const names = await createContainers(eng.host, unique('st'), size(ctx, STOP), {
       cmd: TRAP_TERM,

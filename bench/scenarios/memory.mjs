@@ -15,7 +15,7 @@ const mean = (pids) => {
 };
 
 /** Running containers for the loaded measurement (fewer in --quick). */
-const count = (ctx) => (ctx.quick ? 20 : 50);
+const count = (ctx) => (ctx.quick ? 10 : 50);
 
 export const rssIdle = {
   id: 'rss-idle',
