@@ -3,7 +3,7 @@
 // docker-compose 1.29 (Debian's) on dockerd, the berthd column `berth compose`
 // on berthd (the issue's comparison), and the third column docker-compose
 // 1.29 on berthd — the same client on both engines.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { api } from '../lib/api.mjs';
 import { cliFor } from '../lib/engines.mjs';
@@ -41,6 +41,8 @@ export const compose10 = {
     berthd: 'berth compose on berthd',
     berthCli: 'docker-compose 1.29 on berthd',
   },
+  requires: () =>
+    existsSync(DOCKER_COMPOSE) ? null : `${DOCKER_COMPOSE} is missing (apt-get install docker-compose)`,
   metrics: [
     { id: 'compose-up', title: `compose up -d, ${SERVICES} services`, unit: 's' },
     { id: 'compose-noop', title: 'compose up -d, no change', unit: 's' },
