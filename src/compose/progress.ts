@@ -70,7 +70,8 @@ export class Progress {
   private schedule(): void {
     if (this.timer) return;
     this.draw();
-    this.timer = setInterval(() => this.draw(), 100);
+    // Unref'd: a display never keeps the command alive.
+    this.timer = setInterval(() => this.draw(), 100).unref();
   }
 
   private clear(): void {

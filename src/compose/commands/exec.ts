@@ -161,20 +161,21 @@ async function runOneOff(cc: ComposeContext, serviceName: string, cmd: string[],
   if (!project.services[serviceName]) project.services[serviceName] = base;
   const progress = cc.progress();
   const deps = Object.keys(base.depends_on ?? {}).filter((d) => project.services[d]);
+  let images: Map<string, string>;
   try {
     if (f.deps !== false && deps.length)
       await converge(cc.client, project, { services: deps, start: true, noRecreate: false }, progress);
     await ensureResources(cc.client, project, [serviceName], progress);
+    images = await ensureImages(
+      cc.client,
+      project,
+      [serviceName],
+      { build: f.build, pull: f.pull as 'always' | 'missing' | 'never' | undefined },
+      progress,
+    );
   } finally {
     progress.stop();
   }
-  const images = await ensureImages(
-    cc.client,
-    project,
-    [serviceName],
-    { build: f.build, pull: f.pull as 'always' | 'missing' | 'never' | undefined },
-    progress,
-  );
 
   const tty = f.TTY !== false && Boolean(process.stdin.isTTY) && (base.tty ?? true);
   const stdin = f.interactive !== false && !f.detach;
