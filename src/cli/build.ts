@@ -137,7 +137,7 @@ export function buildQuery(
     forcerm: f.bool('force-rm') ? '1' : undefined,
     pull: f.bool('pull') ? '1' : undefined,
     squash: f.bool('squash') ? '1' : undefined,
-    isolation: str('isolation'),
+    isolation: f.string('isolation').toLowerCase() === 'default' ? undefined : str('isolation'),
     cpusetcpus: str('cpuset-cpus'),
     networkmode: network && network !== 'default' ? network : undefined,
     cpusetmems: str('cpuset-mems'),

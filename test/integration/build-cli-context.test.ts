@@ -216,6 +216,32 @@ describe('berth build sends the context the docker CLI sends', () => {
     );
   });
 
+  test('every option becomes the query docker v28 sends', async () => {
+    const [d, b] = await both([
+      ...[
+        '--no-cache',
+        '--pull',
+        '--rm=false',
+        '--force-rm',
+        '--network',
+        'host',
+        '--platform',
+        'Linux/AMD64',
+      ],
+      ...['--target', 'final', '--add-host', 'a.example:10.250.0.1', '-m', '64m', '--memory-swap', '128m'],
+      ...['--cpu-shares', '5', '--cpu-period', '100000', '--cpu-quota', '50000', '--cpuset-cpus', '0'],
+      ...['--cpuset-mems', '0', '--shm-size', '64m', '--ulimit', 'nofile=100:200', '--cache-from', 'busybox'],
+      ...['--cache-from', 'b:1', '--label', 'a=b', '--label', 'c', '--security-opt', 'seccomp=unconfined'],
+      ...['--cgroup-parent', 'p', '--isolation', 'default', '--build-arg', 'E=', 'ctx'],
+    ]);
+    assert.deepEqual([...b.query].sort(), [...d.query].sort());
+    assert.equal(b.headers['content-type'], 'application/x-tar');
+    assert.equal(
+      Buffer.from(String(b.headers['x-registry-config']), 'base64').toString(),
+      Buffer.from(String(d.headers['x-registry-config']), 'base64').toString(),
+    );
+  });
+
   test('-f outside the context: the Dockerfile travels under a random name listed in .dockerignore', async () => {
     const [d, b] = await both(['-f', 'outside/Other.dockerfile', 'ctx']);
     const rename: [RegExp, string] = [/\.dockerfile\.[0-9a-f]{20}/, '.dockerfile.RANDOM'];
