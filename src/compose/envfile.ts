@@ -74,7 +74,7 @@ export function parseDotenv(
       if (close < 0)
         throw new ComposeError(`failed to read ${file}: line ${line}: unterminated quoted value ${key}`);
       const inner = src.slice(vpos + 1, close);
-      out[key] = q === "'" ? inner : interpolateString(unescapeDouble(inner), own);
+      out[key] = q === "'" ? inner : substitute(unescapeDouble(inner), own, file, line);
       line += (src.slice(pos, close).match(/\n/g) ?? []).length + 1;
       const next = src.indexOf('\n', close);
       pos = next < 0 ? src.length : next + 1;
@@ -83,11 +83,20 @@ export function parseDotenv(
     let value = src.slice(vpos, end);
     const hash = value.search(/\s#/);
     if (hash >= 0) value = value.slice(0, hash);
-    out[key] = interpolateString(value.trim(), own);
+    out[key] = substitute(value.trim(), own, file, line);
     pos = end + 1;
     line++;
   }
   return out;
+}
+
+/** Interpolation inside a value; a bad template or a missing required variable names the file and line. */
+function substitute(value: string, lookup: Lookup, file: string, line: number): string {
+  try {
+    return interpolateString(value, lookup);
+  } catch (e) {
+    throw new ComposeError(`failed to read ${file}: line ${line}: ${(e as Error).message}`);
+  }
 }
 
 function findClosingQuote(src: string, from: number, q: string): number {

@@ -81,3 +81,18 @@ test('env file on disk; a missing one names the path', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('dotenv: a bad template or a missing required variable names the file and line', () => {
+  assert.throws(
+    () => parseDotenv('A=1\nB=${', () => undefined, '/p/.env'),
+    (e: unknown) => {
+      assert.ok(e instanceof ComposeError);
+      assert.equal(e.message, 'failed to read /p/.env: line 2: Invalid template: "${"');
+      return true;
+    },
+  );
+  assert.throws(
+    () => parseDotenv('C="${NEED:?set it}"', () => undefined, '/p/.env'),
+    /failed to read \/p\/\.env: line 1: required variable NEED is missing a value: set it/,
+  );
+});
