@@ -91,7 +91,9 @@ async function finish(
   const x = s.x;
   const st = s.st;
   const kind = sources.length === 1 ? (sources[0].st.isDirectory() ? 'dir' : 'file') : 'multi';
-  const cmd = nopCmdString(st.config, `${ins.keyword} ${kind}:${hash} in ${destRaw} `);
+  // dockerd 20.10 glues the --chown value to the source description.
+  const chownNote = chown ? `--chown=${chown}` : '';
+  const cmd = nopCmdString(st.config, `${ins.keyword} ${chownNote}${kind}:${hash} in ${destRaw} `);
   const key = checkedKey ?? { copy: cmd, dest, chown, mode };
   if (!checkedKey && s.tryCache(key, cmd.join(' '))) return;
   const parent = st.imageId;

@@ -38,6 +38,8 @@ export interface StageState {
   args: Map<string, string | undefined>;
   /** CMD was set in this stage (ENTRYPOINT then keeps it). */
   cmdSet: boolean;
+  /** MAINTAINER: the `author` of every image committed after it in this stage. */
+  author?: string;
 }
 
 export interface Commit {
@@ -45,8 +47,6 @@ export interface Commit {
   containerCmd: string[];
   containerId?: string;
   layer?: Layer | null;
-  /** Forces the history's empty_layer flag (metadata steps); RUN/COPY decide by `layer`. */
-  author?: string;
 }
 
 /** Commits the stage's current config (plus an optional layer) as a new image. Returns its ID. */
@@ -67,7 +67,7 @@ export function commitStep(images: ImageService, st: StageState, c: Commit): str
   // dockerd writes the config with sorted keys.
   const img: ImageConfig = {
     architecture: st.platform.architecture,
-    ...(c.author ? { author: c.author } : {}),
+    ...(st.author ? { author: st.author } : {}),
     config: config as unknown as ImageConfig['config'],
     container: c.containerId ?? '',
     container_config: containerConfig as unknown as ImageConfig['container_config'],

@@ -107,7 +107,7 @@ export class Steps {
    * image without a layer, through a created (never started) container as
    * the legacy builder does ("Running in …").
    */
-  async meta(comment: string, apply: () => void, author?: string): Promise<void> {
+  async meta(comment: string, apply: () => void): Promise<void> {
     const cmd = nopCmd(this.st.config, comment);
     const key = { meta: cmd };
     const before = structuredClone(this.st.config);
@@ -116,11 +116,11 @@ export class Steps {
     this.st.config = before;
     if (this.tryCache(key, cmd.join(' '))) return;
     this.st.config = applied;
-    await this.commitWithContainer(cmd, key, author);
+    await this.commitWithContainer(cmd, key);
   }
 
   /** Creates a container for the record (and the "Running in" line), commits, removes it. */
-  async commitWithContainer(cmd: string[], key: unknown, author?: string, work?: (id: string) => Promise<boolean>): Promise<void> {
+  async commitWithContainer(cmd: string[], key: unknown, work?: (id: string) => Promise<boolean>): Promise<void> {
     const engine = this.x.engine;
     const parent = this.st.imageId;
     let id: string | null = null;
@@ -144,7 +144,7 @@ export class Steps {
       if (work && id) {
         if (await work(id)) layer = await engine.commitUpper(id, this.st.topLayer);
       }
-      commitStep(this.x.deps.images, this.st, { containerCmd: cmd, containerId: id ?? undefined, layer, author });
+      commitStep(this.x.deps.images, this.st, { containerCmd: cmd, containerId: id ?? undefined, layer });
       this.remember(parent, key);
     } finally {
       // --rm=false keeps the container, as dockerd does.
@@ -176,7 +176,8 @@ export class Steps {
       }
       case 'MAINTAINER': {
         const name = this.expand(ins.args[0] ?? '');
-        return this.meta(`MAINTAINER ${name}`, () => undefined, name);
+        this.st.author = name;
+        return this.meta(`MAINTAINER ${name}`, () => undefined);
       }
       case 'EXPOSE': {
         const words = ins.args.map((w) => this.expand(w));
@@ -300,7 +301,7 @@ export class Steps {
     const cmd = nopCmdString(this.st.config, `WORKDIR ${dir}`);
     const key = { workdir: cmd };
     if (this.tryCache(key, cmd.join(' '))) return;
-    await this.commitWithContainer(cmd, key, undefined, async (id) => {
+    await this.commitWithContainer(cmd, key, async (id) => {
       const c = this.x.deps.containers.find(id);
       await this.x.deps.containers.lifecycle.mountRootfs(c);
       try {

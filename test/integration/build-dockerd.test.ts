@@ -36,6 +36,28 @@ const DOCKERFILE = [
   '',
 ].join('\n');
 
+const DOCKERFILE2 = [
+  'ARG BASE=busybox',
+  'FROM ${BASE} AS build',
+  'ARG HTTP_PROXY',
+  'ARG V',
+  'RUN ["sh", "-c", "echo exec-form > /e"]',
+  'SHELL ["/bin/sh", "-ec"]',
+  'RUN echo shell $V',
+  'USER nobody',
+  'FROM busybox AS unused',
+  'RUN exit 1',
+  'FROM busybox',
+  'ENTRYPOINT ["echo"]',
+  'COPY --from=build /e /e',
+  'COPY --chown=daemon a.txt /f',
+  'ENV PATH=/custom:$PATH',
+  'HEALTHCHECK NONE',
+  'MAINTAINER someone',
+  'EXPOSE 8080',
+  '',
+].join('\n');
+
 const mask = (s: string): string =>
   s
     .replace(/[0-9a-f]{64}/g, 'H')
@@ -94,6 +116,24 @@ describe('berthd builds the image dockerd builds', { skip: DOCKERD ? false : 'do
     const [outD, outB] = both(['build', '-t', 'diff:2', '--build-arg', 'A=z', '--label', 'from=cli', ctx]);
     assert.match(outB, /Using cache/);
     assert.equal(mask(outB), mask(outD));
+  });
+
+  it('makes the same image from stages, exec-form RUN, SHELL, proxy args, MAINTAINER and --chown', () => {
+    const dir = path.join(ctx, 'second');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'a.txt'), 'hi\n');
+    writeFileSync(path.join(dir, 'Dockerfile'), DOCKERFILE2);
+    // dockerd's classic builder builds every stage before the target, so the failing unused
+    // stage would stop it; berthd skips it. dockerd gets the Dockerfile without that stage.
+    writeFileSync(path.join(dir, 'Dockerfile.dockerd'), DOCKERFILE2.replace('FROM busybox AS unused\nRUN exit 1\n', ''));
+    const a = dk.docker(['build', '-f', path.join(dir, 'Dockerfile.dockerd'), '-t', 'diff2:1', '--build-arg', 'HTTP_PROXY=http://p:1', '--build-arg', 'V=7', dir], { env });
+    const b = d.docker(['build', '-t', 'diff2:1', '--build-arg', 'HTTP_PROXY=http://p:1', '--build-arg', 'V=7', dir], { env });
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr + d.log().slice(-2000));
+    const [cfgD, cfgB] = both(['image', 'inspect', '-f', '{{json .Config}} {{.Author}}', 'diff2:1']);
+    assert.equal(cfgB.replace(/sha256:[0-9a-f]+/, ''), cfgD.replace(/sha256:[0-9a-f]+/, ''));
+    const [histD, histB] = both(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'diff2:1']);
+    assert.equal(mask(histB), mask(histD));
   });
 
   it('fails a RUN the same way', () => {
