@@ -65,10 +65,18 @@ export class ComposeContext {
   async project(opts: { optional?: boolean; services?: string[] } = {}): Promise<Project> {
     const lo = this.loadOptions();
     try {
-      return await loadProject({ ...lo, ...(opts.services ? { services: opts.services } : {}) } as LoadOptions);
+      return await loadProject({
+        ...lo,
+        ...(opts.services ? { services: opts.services } : {}),
+      } as LoadOptions);
     } catch (e) {
       const name = lo.projectName || process.env.COMPOSE_PROJECT_NAME;
-      if (opts.optional && name && e instanceof ComposeError && /no configuration file provided/.test(e.message))
+      if (
+        opts.optional &&
+        name &&
+        e instanceof ComposeError &&
+        /no configuration file provided/.test(e.message)
+      )
         return emptyProject(normalizeProjectName(name), process.cwd());
       throw e;
     }
@@ -102,14 +110,17 @@ export function emptyProject(name: string, dir: string): Project {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Wraps an action so Compose errors exit with Compose's code and text. */
-export function run<A extends unknown[]>(fn: (...args: A) => Promise<number | void>): (...args: A) => Promise<void> {
+export function run<A extends unknown[]>(
+  fn: (...args: A) => Promise<number | void>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     let code: number | void;
     try {
       code = await fn(...args);
     } catch (e) {
       if (e instanceof ComposeError) throw new CliError(e.message, e.exitCode);
-      if (e instanceof ApiError && e.status !== 0) throw new CliError(`Error response from daemon: ${e.message}`, 1);
+      if (e instanceof ApiError && e.status !== 0)
+        throw new CliError(`Error response from daemon: ${e.message}`, 1);
       throw e;
     }
     if (typeof code === 'number' && code !== 0) throw new CliError('', code);
@@ -126,7 +137,11 @@ export function registerComposeCommands(program: Command, ctx: CliContext): Comm
     .option('--project-directory <dir>', 'Specify an alternate working directory')
     .option('--env-file <file>', 'Specify an alternate environment file', collect, [])
     .option('--profile <profile>', 'Specify a profile to enable', collect, [])
-    .option('--ansi <mode>', 'Control when to print ANSI control characters ("never"|"always"|"auto")', 'auto')
+    .option(
+      '--ansi <mode>',
+      'Control when to print ANSI control characters ("never"|"always"|"auto")',
+      'auto',
+    )
     .option('--progress <mode>', 'Set type of progress output (auto, tty, plain, json, quiet)')
     .option('--parallel <n>', 'Control max parallelism, -1 for unlimited', '-1')
     .option('--dry-run', 'Execute command in dry run mode');

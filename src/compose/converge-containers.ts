@@ -29,7 +29,10 @@ const enc = encodeURIComponent;
 
 /** All containers of the project (running or not), one request. */
 export async function listContainers(client: Client, projectName: string, all = true): Promise<Summary[]> {
-  return client.get<Summary[]>('/containers/json', { all: all || undefined, filters: projectFilter(projectName) });
+  return client.get<Summary[]>('/containers/json', {
+    all: all || undefined,
+    filters: projectFilter(projectName),
+  });
 }
 
 /** Service containers (not one-off) of the given services (or all), sorted by service then number. */
@@ -47,7 +50,11 @@ export function orphans(project: Project, list: Summary[]): Summary[] {
   );
 }
 
-export async function startContainer(client: Client, c: { Id: string; name: string }, progress: Progress): Promise<void> {
+export async function startContainer(
+  client: Client,
+  c: { Id: string; name: string },
+  progress: Progress,
+): Promise<void> {
   const id = ids.container(c.name);
   progress.event(id, 'Starting');
   try {
@@ -59,7 +66,12 @@ export async function startContainer(client: Client, c: { Id: string; name: stri
   progress.event(id, 'Started');
 }
 
-export async function stopContainer(client: Client, c: Summary, timeout: number | undefined, progress: Progress): Promise<void> {
+export async function stopContainer(
+  client: Client,
+  c: Summary,
+  timeout: number | undefined,
+  progress: Progress,
+): Promise<void> {
   const id = ids.container(nameOf(c));
   progress.event(id, 'Stopping');
   try {
@@ -83,7 +95,10 @@ export async function removeContainer(
   const id = ids.container(nameOf(c));
   progress.event(id, 'Removing');
   try {
-    await client.delete(`/containers/${c.Id}`, { v: opts.volumes || undefined, force: opts.force || undefined });
+    await client.delete(`/containers/${c.Id}`, {
+      v: opts.volumes || undefined,
+      force: opts.force || undefined,
+    });
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 404)) {
       progress.event(id, 'Error', { error: true });

@@ -62,7 +62,13 @@ export async function buildImage(
   client: Client,
   project: Project,
   s: Service,
-  opts: { noCache?: boolean; pull?: boolean; args?: Record<string, string>; quiet?: boolean; out?: NodeJS.WritableStream },
+  opts: {
+    noCache?: boolean;
+    pull?: boolean;
+    args?: Record<string, string>;
+    quiet?: boolean;
+    out?: NodeJS.WritableStream;
+  },
   progress: Progress,
 ): Promise<string> {
   const b = s.build!;
@@ -98,11 +104,14 @@ export async function buildImage(
         rm: true,
       },
     });
-    await eachJsonLine(res, (m: { stream?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } }) => {
-      if (m.error) error = m.errorDetail?.message ?? m.error;
-      if (m.aux?.ID) imageIdOut = m.aux.ID;
-      if (m.stream && opts.out && !opts.quiet) opts.out.write(m.stream);
-    });
+    await eachJsonLine(
+      res,
+      (m: { stream?: string; error?: string; errorDetail?: { message?: string }; aux?: { ID?: string } }) => {
+        if (m.error) error = m.errorDetail?.message ?? m.error;
+        if (m.aux?.ID) imageIdOut = m.aux.ID;
+        if (m.stream && opts.out && !opts.quiet) opts.out.write(m.stream);
+      },
+    );
   } catch (e) {
     progress.event(id, 'Error', { error: true });
     throw e;
@@ -145,7 +154,8 @@ export async function ensureImages(
       if (!id && s.image && policy !== 'never') {
         // One pull per reference, whichever service asks first.
         let pull = pulled.get(ref);
-        if (!pull) pulled.set(ref, (pull = pullImage(client, s, ref, progress).then(() => imageId(client, ref))));
+        if (!pull)
+          pulled.set(ref, (pull = pullImage(client, s, ref, progress).then(() => imageId(client, ref))));
         try {
           id = await pull;
         } catch (e) {

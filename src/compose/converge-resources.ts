@@ -23,15 +23,26 @@ export function usedNetworks(project: Project, services: string[]): Map<string, 
   for (const name of services) {
     const s = project.services[name];
     for (const key of s ? serviceNetworks(s) : []) {
-      const def = project.networks[key] ?? (key === 'default' ? { name: `${project.name}_default`, labels: {} } : undefined);
-      if (!def) throw new ComposeError(`service "${name}" refers to undefined network ${key}: invalid compose project`);
+      const def =
+        project.networks[key] ??
+        (key === 'default' ? { name: `${project.name}_default`, labels: {} } : undefined);
+      if (!def)
+        throw new ComposeError(
+          `service "${name}" refers to undefined network ${key}: invalid compose project`,
+        );
       out.set(key, def);
     }
   }
   return out;
 }
 
-export async function ensureNetwork(client: Client, project: Project, key: string, net: Network, progress: Progress): Promise<void> {
+export async function ensureNetwork(
+  client: Client,
+  project: Project,
+  key: string,
+  net: Network,
+  progress: Progress,
+): Promise<void> {
   const existing = await inspect(client, `/networks/${enc(net.name)}`);
   if (net.external) {
     if (!existing) throw new ComposeError(`network ${net.name} declared as external, but could not be found`);
@@ -40,7 +51,11 @@ export async function ensureNetwork(client: Client, project: Project, key: strin
   if (existing) {
     const labels = existing.Labels ?? {};
     if (labels[L.project] !== undefined && labels[L.project] !== project.name)
-      progress.message(warnLine(`a network with name ${net.name} exists but was not created for project "${project.name}".\nSet \`external: true\` to use an existing network`));
+      progress.message(
+        warnLine(
+          `a network with name ${net.name} exists but was not created for project "${project.name}".\nSet \`external: true\` to use an existing network`,
+        ),
+      );
     return;
   }
   const id = ids.network(net.name);
@@ -48,7 +63,11 @@ export async function ensureNetwork(client: Client, project: Project, key: strin
   const ipam = net.ipam
     ? {
         Driver: net.ipam.driver ?? 'default',
-        Config: (net.ipam.config ?? []).map((c) => ({ Subnet: c.subnet, Gateway: c.gateway, IPRange: c.ip_range })),
+        Config: (net.ipam.config ?? []).map((c) => ({
+          Subnet: c.subnet,
+          Gateway: c.gateway,
+          IPRange: c.ip_range,
+        })),
       }
     : undefined;
   try {
@@ -60,7 +79,12 @@ export async function ensureNetwork(client: Client, project: Project, key: strin
       Attachable: Boolean(net.attachable),
       EnableIPv6: net.enable_ipv6,
       IPAM: ipam,
-      Labels: { ...(net.labels ?? {}), [L.network]: key, [L.project]: project.name, [L.version]: COMPOSE_VERSION },
+      Labels: {
+        ...(net.labels ?? {}),
+        [L.network]: key,
+        [L.project]: project.name,
+        [L.version]: COMPOSE_VERSION,
+      },
     });
   } catch (e) {
     // Another `up` of the same project may have created it meanwhile.
@@ -72,7 +96,13 @@ export async function ensureNetwork(client: Client, project: Project, key: strin
   progress.event(id, 'Created');
 }
 
-export async function ensureVolume(client: Client, project: Project, key: string, vol: Volume, progress: Progress): Promise<void> {
+export async function ensureVolume(
+  client: Client,
+  project: Project,
+  key: string,
+  vol: Volume,
+  progress: Progress,
+): Promise<void> {
   const existing = await inspect(client, `/volumes/${enc(vol.name)}`);
   if (vol.external) {
     if (!existing) throw new ComposeError(`external volume "${vol.name}" not found`);
@@ -85,7 +115,12 @@ export async function ensureVolume(client: Client, project: Project, key: string
     Name: vol.name,
     Driver: vol.driver ?? 'local',
     DriverOpts: vol.driver_opts ?? {},
-    Labels: { ...(vol.labels ?? {}), [L.volume]: key, [L.project]: project.name, [L.version]: COMPOSE_VERSION },
+    Labels: {
+      ...(vol.labels ?? {}),
+      [L.volume]: key,
+      [L.project]: project.name,
+      [L.version]: COMPOSE_VERSION,
+    },
   });
   progress.event(id, 'Created');
 }
@@ -95,15 +130,22 @@ export function usedVolumes(project: Project, services: string[]): Map<string, V
   const out = new Map<string, Volume>();
   for (const name of services)
     for (const v of project.services[name]?.volumes ?? [])
-      if (v.type === 'volume' && v.source && project.volumes[v.source]) out.set(v.source, project.volumes[v.source]);
+      if (v.type === 'volume' && v.source && project.volumes[v.source])
+        out.set(v.source, project.volumes[v.source]);
   return out;
 }
 
 /** Networks and volumes for `services`, all at once. */
-export async function ensureResources(client: Client, project: Project, services: string[], progress: Progress): Promise<void> {
+export async function ensureResources(
+  client: Client,
+  project: Project,
+  services: string[],
+  progress: Progress,
+): Promise<void> {
   const nets = usedNetworks(project, services);
   // Declared networks are created even when no selected service uses them, as Compose does.
-  for (const [key, def] of Object.entries(project.networks)) if (!nets.has(key) && !def.external) nets.set(key, def);
+  for (const [key, def] of Object.entries(project.networks))
+    if (!nets.has(key) && !def.external) nets.set(key, def);
   const vols = usedVolumes(project, services);
   for (const [key, def] of Object.entries(project.volumes)) if (!vols.has(key)) vols.set(key, def);
   await Promise.all([

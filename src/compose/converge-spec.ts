@@ -143,9 +143,14 @@ function volumeMount(project: Project, v: ServiceVolume): { bind?: string; mount
           Source: source,
           Target: v.target,
           ReadOnly: v.read_only || undefined,
-          VolumeOptions: v.volume?.nocopy || v.volume?.subpath || labels
-            ? { NoCopy: v.volume?.nocopy || undefined, Subpath: v.volume?.subpath, Labels: source ? undefined : labels }
-            : undefined,
+          VolumeOptions:
+            v.volume?.nocopy || v.volume?.subpath || labels
+              ? {
+                  NoCopy: v.volume?.nocopy || undefined,
+                  Subpath: v.volume?.subpath,
+                  Labels: source ? undefined : labels,
+                }
+              : undefined,
         },
       };
     }
@@ -182,16 +187,27 @@ function fileObjects(project: Project, s: Service): { binds: string[]; files: In
   const add = (kind: 'secrets' | 'configs'): void => {
     for (const ref of s[kind] ?? []) {
       const obj = project[kind][ref.source];
-      if (!obj) throw new ComposeError(`service "${s.name}" refers to undefined ${kind.slice(0, -1)} ${ref.source}`);
+      if (!obj)
+        throw new ComposeError(`service "${s.name}" refers to undefined ${kind.slice(0, -1)} ${ref.source}`);
       const base = kind === 'secrets' ? '/run/secrets' : '/';
       const target = ref.target ? path.posix.resolve(base, ref.target) : path.posix.join(base, ref.source);
       if (obj.file) {
         binds.push(`${path.resolve(project.working_dir, obj.file)}:${target}:ro`);
         continue;
       }
-      const content = obj.content ?? (obj.environment ? (project.environment[obj.environment] ?? process.env[obj.environment]) : undefined);
+      const content =
+        obj.content ??
+        (obj.environment
+          ? (project.environment[obj.environment] ?? process.env[obj.environment])
+          : undefined);
       if (content === undefined) continue; // external: the engine's business (swarm only)
-      files.push({ path: target, content, mode: ref.mode ?? 0o444, uid: Number(ref.uid ?? 0), gid: Number(ref.gid ?? 0) });
+      files.push({
+        path: target,
+        content,
+        mode: ref.mode ?? 0o444,
+        uid: Number(ref.uid ?? 0),
+        gid: Number(ref.gid ?? 0),
+      });
     }
   };
   add('secrets');
@@ -216,7 +232,8 @@ function networkMode(project: Project, s: Service, input: ReplicaInput): string 
   const mode = s.network_mode;
   if (!mode) return networkName(project, serviceNetworks(s)[0]);
   if (mode.startsWith('service:')) {
-    if (!input.networkModeContainer) throw new ComposeError(`service ${mode.slice(8)} not found for network_mode`);
+    if (!input.networkModeContainer)
+      throw new ComposeError(`service ${mode.slice(8)} not found for network_mode`);
     return `container:${input.networkModeContainer}`;
   }
   return mode;
@@ -279,7 +296,8 @@ export function createBody(input: ReplicaInput): CreateBody {
   const nets = serviceNetworks(s);
   const oneoff = Boolean(input.oneoff);
   const endpoints: Record<string, unknown> = {};
-  if (!s.network_mode && nets.length) endpoints[networkName(project, nets[0])] = endpointConfig(s, nets[0], oneoff);
+  if (!s.network_mode && nets.length)
+    endpoints[networkName(project, nets[0])] = endpointConfig(s, nets[0], oneoff);
 
   const body: Record<string, any> = {
     Hostname: s.hostname,
@@ -317,7 +335,9 @@ export function createBody(input: ReplicaInput): CreateBody {
       ExtraHosts: s.extra_hosts?.length ? extraHosts(s.extra_hosts) : undefined,
       Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
       Ulimits: ulimits(s),
-      LogConfig: s.logging ? { Type: s.logging.driver ?? 'json-file', Config: s.logging.options ?? {} } : undefined,
+      LogConfig: s.logging
+        ? { Type: s.logging.driver ?? 'json-file', Config: s.logging.options ?? {} }
+        : undefined,
       NanoCpus: limits?.cpus !== undefined ? nanoCpus(String(limits.cpus)) : undefined,
       Memory: bytes(limits?.memory),
       MemoryReservation: bytes(reservations?.memory),
@@ -327,6 +347,8 @@ export function createBody(input: ReplicaInput): CreateBody {
   };
   const extraNetworks = s.network_mode
     ? []
-    : nets.slice(1).map((key) => ({ name: networkName(project, key), config: endpointConfig(s, key, oneoff) }));
+    : nets
+        .slice(1)
+        .map((key) => ({ name: networkName(project, key), config: endpointConfig(s, key, oneoff) }));
   return { name: input.name, body, extraNetworks, files: objects.files };
 }

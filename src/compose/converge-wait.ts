@@ -9,7 +9,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const POLL_MS = 200;
 
 /** Waits for every depends_on condition of `s` (dependencies were started before). */
-export async function waitForDependencies(client: Client, project: Project, s: Service, progress: Progress): Promise<void> {
+export async function waitForDependencies(
+  client: Client,
+  project: Project,
+  s: Service,
+  progress: Progress,
+): Promise<void> {
   const deps = Object.entries(s.depends_on ?? {}).filter(([, d]) => d.condition !== 'service_started');
   if (!deps.length) return;
   const list = await listContainers(client, project.name);
@@ -32,7 +37,13 @@ export async function waitForDependencies(client: Client, project: Project, s: S
   );
 }
 
-async function waitForHealth(client: Client, id: string, name: string, progress: Progress, timeoutMs: number): Promise<void> {
+async function waitForHealth(
+  client: Client,
+  id: string,
+  name: string,
+  progress: Progress,
+  timeoutMs: number,
+): Promise<void> {
   const ev = ids.container(name);
   progress.event(ev, 'Waiting');
   const deadline = timeoutMs ? Date.now() + timeoutMs : Infinity;
@@ -61,7 +72,13 @@ async function waitForHealth(client: Client, id: string, name: string, progress:
   }
 }
 
-async function waitForExit(client: Client, id: string, name: string, service: string, progress: Progress): Promise<void> {
+async function waitForExit(
+  client: Client,
+  id: string,
+  name: string,
+  service: string,
+  progress: Progress,
+): Promise<void> {
   const ev = ids.container(name);
   progress.event(ev, 'Waiting');
   // The wait endpoint answers when the container stops (or at once if it already has).
@@ -80,6 +97,8 @@ export async function waitHealthy(
   timeoutMs: number,
   progress: Progress,
 ): Promise<void> {
-  const all = Promise.all(replicas.map((r) => waitForHealth(client, r.Id, r.name, progress, timeoutMs || 24 * 3600_000)));
+  const all = Promise.all(
+    replicas.map((r) => waitForHealth(client, r.Id, r.name, progress, timeoutMs || 24 * 3600_000)),
+  );
   await all;
 }

@@ -58,8 +58,7 @@ export interface Replica {
 
 /** The services a command acts on: the selection (checked) plus dependencies unless --no-deps. */
 export function selectServices(project: Project, selected: string[], noDeps = false): string[] {
-  for (const s of selected)
-    if (!project.services[s]) throw new ComposeError(`no such service: ${s}`);
+  for (const s of selected) if (!project.services[s]) throw new ComposeError(`no such service: ${s}`);
   if (!selected.length) return Object.keys(project.services);
   return noDeps ? selected : withDependencies(project, selected);
 }
@@ -68,7 +67,12 @@ export function desiredScale(s: Service, scale?: Record<string, number>): number
   return scale?.[s.name] ?? s.scale ?? s.deploy?.replicas ?? 1;
 }
 
-export async function converge(client: Client, project: Project, opts: UpOptions, progress: Progress): Promise<Replica[]> {
+export async function converge(
+  client: Client,
+  project: Project,
+  opts: UpOptions,
+  progress: Progress,
+): Promise<Replica[]> {
   const names = selectServices(project, opts.services, opts.noDeps);
   for (const [svc, n] of Object.entries(opts.scale ?? {}))
     if (!project.services[svc]) throw new ComposeError(`no such service: ${svc}`);
@@ -84,10 +88,19 @@ export async function converge(client: Client, project: Project, opts: UpOptions
   // `network_mode: service:x` service after x, whose container it joins).
   const byService = new Map<string, Replica[]>();
   const createOne = async (name: string): Promise<void> => {
-    const ctx: ServiceContext = { client, project, s: project.services[name], imageId: images.get(name), opts, progress, byService };
+    const ctx: ServiceContext = {
+      client,
+      project,
+      s: project.services[name],
+      imageId: images.get(name),
+      opts,
+      progress,
+      byService,
+    };
     byService.set(name, await convergeService(ctx, serviceContainers(list, [name])));
   };
-  const joinsService = (n: string): boolean => Boolean(project.services[n].network_mode?.startsWith('service:'));
+  const joinsService = (n: string): boolean =>
+    Boolean(project.services[n].network_mode?.startsWith('service:'));
   await Promise.all(names.filter((n) => !joinsService(n)).map(createOne));
   for (const n of names.filter(joinsService)) await createOne(n);
 
@@ -110,7 +123,13 @@ export async function converge(client: Client, project: Project, opts: UpOptions
   return replicas;
 }
 
-async function handleOrphans(client: Client, project: Project, list: Summary[], opts: UpOptions, progress: Progress): Promise<void> {
+async function handleOrphans(
+  client: Client,
+  project: Project,
+  list: Summary[],
+  opts: UpOptions,
+  progress: Progress,
+): Promise<void> {
   const found = orphans(project, list);
   if (!found.length) return;
   if (opts.removeOrphans) {
@@ -153,7 +172,9 @@ async function convergeService(ctx: ServiceContext, existing: Summary[]): Promis
   const sorted = [...existing].sort((a, b) => numberOf(a) - numberOf(b));
   const keep = sorted.slice(0, want);
   const extra = sorted.slice(want).reverse(); // highest numbers go first
-  await Promise.all(extra.map((c) => stopAndRemove(client, c, stopTimeout(project, c, ctx.opts.timeout), false, progress)));
+  await Promise.all(
+    extra.map((c) => stopAndRemove(client, c, stopTimeout(project, c, ctx.opts.timeout), false, progress)),
+  );
 
   const kept = await Promise.all(
     keep.map(async (c): Promise<Replica> => {
@@ -192,13 +213,18 @@ export async function createContainer(
   try {
     const res: { Id: string } = await client.post('/containers/create', spec.body, { name: spec.name });
     for (const n of spec.extraNetworks)
-      await client.post(`/networks/${encodeURIComponent(n.name)}/connect`, { Container: res.Id, EndpointConfig: n.config });
+      await client.post(`/networks/${encodeURIComponent(n.name)}/connect`, {
+        Container: res.Id,
+        EndpointConfig: n.config,
+      });
     if (spec.files.length)
-      await client.call('PUT', `/containers/${res.Id}/archive`, {
-        query: { path: '/' },
-        body: filesTar(spec.files),
-        headers: { 'Content-Type': 'application/x-tar' },
-      }).then((r) => r.resume());
+      await client
+        .call('PUT', `/containers/${res.Id}/archive`, {
+          query: { path: '/' },
+          body: filesTar(spec.files),
+          headers: { 'Content-Type': 'application/x-tar' },
+        })
+        .then((r) => r.resume());
     if (event) progress.event(id, 'Created');
     return res.Id;
   } catch (e) {
@@ -245,13 +271,19 @@ async function recreate(ctx: ServiceContext, old: Summary): Promise<Replica> {
   return { Id, name, service: ctx.s.name, number, fresh: true, running: false };
 }
 
-
 /** The tar `PUT /containers/{id}/archive?path=/` takes: the files alone (extraction makes their directories, as for Compose). */
 export function filesTar(files: InjectedFile[]): Buffer {
   const mtime = Math.floor(Date.now() / 1000);
   return tarBuffer(
     files.map((f) => ({
-      header: { name: f.path.replace(/^\/+/, ''), type: 'file', mode: f.mode, uid: f.uid, gid: f.gid, mtime } satisfies TarHeader,
+      header: {
+        name: f.path.replace(/^\/+/, ''),
+        type: 'file',
+        mode: f.mode,
+        uid: f.uid,
+        gid: f.gid,
+        mtime,
+      } satisfies TarHeader,
       data: Buffer.from(f.content),
     })),
   );

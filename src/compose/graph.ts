@@ -54,7 +54,8 @@ export async function visitInOrder(
   }
   if (direction === 'down')
     for (const n of names)
-      for (const d of Object.keys(project.services[n]?.depends_on ?? {})) if (set.has(d)) edges.get(d)!.push(n);
+      for (const d of Object.keys(project.services[n]?.depends_on ?? {}))
+        if (set.has(d)) edges.get(d)!.push(n);
 
   const done = new Map<string, Promise<void>>();
   let failure: unknown;

@@ -2,7 +2,6 @@
 // (`web-1  | `), coloured per container on a terminal, lines from several
 // containers interleaved as they arrive.
 import type { Client } from '../client/client.js';
-import type { Project } from './model.js';
 
 /** Compose's rainbow: cyan, yellow, green, magenta, blue, then their bright variants. */
 const PALETTE = ['36', '33', '32', '35', '34', '1;36', '1;33', '1;32', '1;35', '1;34'];
@@ -44,7 +43,11 @@ export class LogPrinter {
 
   /** A status line such as `web-1 exited with code 0`. */
   status(name: string, text: string): void {
-    this.out.write(this.opts.color ? `\x1b[${this.colours.get(name) ?? PALETTE[0]}m${name} ${text}\x1b[0m\n` : `${name} ${text}\n`);
+    this.out.write(
+      this.opts.color
+        ? `\x1b[${this.colours.get(name) ?? PALETTE[0]}m${name} ${text}\x1b[0m\n`
+        : `${name} ${text}\n`,
+    );
   }
 }
 
@@ -124,4 +127,3 @@ export function useColor(out: NodeJS.WritableStream, noColor: boolean, ansi: str
   if (ansi === 'always') return true;
   return Boolean((out as NodeJS.WriteStream).isTTY);
 }
-

@@ -41,7 +41,10 @@ function currentContext(configDir: string, env: NodeJS.ProcessEnv, flag?: string
   if (flag) return flag;
   if (env.DOCKER_CONTEXT) return env.DOCKER_CONTEXT;
   try {
-    return (JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')).currentContext as string) ?? 'default';
+    return (
+      (JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')).currentContext as string) ??
+      'default'
+    );
   } catch {
     return 'default';
   }
@@ -65,7 +68,10 @@ export function pluginArgv(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let i = 2;
   for (; i < argv.length && argv[i] !== 'compose'; i++) {
     const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
     if (flag === '-H' || flag === '--host') host = value();
     else if (flag === '-c' || flag === '--context') context = value();
@@ -75,7 +81,10 @@ export function pluginArgv(argv: string[], env: NodeJS.ProcessEnv = process.env)
     else out.push(a);
   }
   out.push(...argv.slice(i));
-  host ??= env.DOCKER_HOST || contextHost(configDir, currentContext(configDir, env, context)) || 'unix:///var/run/docker.sock';
+  host ??=
+    env.DOCKER_HOST ||
+    contextHost(configDir, currentContext(configDir, env, context)) ||
+    'unix:///var/run/docker.sock';
   // The docker CLI's choice wins over berth's own default.
   env.BERTH_HOST = host;
   env.DOCKER_HOST = host;

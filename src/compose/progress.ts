@@ -16,8 +16,26 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 
 /** Statuses that end an object's work (Compose's Done events). */
 const DONE = new Set([
-  'Created', 'Started', 'Running', 'Recreated', 'Stopped', 'Removed', 'Killed', 'Paused', 'Unpaused',
-  'Restarted', 'Healthy', 'Exited', 'Pulled', 'Built', 'Pushed', 'Skipped', 'Found', 'Warning', 'Error', 'Deleted',
+  'Created',
+  'Started',
+  'Running',
+  'Recreated',
+  'Stopped',
+  'Removed',
+  'Killed',
+  'Paused',
+  'Unpaused',
+  'Restarted',
+  'Healthy',
+  'Exited',
+  'Pulled',
+  'Built',
+  'Pushed',
+  'Skipped',
+  'Found',
+  'Warning',
+  'Error',
+  'Deleted',
 ]);
 
 export class Progress {
@@ -52,7 +70,8 @@ export class Progress {
     if (line.done) line.ended = now;
     else line.ended = undefined;
     if (this.mode === 'plain') this.out.write(` ${id}  ${status}\n`);
-    else if (this.mode === 'json') this.out.write(JSON.stringify({ id, status, error: line.error || undefined }) + '\n');
+    else if (this.mode === 'json')
+      this.out.write(JSON.stringify({ id, status, error: line.error || undefined }) + '\n');
     else if (this.mode === 'tty') this.schedule();
   }
 
@@ -90,7 +109,11 @@ export class Progress {
     const rows = [`${colour}[+] ${this.title} ${doneCount}/${this.lines.length}\x1b[0m`];
     this.frame++;
     for (const l of this.lines) {
-      const mark = l.error ? '\x1b[31m✘\x1b[0m' : l.done ? '\x1b[32m✔\x1b[0m' : SPINNER[this.frame % SPINNER.length];
+      const mark = l.error
+        ? '\x1b[31m✘\x1b[0m'
+        : l.done
+          ? '\x1b[32m✔\x1b[0m'
+          : SPINNER[this.frame % SPINNER.length];
       const secs = (((l.ended ?? now) - l.started) / 1000).toFixed(1) + 's';
       const text = ` ${mark} ${l.id.padEnd(idWidth)}  ${l.status.padEnd(statusWidth)}`;
       const visible = 4 + idWidth + 2 + statusWidth;
@@ -120,7 +143,11 @@ export const ids = {
 };
 
 /** A warning as Compose's logrus prints it: `WARN[0000] …` on a terminal, key=value otherwise. */
-export function warnLine(text: string, out: NodeJS.WritableStream = process.stderr, started = Date.now()): string {
+export function warnLine(
+  text: string,
+  out: NodeJS.WritableStream = process.stderr,
+  started = Date.now(),
+): string {
   if ((out as NodeJS.WriteStream).isTTY) {
     const secs = String(Math.floor((Date.now() - started) / 1000)).padStart(4, '0');
     return `\x1b[33mWARN\x1b[0m[${secs}] ${text}`;

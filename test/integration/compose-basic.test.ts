@@ -9,11 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
+import { api, assertGone } from './compose-helpers.js';
 
 const PROJECT = 'cbasic';
 
 // sh as PID 1 ignores SIGTERM unless it traps it: these exit at once on stop.
-const loop = (msg: string): string => `["sh", "-c", "trap 'exit 0' TERM; echo ${msg}; while true; do sleep 1; done"]`;
+const loop = (msg: string): string =>
+  `["sh", "-c", "trap 'exit 0' TERM; echo ${msg}; while true; do sleep 1; done"]`;
 
 function composeFile(greetingOverride = ''): string {
   return `name: ${PROJECT}
@@ -61,15 +63,19 @@ describe('berth compose: basic stack', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const compose = (args: string[], env: Record<string, string> = {}) => d.berth(['compose', '-f', file, ...args], { env });
+  const compose = (args: string[], env: Record<string, string> = {}) =>
+    d.berth(['compose', '-f', file, ...args], { env });
   const ok = (args: string[], env: Record<string, string> = {}) => {
     const r = compose(args, env);
     assert.equal(r.code, 0, `compose ${args.join(' ')}: ${r.stderr}`);
     return r;
   };
   const containers = async (): Promise<any[]> =>
-    d.client.get('/containers/json', { all: 1, filters: JSON.stringify({ label: [`com.docker.compose.project=${PROJECT}`] }) });
-  const idOf = async (name: string): Promise<string> => (await d.client.get(`/containers/${name}/json`)).Id;
+    api(d.client, '/containers/json', {
+      all: 1,
+      filters: JSON.stringify({ label: [`com.docker.compose.project=${PROJECT}`] }),
+    });
+  const idOf = async (name: string): Promise<string> => (await api(d.client, `/containers/${name}/json`)).Id;
 
   it('up -d creates the network, volume and containers in dependency order with Compose labels', async () => {
     const r = ok(['up', '-d'], { FROM_SHELL: 'shell-value' });
@@ -80,7 +86,7 @@ describe('berth compose: basic stack', () => {
     assert.ok(at('Container cbasic-db-1  Healthy') >= 0, r.stderr);
     assert.ok(at('Container cbasic-db-1  Healthy') < at('Container cbasic-web-1  Started'), r.stderr);
 
-    const web = await d.client.get('/containers/cbasic-web-1/json');
+    const web = await api(d.client, '/containers/cbasic-web-1/json');
     assert.equal(web.State.Running, true);
     const L = web.Config.Labels;
     assert.equal(L['com.docker.compose.project'], PROJECT);
@@ -95,10 +101,10 @@ describe('berth compose: basic stack', () => {
     assert.equal(L['lecture.example'], 'yes');
     assert.deepEqual(web.NetworkSettings.Networks.cbasic_default.Aliases?.includes('web'), true);
 
-    const net = await d.client.get('/networks/cbasic_default');
+    const net = await api(d.client, '/networks/cbasic_default');
     assert.equal(net.Labels['com.docker.compose.network'], 'default');
     assert.equal(net.Labels['com.docker.compose.project'], PROJECT);
-    const vol = await d.client.get('/volumes/cbasic_data');
+    const vol = await api(d.client, '/volumes/cbasic_data');
     assert.equal(vol.Labels['com.docker.compose.volume'], 'data');
   });
 
@@ -113,7 +119,10 @@ describe('berth compose: basic stack', () => {
     const r = ok(['exec', '-T', 'web', 'nslookup', 'db']);
     assert.match(r.stdout, /Name:\s+db/);
     assert.equal(compose(['exec', '-T', 'web', 'sh', '-c', 'exit 3']).code, 3);
-    assert.equal(ok(['exec', '-T', '-e', 'X=42', '-w', '/tmp', 'web', 'sh', '-c', 'echo $X $(pwd)']).stdout, '42 /tmp\n');
+    assert.equal(
+      ok(['exec', '-T', '-e', 'X=42', '-w', '/tmp', 'web', 'sh', '-c', 'echo $X $(pwd)']).stdout,
+      '42 /tmp\n',
+    );
     const bad = compose(['exec', '-T', 'nosuch', 'true']);
     assert.equal(bad.code, 1);
   });
@@ -125,12 +134,24 @@ describe('berth compose: basic stack', () => {
     assert.match(ps[2], /^cbasic-web-1\s+busybox:latest\s+".*"\s+web\s+/);
     assert.equal(ok(['ps', '--services']).stdout, 'db\nweb\n');
     assert.equal(ok(['ps', '-q']).stdout.trim().split('\n').length, 2);
-    const json = ok(['ps', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(json.map((c) => [c.Name, c.Service, c.State]), [['cbasic-db-1', 'db', 'running'], ['cbasic-web-1', 'web', 'running']]);
+    const json = ok(['ps', '--format', 'json'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      json.map((c) => [c.Name, c.Service, c.State]),
+      [
+        ['cbasic-db-1', 'db', 'running'],
+        ['cbasic-web-1', 'web', 'running'],
+      ],
+    );
 
     const ls = ok(['ls']).stdout.split('\n');
     assert.match(ls[0], /^NAME\s+STATUS\s+CONFIG FILES$/);
-    assert.ok(ls.some((l) => new RegExp(`^${PROJECT}\\s+running\\(2\\)\\s+${file}$`).test(l)), ls.join('\n'));
+    assert.ok(
+      ls.some((l) => new RegExp(`^${PROJECT}\\s+running\\(2\\)\\s+${file}$`).test(l)),
+      ls.join('\n'),
+    );
 
     const logs = ok(['logs', '--no-color']).stdout;
     assert.match(logs, /^db-1 {3}\| db ready$/m);
@@ -167,7 +188,15 @@ describe('berth compose: basic stack', () => {
   });
 
   it('run --rm: a one-off container with the oneoff label, removed after', async () => {
-    const r = ok(['run', '--rm', '-T', 'web', 'sh', '-c', 'echo one-off $GREETING; nslookup db && echo dns-ok']);
+    const r = ok([
+      'run',
+      '--rm',
+      '-T',
+      'web',
+      'sh',
+      '-c',
+      'echo one-off $GREETING; nslookup db && echo dns-ok',
+    ]);
     assert.match(r.stdout, /^one-off changed\n[^]*Name:\s+db[^]*dns-ok\n$/, r.stdout + r.stderr);
     assert.equal((await containers()).length, 2);
     const code = compose(['run', '--rm', '-T', 'web', 'sh', '-c', 'exit 7']).code;
@@ -178,15 +207,17 @@ describe('berth compose: basic stack', () => {
     ok(['exec', '-T', 'db', 'sh', '-c', 'echo persisted > /data/f']);
     ok(['down']);
     assert.equal((await containers()).length, 0);
-    await assert.rejects(d.client.get('/networks/cbasic_default'));
-    await d.client.get('/volumes/cbasic_data'); // still there
+    await assertGone(d.client, '/networks/cbasic_default');
+    await api(d.client, '/volumes/cbasic_data'); // still there
     ok(['up', '-d']);
     assert.equal(ok(['exec', '-T', 'db', 'cat', '/data/f']).stdout, 'persisted\n');
     const r = ok(['down', '-v']);
     assert.match(r.stderr, /Volume "cbasic_data" {2}Removed/);
     assert.equal((await containers()).length, 0);
-    await assert.rejects(d.client.get('/volumes/cbasic_data'));
-    const nets: any[] = await d.client.get('/networks', { filters: JSON.stringify({ label: [`com.docker.compose.project=${PROJECT}`] }) });
+    await assertGone(d.client, '/volumes/cbasic_data');
+    const nets: any[] = await api(d.client, '/networks', {
+      filters: JSON.stringify({ label: [`com.docker.compose.project=${PROJECT}`] }),
+    });
     assert.equal(nets.length, 0);
   });
 });

@@ -8,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
+import { api } from './compose-helpers.js';
 
-const loop = (msg: string): string => `["sh", "-c", "trap 'exit 0' TERM; echo ${msg}; while true; do sleep 1; done"]`;
+const loop = (msg: string): string =>
+  `["sh", "-c", "trap 'exit 0' TERM; echo ${msg}; while true; do sleep 1; done"]`;
 
 describe('berth compose: networks, dependencies, orphans, attached up', () => {
   let d: TestDaemon;
@@ -42,29 +44,44 @@ describe('berth compose: networks, dependencies, orphans, attached up', () => {
     };
   };
   const names = async (p: string): Promise<string[]> =>
-    ((await d.client.get('/containers/json', { all: 1, filters: JSON.stringify({ label: [`com.docker.compose.project=${p}`] }) })) as any[])
+    (
+      (await api(d.client, '/containers/json', {
+        all: 1,
+        filters: JSON.stringify({ label: [`com.docker.compose.project=${p}`] }),
+      })) as any[]
+    )
       .map((c) => c.Names[0].slice(1))
       .sort();
 
   it('two projects share an external network; a missing one is an error', async () => {
+    await api(d.client, '/_ping').catch(() => undefined); // drop a stale keep-alive socket first
     await d.client.post('/networks/create', { Name: 'cshared' });
     const external = `networks:\n  shared:\n    external: true\n    name: cshared\n`;
-    const a = project('ca', `services:\n  alpha:\n    image: busybox:latest\n    command: ${loop('a')}\n    networks: [shared]\n${external}`);
-    const b = project('cb', `services:\n  beta:\n    image: busybox:latest\n    command: ${loop('b')}\n    networks: [shared]\n${external}`);
+    const a = project(
+      'ca',
+      `services:\n  alpha:\n    image: busybox:latest\n    command: ${loop('a')}\n    networks: [shared]\n${external}`,
+    );
+    const b = project(
+      'cb',
+      `services:\n  beta:\n    image: busybox:latest\n    command: ${loop('b')}\n    networks: [shared]\n${external}`,
+    );
     a.ok(['up', '-d']);
     b.ok(['up', '-d']);
     assert.match(b.ok(['exec', '-T', 'beta', 'nslookup', 'alpha']).stdout, /Name:\s+alpha/);
     a.ok(['down']);
     b.ok(['down']);
-    await d.client.get('/networks/cshared'); // external: left in place
-    const c = project('cc', `services:\n  x:\n    image: busybox:latest\n    networks: [gone]\nnetworks:\n  gone:\n    external: true\n    name: nope\n`);
+    await api(d.client, '/networks/cshared'); // external: left in place
+    const c = project(
+      'cc',
+      `services:\n  x:\n    image: busybox:latest\n    networks: [gone]\nnetworks:\n  gone:\n    external: true\n    name: nope\n`,
+    );
     const r = c.run(['up', '-d']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /network nope declared as external, but could not be found/);
     assert.deepEqual(await names('cc'), []);
   });
 
-  it('service_completed_successfully waits for exit 0; a failing or unhealthy dependency stops up with Compose\'s error', async () => {
+  it("service_completed_successfully waits for exit 0; a failing or unhealthy dependency stops up with Compose's error", async () => {
     const p = project(
       'cdeps',
       `services:
@@ -81,7 +98,7 @@ describe('berth compose: networks, dependencies, orphans, attached up', () => {
     );
     const r = p.ok(['up', '-d']);
     assert.match(r.stderr, /Container cdeps-init-1 {2}Exited/);
-    const app = await d.client.get('/containers/cdeps-app-1/json');
+    const app = await api(d.client, '/containers/cdeps-app-1/json');
     assert.equal(app.State.Running, true);
     p.ok(['down']);
 
@@ -155,7 +172,7 @@ describe('berth compose: networks, dependencies, orphans, attached up', () => {
     assert.match(r.stdout, /^job-1 {3}\| job done$/m);
     assert.match(r.stdout, /^side-1 {2}\| side up$/m);
     assert.match(r.stdout, /^job-1 exited with code 7$/m);
-    const side = await d.client.get('/containers/cattach-side-1/json');
+    const side = await api(d.client, '/containers/cattach-side-1/json');
     assert.equal(side.State.Running, false, 'the other services were stopped');
     p.ok(['down']);
   });
@@ -188,7 +205,14 @@ configs:
     writeFileSync(path.join(path.dirname(p.file), 'token.txt'), 's3cret');
     const up = d.berth(['compose', '-f', p.file, 'up', '-d'], { env: { SECRET_VALUE: 'from-the-env' } });
     assert.equal(up.code, 0, up.stderr);
-    const r = p.ok(['exec', '-T', 'app', 'sh', '-c', 'cat /run/secrets/token /run/secrets/env_secret /etc/app.conf; echo x > /run/secrets/token || echo read-only']);
+    const r = p.ok([
+      'exec',
+      '-T',
+      'app',
+      'sh',
+      '-c',
+      'cat /run/secrets/token /run/secrets/env_secret /etc/app.conf; echo x > /run/secrets/token || echo read-only',
+    ]);
     assert.equal(r.stdout, 's3cretfrom-the-envkey=value\nread-only\n');
     p.ok(['down', '-t', '1']);
   });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
+import { api, assertGone } from './compose-helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test/fixtures/compose');
 
@@ -71,10 +72,13 @@ describe('berth compose: the lecture stacks', () => {
     const port = await freePort();
     writeFileSync(s.file, readFileSync(s.file, 'utf8').replace("'8080:80'", `'127.0.0.1:${port}:80'`));
     s.ok(['up', '-d']);
-    const web = await d.client.get('/containers/my_app/json');
+    const web = await api(d.client, '/containers/my_app/json');
     assert.equal(web.State.Running, true);
     assert.equal(web.Config.Labels['com.docker.compose.service'], 'web');
-    assert.ok(web.NetworkSettings.Networks['lecture-basic_my_network'], JSON.stringify(web.NetworkSettings.Networks));
+    assert.ok(
+      web.NetworkSettings.Networks['lecture-basic_my_network'],
+      JSON.stringify(web.NetworkSettings.Networks),
+    );
     const page = await httpGet(port);
     assert.equal(page, readFileSync(path.join(s.dir, 'html/index.html'), 'utf8'));
     assert.match(s.ok(['port', 'web', '80']).stdout, new RegExp(`^127\\.0\\.0\\.1:${port}\\n$`));
@@ -84,15 +88,21 @@ describe('berth compose: the lecture stacks', () => {
     assert.match(s.ok(['exec', '-T', 'web', 'nslookup', 'db']).stdout, /Name:\s+db/);
     assert.match(s.ok(['logs', 'db']).stdout, /^db-1 {2}\| db ready, root password 1234$/m);
     const ps = s.ok(['ps']).stdout;
-    assert.match(ps, new RegExp(`^my_app\\s+busybox:latest\\s+"httpd -f -p 80 -h /…"\\s+web\\s+.*127\\.0\\.0\\.1:${port}->80/tcp$`, 'm'));
+    assert.match(
+      ps,
+      new RegExp(
+        `^my_app\\s+busybox:latest\\s+"httpd -f -p 80 -h /…"\\s+web\\s+.*127\\.0\\.0\\.1:${port}->80/tcp$`,
+        'm',
+      ),
+    );
     s.ok(['stop']);
-    assert.equal((await d.client.get('/containers/my_app/json')).State.Running, false);
+    assert.equal((await api(d.client, '/containers/my_app/json')).State.Running, false);
     s.ok(['start']);
-    assert.equal((await d.client.get('/containers/my_app/json')).State.Running, true);
+    assert.equal((await api(d.client, '/containers/my_app/json')).State.Running, true);
     s.ok(['restart', '-t', '1', 'db']);
     s.ok(['down', '-v']);
-    await assert.rejects(d.client.get('/volumes/lecture-basic_db_data'));
-    await assert.rejects(d.client.get('/containers/my_app/json'));
+    await assertGone(d.client, '/volumes/lecture-basic_db_data');
+    await assertGone(d.client, '/containers/my_app/json');
   });
 
   it('lecture-build: up --build builds through POST /build and runs the image', async () => {
@@ -100,11 +110,11 @@ describe('berth compose: the lecture stacks', () => {
     const r = s.ok(['up', '--build']);
     assert.match(r.stdout, /^lecture_build_app {2}\| hello from the app built by compose$/m);
     assert.match(r.stdout, /^lecture_build_app exited with code 0$/m);
-    const img = await d.client.get('/images/lecture-build-app/json');
+    const img = await api(d.client, '/images/lecture-build-app/json');
     assert.match(img.Id, /^sha256:/);
     const images = s.ok(['images']).stdout;
     assert.match(images, /^lecture_build_app\s+lecture-build-app\s+latest\s+[0-9a-f]{12}\s/m);
     s.ok(['down', '--rmi', 'local']);
-    await assert.rejects(d.client.get('/images/lecture-build-app/json'));
+    await assertGone(d.client, '/images/lecture-build-app/json');
   });
 });

@@ -9,9 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
+import { api, assertGone } from './compose-helpers.js';
 
 const PLUGIN = path.join(ROOT, 'bin/docker-compose-plugin');
-const loop = (msg: string): string => `["sh", "-c", "trap 'exit 0' TERM; echo ${msg}; while true; do sleep 1; done"]`;
+const loop = (msg: string): string =>
+  `["sh", "-c", "trap 'exit 0' TERM; echo ${msg}; while true; do sleep 1; done"]`;
 
 describe('docker compose (berth plugin) against berthd', () => {
   let d: TestDaemon;
@@ -44,7 +46,8 @@ describe('docker compose (berth plugin) against berthd', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const docker = (args: string[], env: Record<string, string> = {}) => d.docker(args, { env: { DOCKER_CONFIG: config, ...env } });
+  const docker = (args: string[], env: Record<string, string> = {}) =>
+    d.docker(args, { env: { DOCKER_CONFIG: config, ...env } });
   const ok = (args: string[], env: Record<string, string> = {}) => {
     const r = docker(args, env);
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
@@ -72,12 +75,17 @@ describe('docker compose (berth plugin) against berthd', () => {
     assert.match(ok([...project, file, 'exec', '-T', 'web', 'nslookup', 'db']).stdout, /Name:\s+db/);
     assert.equal(docker([...project, file, 'exec', '-T', 'web', 'sh', '-c', 'exit 5']).code, 5);
     // The docker CLI's -H reaches the plugin when DOCKER_HOST is unset.
-    const viaFlag = d.docker(['-H', d.host, ...project, file, 'ps', '-q'], { env: { DOCKER_CONFIG: config, DOCKER_HOST: '', BERTH_HOST: '' } });
+    const viaFlag = d.docker(['-H', d.host, ...project, file, 'ps', '-q'], {
+      env: { DOCKER_CONFIG: config, DOCKER_HOST: '', BERTH_HOST: '' },
+    });
     assert.equal(viaFlag.code, 0, viaFlag.stderr);
     assert.equal(viaFlag.stdout.trim().split('\n').length, 2);
     ok([...project, file, 'down']);
-    const left: any[] = await d.client.get('/containers/json', { all: 1, filters: JSON.stringify({ label: ['com.docker.compose.project=cplug'] }) });
+    const left: any[] = await api(d.client, '/containers/json', {
+      all: 1,
+      filters: JSON.stringify({ label: ['com.docker.compose.project=cplug'] }),
+    });
     assert.equal(left.length, 0);
-    await assert.rejects(d.client.get('/networks/cplug_default'));
+    await assertGone(d.client, '/networks/cplug_default');
   });
 });

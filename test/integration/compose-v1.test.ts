@@ -9,9 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
+import { api, assertGone } from './compose-helpers.js';
 
 const V1 = '/usr/bin/docker-compose';
-const loop = (msg: string): string => `["sh", "-c", "trap 'exit 0' TERM; echo ${msg}; while true; do sleep 1; done"]`;
+const loop = (msg: string): string =>
+  `["sh", "-c", "trap 'exit 0' TERM; echo ${msg}; while true; do sleep 1; done"]`;
 
 describe('docker-compose v1.29 against berthd', () => {
   let d: TestDaemon;
@@ -61,7 +63,7 @@ volumes:
 
   it('up -d, ps, exec -T with service-name DNS, logs, down -v', async () => {
     ok(['up', '-d']);
-    const web = await d.client.get('/containers/cv1_web_1/json');
+    const web = await api(d.client, '/containers/cv1_web_1/json');
     assert.equal(web.State.Running, true);
     assert.equal(web.Config.Labels['com.docker.compose.project'], 'cv1');
     const ps = ok(['ps']).stdout;
@@ -71,9 +73,12 @@ volumes:
     assert.equal(v1(['exec', '-T', 'web', 'sh', '-c', 'exit 4']).code, 4);
     assert.match(ok(['logs', '--no-color', 'web']).stdout, /web_1\s+\| web hello-v1/);
     ok(['down', '-v']);
-    const left: any[] = await d.client.get('/containers/json', { all: 1, filters: JSON.stringify({ label: ['com.docker.compose.project=cv1'] }) });
+    const left: any[] = await api(d.client, '/containers/json', {
+      all: 1,
+      filters: JSON.stringify({ label: ['com.docker.compose.project=cv1'] }),
+    });
     assert.equal(left.length, 0);
-    await assert.rejects(d.client.get('/volumes/cv1_data'));
-    await assert.rejects(d.client.get('/networks/cv1_default'));
+    await assertGone(d.client, '/volumes/cv1_data');
+    await assertGone(d.client, '/networks/cv1_default');
   });
 });

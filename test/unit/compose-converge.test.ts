@@ -55,7 +55,9 @@ function project(services: Service[], over: Partial<Project> = {}): Project {
   };
 }
 
-const dep = (condition: 'service_started' | 'service_healthy' | 'service_completed_successfully' = 'service_started') => ({
+const dep = (
+  condition: 'service_started' | 'service_healthy' | 'service_completed_successfully' = 'service_started',
+) => ({
   condition,
   required: true,
   restart: false,
@@ -103,7 +105,13 @@ describe('compose: service → container create body', () => {
     hostname: 'webhost',
   });
   const p = project([web, svc('db')]);
-  const { body, name, extraNetworks } = createBody({ project: p, service: web, number: 2, name: containerName(p, web, 2), imageId: 'sha256:abc' });
+  const { body, name, extraNetworks } = createBody({
+    project: p,
+    service: web,
+    number: 2,
+    name: containerName(p, web, 2),
+    imageId: 'sha256:abc',
+  });
 
   it('names the container <project>-<service>-<n> and labels it like Compose', () => {
     assert.equal(name, 'p-web-2');
@@ -137,7 +145,14 @@ describe('compose: service → container create body', () => {
     assert.equal(body.OpenStdin, true);
     assert.equal(body.StopSignal, 'SIGINT');
     assert.equal(body.StopTimeout, 90);
-    assert.deepEqual(body.Healthcheck, { Test: ['CMD', 'true'], Interval: 1e9, Timeout: 2e9, StartPeriod: undefined, StartInterval: undefined, Retries: 3 });
+    assert.deepEqual(body.Healthcheck, {
+      Test: ['CMD', 'true'],
+      Interval: 1e9,
+      Timeout: 2e9,
+      StartPeriod: undefined,
+      StartInterval: undefined,
+      Retries: 3,
+    });
   });
 
   it('maps ports, mounts, secrets and configs', () => {
@@ -151,7 +166,13 @@ describe('compose: service → container create body', () => {
       '/srv/p/app.conf:/etc/app.conf:ro',
       '/srv/p/html:/www:ro',
     ]);
-    assert.deepEqual(body.HostConfig.Mounts[0], { Type: 'volume', Source: 'p_data', Target: '/data', ReadOnly: undefined, VolumeOptions: undefined });
+    assert.deepEqual(body.HostConfig.Mounts[0], {
+      Type: 'volume',
+      Source: 'p_data',
+      Target: '/data',
+      ReadOnly: undefined,
+      VolumeOptions: undefined,
+    });
     assert.equal(body.HostConfig.Mounts[1].Type, 'tmpfs');
     assert.deepEqual(body.HostConfig.Tmpfs, { '/run': 'size=1m' });
   });
@@ -177,30 +198,61 @@ describe('compose: service → container create body', () => {
 
   it('joins <project>_default with the service name as alias; other networks after create', () => {
     assert.equal(body.HostConfig.NetworkMode, 'p_default');
-    assert.deepEqual(body.NetworkingConfig.EndpointsConfig, { p_default: { Aliases: ['web'], IPAMConfig: undefined } });
+    assert.deepEqual(body.NetworkingConfig.EndpointsConfig, {
+      p_default: { Aliases: ['web'], IPAMConfig: undefined },
+    });
     assert.deepEqual(extraNetworks, []);
     const multi = svc('api', { networks: { front: { aliases: ['api.local'] }, back: { priority: 10 } } });
     const pm = project([multi], {
-      networks: { front: { name: 'p_front', labels: {} }, back: { name: 'shared', external: true, labels: {} } },
+      networks: {
+        front: { name: 'p_front', labels: {} },
+        back: { name: 'shared', external: true, labels: {} },
+      },
     });
     const m = createBody({ project: pm, service: multi, number: 1, name: 'p-api-1' });
     assert.equal(m.body.HostConfig.NetworkMode, 'shared'); // highest priority first
-    assert.deepEqual(m.extraNetworks, [{ name: 'p_front', config: { Aliases: ['api', 'api.local'], IPAMConfig: undefined } }]);
+    assert.deepEqual(m.extraNetworks, [
+      { name: 'p_front', config: { Aliases: ['api', 'api.local'], IPAMConfig: undefined } },
+    ]);
     const oneoff = createBody({ project: pm, service: multi, number: 1, name: 'p-api-run-x', oneoff: true });
     assert.equal(oneoff.body.Labels['com.docker.compose.oneoff'], 'True');
-    assert.deepEqual(oneoff.body.NetworkingConfig.EndpointsConfig.shared, { Aliases: undefined, IPAMConfig: undefined });
+    assert.deepEqual(oneoff.body.NetworkingConfig.EndpointsConfig.shared, {
+      Aliases: undefined,
+      IPAMConfig: undefined,
+    });
   });
 
   it('network_mode host/none/service:x', () => {
-    const host = createBody({ project: p, service: svc('h', { network_mode: 'host' }), number: 1, name: 'p-h-1' });
+    const host = createBody({
+      project: p,
+      service: svc('h', { network_mode: 'host' }),
+      number: 1,
+      name: 'p-h-1',
+    });
     assert.equal(host.body.HostConfig.NetworkMode, 'host');
     assert.deepEqual(host.body.NetworkingConfig.EndpointsConfig, {});
-    const joined = createBody({ project: p, service: svc('j', { network_mode: 'service:db' }), number: 1, name: 'p-j-1', networkModeContainer: 'abc123' });
+    const joined = createBody({
+      project: p,
+      service: svc('j', { network_mode: 'service:db' }),
+      number: 1,
+      name: 'p-j-1',
+      networkModeContainer: 'abc123',
+    });
     assert.equal(joined.body.HostConfig.NetworkMode, 'container:abc123');
   });
 
   it('depends_on label lists name:condition:restart', () => {
-    assert.equal(dependsOnLabel(svc('a', { depends_on: { b: dep(), c: { condition: 'service_completed_successfully', required: false, restart: true } } })), 'b:service_started:false,c:service_completed_successfully:true');
+    assert.equal(
+      dependsOnLabel(
+        svc('a', {
+          depends_on: {
+            b: dep(),
+            c: { condition: 'service_completed_successfully', required: false, restart: true },
+          },
+        }),
+      ),
+      'b:service_started:false,c:service_completed_successfully:true',
+    );
   });
 });
 
@@ -235,7 +287,11 @@ describe('compose: dependency graph', () => {
     assert.equal(maxRunning, 2); // b and d together
     const down: string[] = [];
     await visitInOrder(chain, ['a', 'b', 'c', 'd'], 'down', async (n) => void down.push(n));
-    assert.ok(down.indexOf('c') < down.indexOf('b') && down.indexOf('b') < down.indexOf('a') && down.indexOf('d') < down.indexOf('a'));
+    assert.ok(
+      down.indexOf('c') < down.indexOf('b') &&
+        down.indexOf('b') < down.indexOf('a') &&
+        down.indexOf('d') < down.indexOf('a'),
+    );
   });
 
   it('a failure stops what depends on it and is rethrown', async () => {
@@ -252,7 +308,10 @@ describe('compose: dependency graph', () => {
 
   it('cycles are refused with the path', () => {
     const cyc = project([svc('x', { depends_on: { y: dep() } }), svc('y', { depends_on: { x: dep() } })]);
-    assert.throws(() => checkCycles(cyc), (e: Error) => e instanceof ComposeError && /dependency cycle detected: x -> y -> x/.test(e.message));
+    assert.throws(
+      () => checkCycles(cyc),
+      (e: Error) => e instanceof ComposeError && /dependency cycle detected: x -> y -> x/.test(e.message),
+    );
   });
 
   it('scale: --scale beats scale beats deploy.replicas', () => {
@@ -280,7 +339,10 @@ describe('compose: output', () => {
     p.event('Network p_default', 'Created');
     p.event('Container p-web-1', 'Started');
     p.stop();
-    assert.equal(s.text(), ' Network p_default  Creating\n Network p_default  Created\n Container p-web-1  Started\n');
+    assert.equal(
+      s.text(),
+      ' Network p_default  Creating\n Network p_default  Created\n Container p-web-1  Started\n',
+    );
     const q = sink();
     new Progress(q.w, 'quiet').event('x', 'Created');
     assert.equal(q.text(), '');
@@ -314,7 +376,10 @@ describe('compose: output', () => {
   });
 
   it('ls status counts containers per state', () => {
-    assert.equal(combinedStatus([{ State: 'running' }, { State: 'exited' }, { State: 'running' }]), 'exited(1), running(2)');
+    assert.equal(
+      combinedStatus([{ State: 'running' }, { State: 'exited' }, { State: 'running' }]),
+      'exited(1), running(2)',
+    );
   });
 });
 
@@ -326,13 +391,35 @@ describe('compose: docker CLI plugin argv', () => {
 
   it('as a plugin: drops docker-only flags, takes -H as the engine', () => {
     const env: NodeJS.ProcessEnv = { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker' };
-    const out = pluginArgv(['node', 'plugin', '--config', '/tmp/cfg', '-H', 'unix:///x.sock', '--tls', '-D', 'compose', 'up', '-d'], env);
+    const out = pluginArgv(
+      [
+        'node',
+        'plugin',
+        '--config',
+        '/tmp/cfg',
+        '-H',
+        'unix:///x.sock',
+        '--tls',
+        '-D',
+        'compose',
+        'up',
+        '-d',
+      ],
+      env,
+    );
     assert.deepEqual(out, ['node', 'plugin', '-D', 'compose', 'up', '-d']);
     assert.equal(env.BERTH_HOST, 'unix:///x.sock');
-    const env2: NodeJS.ProcessEnv = { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker', DOCKER_HOST: 'unix:///y.sock', DOCKER_CONFIG: '/nonexistent' };
+    const env2: NodeJS.ProcessEnv = {
+      DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker',
+      DOCKER_HOST: 'unix:///y.sock',
+      DOCKER_CONFIG: '/nonexistent',
+    };
     pluginArgv(['node', 'plugin', 'compose', 'ps'], env2);
     assert.equal(env2.BERTH_HOST, 'unix:///y.sock');
-    const env3: NodeJS.ProcessEnv = { DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker', DOCKER_CONFIG: '/nonexistent' };
+    const env3: NodeJS.ProcessEnv = {
+      DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND: 'docker',
+      DOCKER_CONFIG: '/nonexistent',
+    };
     pluginArgv(['node', 'plugin', 'compose', 'ps'], env3);
     assert.equal(env3.BERTH_HOST, 'unix:///var/run/docker.sock');
   });

@@ -31,7 +31,10 @@ function svc(over: Partial<Service> = {}): Service {
 
 describe('compose config hash', () => {
   it('canonical JSON sorts keys at every level and drops undefined', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: undefined }], c: null } }), '{"a":{"c":null,"d":[2,{"z":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [2, { z: 1, y: undefined }], c: null } }),
+      '{"a":{"c":null,"d":[2,{"z":1}]},"b":1}',
+    );
   });
 
   it('is a sha256 hex digest, equal for equal configs whatever the key order', () => {
@@ -44,7 +47,17 @@ describe('compose config hash', () => {
   it('ignores build, pull_policy, scale and deploy.replicas', () => {
     const h = serviceHash(svc({ deploy: { replicas: 1 } }));
     assert.equal(serviceHash(svc({ deploy: { replicas: 5 } })), h);
-    assert.equal(serviceHash(svc({ deploy: { replicas: 5 }, scale: 3, pull_policy: 'always', build: { context: '/x', args: {}, labels: {} } })), h);
+    assert.equal(
+      serviceHash(
+        svc({
+          deploy: { replicas: 5 },
+          scale: 3,
+          pull_policy: 'always',
+          build: { context: '/x', args: {}, labels: {} },
+        }),
+      ),
+      h,
+    );
   });
 
   it('changes with the environment, command, image or ports', () => {

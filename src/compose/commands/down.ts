@@ -29,7 +29,13 @@ function downTargets(project: Project, list: Summary[], removeOrphans: boolean):
   return list.filter((c) => noModel || removeOrphans || !orphanIds.has(c.Id) || isOneoff(c));
 }
 
-async function removeImages(cc: ComposeContext, project: Project, list: Summary[], mode: string, progress: Progress): Promise<void> {
+async function removeImages(
+  cc: ComposeContext,
+  project: Project,
+  list: Summary[],
+  mode: string,
+  progress: Progress,
+): Promise<void> {
   const refs = new Set<string>();
   for (const s of Object.values(project.services)) {
     if (mode === 'all' || !s.image) refs.add(serviceImage(project, s));
@@ -56,42 +62,62 @@ export function registerDownCommands(compose: Command, cc: ComposeContext): void
     .command('down')
     .description('Stop and remove containers, networks')
     .argument('[service...]')
-    .option('-v, --volumes', 'Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers')
-    .option('--rmi <type>', 'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")')
+    .option(
+      '-v, --volumes',
+      'Remove named volumes declared in the "volumes" section of the Compose file and anonymous volumes attached to containers',
+    )
+    .option(
+      '--rmi <type>',
+      'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")',
+    )
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
     .option('-t, --timeout <seconds>', 'Specify a shutdown timeout in seconds')
     .action(
-      run(async (services: string[], f: { volumes?: boolean; rmi?: string; removeOrphans?: boolean; timeout?: string }) => {
-        if (f.rmi && !['local', 'all'].includes(f.rmi)) throw new ComposeError(`invalid value for --rmi: ${f.rmi}`);
-        const project = await cc.project({ optional: true });
-        const timeout = f.timeout !== undefined ? Number(f.timeout) : undefined;
-        const list = await listContainers(cc.client, project.name);
-        const progress = cc.progress();
-        try {
-          let targets = downTargets(project, list, Boolean(f.removeOrphans) || process.env.COMPOSE_REMOVE_ORPHANS === 'true');
-          if (services.length) {
-            selectServices(project, services);
-            targets = targets.filter((c) => services.includes(serviceOf(c)));
-          }
-          // Dependents stop before their dependencies; containers of one level in parallel.
-          const known = [...new Set(targets.map(serviceOf))].filter((s) => project.services[s]);
-          const unknown = targets.filter((c) => !project.services[serviceOf(c)]);
-          const ofService = (s: string): Summary[] => targets.filter((c) => serviceOf(c) === s);
-          await Promise.all(unknown.map((c) => stopAndRemove(cc.client, c, timeout, Boolean(f.volumes), progress)));
-          await visitInOrder(project, known, 'down', async (s) => {
-            await Promise.all(
-              ofService(s).map((c) => stopAndRemove(cc.client, c, stopTimeout(project, c, timeout), Boolean(f.volumes), progress)),
+      run(
+        async (
+          services: string[],
+          f: { volumes?: boolean; rmi?: string; removeOrphans?: boolean; timeout?: string },
+        ) => {
+          if (f.rmi && !['local', 'all'].includes(f.rmi))
+            throw new ComposeError(`invalid value for --rmi: ${f.rmi}`);
+          const project = await cc.project({ optional: true });
+          const timeout = f.timeout !== undefined ? Number(f.timeout) : undefined;
+          const list = await listContainers(cc.client, project.name);
+          const progress = cc.progress();
+          try {
+            let targets = downTargets(
+              project,
+              list,
+              Boolean(f.removeOrphans) || process.env.COMPOSE_REMOVE_ORPHANS === 'true',
             );
-          });
-          if (!services.length) {
-            await removeNetworks(cc.client, project, progress);
-            if (f.volumes) await removeVolumes(cc.client, project, progress);
-            if (f.rmi) await removeImages(cc, project, list, f.rmi, progress);
+            if (services.length) {
+              selectServices(project, services);
+              targets = targets.filter((c) => services.includes(serviceOf(c)));
+            }
+            // Dependents stop before their dependencies; containers of one level in parallel.
+            const known = [...new Set(targets.map(serviceOf))].filter((s) => project.services[s]);
+            const unknown = targets.filter((c) => !project.services[serviceOf(c)]);
+            const ofService = (s: string): Summary[] => targets.filter((c) => serviceOf(c) === s);
+            await Promise.all(
+              unknown.map((c) => stopAndRemove(cc.client, c, timeout, Boolean(f.volumes), progress)),
+            );
+            await visitInOrder(project, known, 'down', async (s) => {
+              await Promise.all(
+                ofService(s).map((c) =>
+                  stopAndRemove(cc.client, c, stopTimeout(project, c, timeout), Boolean(f.volumes), progress),
+                ),
+              );
+            });
+            if (!services.length) {
+              await removeNetworks(cc.client, project, progress);
+              if (f.volumes) await removeVolumes(cc.client, project, progress);
+              if (f.rmi) await removeImages(cc, project, list, f.rmi, progress);
+            }
+          } finally {
+            progress.stop();
           }
-        } finally {
-          progress.stop();
-        }
-      }),
+        },
+      ),
     );
 
   compose
@@ -112,7 +138,9 @@ export function registerDownCommands(compose: Command, cc: ComposeContext): void
         try {
           if (f.stop)
             await Promise.all(
-              list.filter((c) => c.State === 'running').map((c) => stopContainer(cc.client, c, undefined, progress)),
+              list
+                .filter((c) => c.State === 'running')
+                .map((c) => stopContainer(cc.client, c, undefined, progress)),
             );
           if (f.stop) list = list.map((c) => (c.State === 'running' ? { ...c, State: 'exited' } : c));
           const stopped = list.filter((c) => c.State !== 'running' && c.State !== 'paused');
@@ -125,7 +153,9 @@ export function registerDownCommands(compose: Command, cc: ComposeContext): void
             const answer = await ask('Are you sure? [yN] ');
             if (!/^y(es)?$/i.test(answer.trim())) return;
           }
-          await Promise.all(stopped.map((c) => removeContainer(cc.client, c, { volumes: f.volumes, force: true }, progress)));
+          await Promise.all(
+            stopped.map((c) => removeContainer(cc.client, c, { volumes: f.volumes, force: true }, progress)),
+          );
         } finally {
           progress.stop();
         }
@@ -152,4 +182,3 @@ async function ask(question: string): Promise<string> {
     process.stdin.once('end', done);
   });
 }
-

@@ -20,7 +20,9 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** `-e KEY` takes KEY from our environment; `-e KEY=v` as given. */
 function envList(list: string[]): string[] {
-  return list.flatMap((e) => (e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : []));
+  return list.flatMap((e) =>
+    e.includes('=') ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : [],
+  );
 }
 
 interface ExecFlags {
@@ -35,7 +37,14 @@ interface ExecFlags {
 }
 
 /** Runs a hijacked session for exec or attach; returns 'detached' or 'output-closed'. */
-async function session(cc: ComposeContext, path: string, body: unknown, tty: boolean, stdin: boolean, resizePath: string) {
+async function session(
+  cc: ComposeContext,
+  path: string,
+  body: unknown,
+  tty: boolean,
+  stdin: boolean,
+  resizePath: string,
+) {
   const conn = await cc.client.hijack(path, body === undefined ? {} : { body });
   const restore = tty && stdin ? makeRaw(process.stdin) : () => undefined;
   const stopResize = tty && process.stdout.isTTY ? monitorTtySize(cc.client, resizePath) : () => undefined;
@@ -61,7 +70,10 @@ export function registerExecCommands(compose: Command, cc: ComposeContext): void
     .argument('<service>')
     .argument('<command...>')
     .option('-d, --detach', 'Detached mode: Run command in the background')
-    .option('-T, --no-tty', 'Disable pseudo-TTY allocation. By default `docker compose exec` allocates a TTY.')
+    .option(
+      '-T, --no-tty',
+      'Disable pseudo-TTY allocation. By default `docker compose exec` allocates a TTY.',
+    )
     .option('-i, --interactive', 'Keep STDIN open even if not attached', true)
     .option('-u, --user <user>', 'Run the command as this user')
     .option('-w, --workdir <dir>', 'Path to workdir directory for this command')
@@ -77,7 +89,8 @@ export function registerExecCommands(compose: Command, cc: ComposeContext): void
         );
         const c = list.find((x) => x.State === 'running');
         if (!c) {
-          if (!list.length && f.index !== '1') throw new ComposeError(`service "${service}" is not running container #${f.index}`);
+          if (!list.length && f.index !== '1')
+            throw new ComposeError(`service "${service}" is not running container #${f.index}`);
           throw new ComposeError(`service "${service}" is not running`);
         }
         const tty = f.tty !== false && Boolean(process.stdin.isTTY);
@@ -102,7 +115,14 @@ export function registerExecCommands(compose: Command, cc: ComposeContext): void
           await cc.client.post(`${execPath}/start`, { Detach: true, Tty: tty });
           return 0;
         }
-        await session(cc, `${execPath}/start`, { Detach: false, Tty: tty, ConsoleSize: body.ConsoleSize }, tty, stdin, `${execPath}/resize`);
+        await session(
+          cc,
+          `${execPath}/start`,
+          { Detach: false, Tty: tty, ConsoleSize: body.ConsoleSize },
+          tty,
+          stdin,
+          `${execPath}/resize`,
+        );
         const info = await cc.client.get<{ ExitCode: number | null }>(`${execPath}/json`);
         return info.ExitCode ?? 0;
       }),
@@ -154,7 +174,12 @@ interface RunFlags {
   pull?: string;
 }
 
-async function runOneOff(cc: ComposeContext, serviceName: string, cmd: string[], f: RunFlags): Promise<number> {
+async function runOneOff(
+  cc: ComposeContext,
+  serviceName: string,
+  cmd: string[],
+  f: RunFlags,
+): Promise<number> {
   const project = await cc.project({ services: [serviceName] });
   const base = project.services[serviceName] ?? project.disabled_services?.[serviceName];
   if (!base) throw new ComposeError(`no such service: ${serviceName}`);
@@ -185,7 +210,12 @@ async function runOneOff(cc: ComposeContext, serviceName: string, cmd: string[],
     restart: undefined,
     tty,
     stdin_open: stdin || base.stdin_open,
-    environment: { ...base.environment, ...Object.fromEntries(envList(f.env).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) },
+    environment: {
+      ...base.environment,
+      ...Object.fromEntries(
+        envList(f.env).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+      ),
+    },
     user: f.user ?? base.user,
     working_dir: f.workdir ?? base.working_dir,
     container_name: undefined,
@@ -196,12 +226,21 @@ async function runOneOff(cc: ComposeContext, serviceName: string, cmd: string[],
   const name = f.name ?? `${project.name}-${serviceName}-run-${slug.slice(0, 12)}`;
   const labels = Object.fromEntries(f.label.map((l) => [l.split('=')[0], l.split('=').slice(1).join('=')]));
   labels['com.docker.compose.slug'] = slug;
-  const spec = createBody({ project, service: s, number: 1, name, imageId: images.get(serviceName), oneoff: true, extraLabels: labels });
+  const spec = createBody({
+    project,
+    service: s,
+    number: 1,
+    name,
+    imageId: images.get(serviceName),
+    oneoff: true,
+    extraLabels: labels,
+  });
   spec.body.AttachStdin = stdin;
   spec.body.StdinOnce = stdin;
   for (const v of f.volume) {
     const [src, ...rest] = v.split(':');
-    const hostSide = src.startsWith('.') || src.startsWith('/') ? path.resolve(project.working_dir, src) : src;
+    const hostSide =
+      src.startsWith('.') || src.startsWith('/') ? path.resolve(project.working_dir, src) : src;
     (spec.body.HostConfig.Binds ??= []).push([hostSide, ...rest].join(':'));
   }
   for (const p of f.publish)
@@ -217,13 +256,16 @@ async function runOneOff(cc: ComposeContext, serviceName: string, cmd: string[],
     process.stdout.write(name + '\n');
     return 0;
   }
-  const conn = cc.client.hijack(`${cpath}/attach`, { query: { stream: true, stdin: stdin || undefined, stdout: true, stderr: true } });
+  const conn = cc.client.hijack(`${cpath}/attach`, {
+    query: { stream: true, stdin: stdin || undefined, stdout: true, stderr: true },
+  });
   const wait = cc.client.post<{ StatusCode: number }>(`${cpath}/wait`, undefined, { condition: 'next-exit' });
   wait.catch(() => undefined);
   const attached = await conn;
   await cc.client.post(`${cpath}/start`);
   const restore = tty && stdin ? makeRaw(process.stdin) : () => undefined;
-  const stopResize = tty && process.stdout.isTTY ? monitorTtySize(cc.client, `${cpath}/resize`) : () => undefined;
+  const stopResize =
+    tty && process.stdout.isTTY ? monitorTtySize(cc.client, `${cpath}/resize`) : () => undefined;
   let code = 0;
   try {
     const end = await runSession({

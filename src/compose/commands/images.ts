@@ -16,7 +16,9 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 function splitTag(ref: string): { repo: string; tag: string } {
   const slash = ref.lastIndexOf('/');
   const colon = ref.lastIndexOf(':');
-  return colon > slash ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: 'latest' };
+  return colon > slash
+    ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) }
+    : { repo: ref, tag: 'latest' };
 }
 
 export function registerImageCommands(compose: Command, cc: ComposeContext): void {
@@ -35,15 +37,32 @@ export function registerImageCommands(compose: Command, cc: ComposeContext): voi
         );
         const rows = await Promise.all(
           list.map(async (c) => {
-            const img = await cc.client.get(`/images/${encodeURIComponent(c.ImageID ?? c.Image)}/json`).catch(() => undefined);
-            const { repo, tag } = splitTag(c.Image.startsWith('sha256:') ? (img?.RepoTags?.[0] ?? '<none>:<none>') : c.Image);
-            return { Container: nameOf(c), Repository: repo, Tag: tag, ID: (img?.Id ?? c.ImageID ?? '') as string, Size: (img?.Size ?? 0) as number };
+            const img = await cc.client
+              .get(`/images/${encodeURIComponent(c.ImageID ?? c.Image)}/json`)
+              .catch(() => undefined);
+            const { repo, tag } = splitTag(
+              c.Image.startsWith('sha256:') ? (img?.RepoTags?.[0] ?? '<none>:<none>') : c.Image,
+            );
+            return {
+              Container: nameOf(c),
+              Repository: repo,
+              Tag: tag,
+              ID: (img?.Id ?? c.ImageID ?? '') as string,
+              Size: (img?.Size ?? 0) as number,
+            };
           }),
         );
         rows.sort((a, b) => a.Container.localeCompare(b.Container));
-        if (f.quiet) return void process.stdout.write([...new Set(rows.map((r) => r.ID))].map((i) => i + '\n').join(''));
+        if (f.quiet)
+          return void process.stdout.write([...new Set(rows.map((r) => r.ID))].map((i) => i + '\n').join(''));
         if (f.format === 'json') {
-          const out = rows.map((r) => ({ ID: r.ID, ContainerName: r.Container, Repository: r.Repository, Tag: r.Tag, Size: r.Size }));
+          const out = rows.map((r) => ({
+            ID: r.ID,
+            ContainerName: r.Container,
+            Repository: r.Repository,
+            Tag: r.Tag,
+            Size: r.Size,
+          }));
           return void process.stdout.write(JSON.stringify(out) + '\n');
         }
         const table = rows.map((r) => ({
@@ -56,7 +75,13 @@ export function registerImageCommands(compose: Command, cc: ComposeContext): voi
         process.stdout.write(
           formatList(table, {
             format: 'table {{.Container}}\t{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}',
-            headers: { Container: 'CONTAINER', Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', Size: 'SIZE' },
+            headers: {
+              Container: 'CONTAINER',
+              Repository: 'REPOSITORY',
+              Tag: 'TAG',
+              ID: 'IMAGE ID',
+              Size: 'SIZE',
+            },
           }),
         );
       }),
@@ -71,31 +96,48 @@ export function registerImageCommands(compose: Command, cc: ComposeContext): voi
     .option('--ignore-buildable', 'Ignore images that can be built')
     .option('--include-deps', 'Also pull services declared as dependencies')
     .action(
-      run(async (services: string[], f: { quiet?: boolean; ignorePullFailures?: boolean; ignoreBuildable?: boolean; includeDeps?: boolean }) => {
-        const project = await cc.project({ services });
-        const names = services.length ? selectServices(project, services, !f.includeDeps) : Object.keys(project.services);
-        const progress = cc.progress('Pulling');
-        const failures: string[] = [];
-        try {
-          await Promise.all(
-            names.map(async (n) => {
-              const s = project.services[n];
-              if (!s.image || (s.build && f.ignoreBuildable) || s.pull_policy === 'build') return;
-              try {
-                await pullImage(cc.client, s, s.image, f.quiet ? new Progress(process.stderr, 'quiet') : progress);
-              } catch (e) {
-                // A service that can be built is not a pull failure (Compose warns and goes on).
-                if (s.build) return;
-                if (!f.ignorePullFailures) throw e;
-                failures.push((e as Error).message);
-              }
-            }),
-          );
-        } finally {
-          progress.stop();
-        }
-        for (const msg of failures) process.stderr.write(`${msg}\n`);
-      }),
+      run(
+        async (
+          services: string[],
+          f: {
+            quiet?: boolean;
+            ignorePullFailures?: boolean;
+            ignoreBuildable?: boolean;
+            includeDeps?: boolean;
+          },
+        ) => {
+          const project = await cc.project({ services });
+          const names = services.length
+            ? selectServices(project, services, !f.includeDeps)
+            : Object.keys(project.services);
+          const progress = cc.progress('Pulling');
+          const failures: string[] = [];
+          try {
+            await Promise.all(
+              names.map(async (n) => {
+                const s = project.services[n];
+                if (!s.image || (s.build && f.ignoreBuildable) || s.pull_policy === 'build') return;
+                try {
+                  await pullImage(
+                    cc.client,
+                    s,
+                    s.image,
+                    f.quiet ? new Progress(process.stderr, 'quiet') : progress,
+                  );
+                } catch (e) {
+                  // A service that can be built is not a pull failure (Compose warns and goes on).
+                  if (s.build) return;
+                  if (!f.ignorePullFailures) throw e;
+                  failures.push((e as Error).message);
+                }
+              }),
+            );
+          } finally {
+            progress.stop();
+          }
+          for (const msg of failures) process.stderr.write(`${msg}\n`);
+        },
+      ),
     );
 
   compose
@@ -107,7 +149,9 @@ export function registerImageCommands(compose: Command, cc: ComposeContext): voi
     .action(
       run(async (services: string[], f: { ignorePushFailures?: boolean }) => {
         const project = await cc.project({ services });
-        const names = services.length ? selectServices(project, services, true) : Object.keys(project.services);
+        const names = services.length
+          ? selectServices(project, services, true)
+          : Object.keys(project.services);
         const progress = cc.progress('Pushing');
         try {
           for (const n of names) {
@@ -147,32 +191,39 @@ export function registerImageCommands(compose: Command, cc: ComposeContext): voi
     .option('--build-arg <arg>', 'Set build-time variables for services', collect, [])
     .option('-q, --quiet', "Don't print anything to STDOUT")
     .action(
-      run(async (services: string[], f: { cache?: boolean; pull?: boolean; buildArg: string[]; quiet?: boolean }) => {
-        const project = await cc.project({ services });
-        const names = services.length ? selectServices(project, services, true) : Object.keys(project.services);
-        const args: Record<string, string> = {};
-        for (const a of f.buildArg) {
-          const i = a.indexOf('=');
-          if (i < 0) {
-            if (process.env[a] !== undefined) args[a] = process.env[a]!;
-          } else args[a.slice(0, i)] = a.slice(i + 1);
-        }
-        const progress = cc.progress('Building');
-        try {
-          for (const n of names) {
-            const s = project.services[n];
-            if (!s.build) continue;
-            await buildImage(
-              cc.client,
-              project,
-              s,
-              { noCache: f.cache === false, pull: f.pull, args, quiet: f.quiet, out: process.stdout },
-              progress,
-            );
+      run(
+        async (
+          services: string[],
+          f: { cache?: boolean; pull?: boolean; buildArg: string[]; quiet?: boolean },
+        ) => {
+          const project = await cc.project({ services });
+          const names = services.length
+            ? selectServices(project, services, true)
+            : Object.keys(project.services);
+          const args: Record<string, string> = {};
+          for (const a of f.buildArg) {
+            const i = a.indexOf('=');
+            if (i < 0) {
+              if (process.env[a] !== undefined) args[a] = process.env[a]!;
+            } else args[a.slice(0, i)] = a.slice(i + 1);
           }
-        } finally {
-          progress.stop();
-        }
-      }),
+          const progress = cc.progress('Building');
+          try {
+            for (const n of names) {
+              const s = project.services[n];
+              if (!s.build) continue;
+              await buildImage(
+                cc.client,
+                project,
+                s,
+                { noCache: f.cache === false, pull: f.pull, args, quiet: f.quiet, out: process.stdout },
+                progress,
+              );
+            }
+          } finally {
+            progress.stop();
+          }
+        },
+      ),
     );
 }

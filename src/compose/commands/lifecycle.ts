@@ -17,7 +17,10 @@ import { selectServices } from '../converge.js';
 import { visitInOrder } from '../graph.js';
 import { ids, type Progress } from '../progress.js';
 
-async function targets(cc: ComposeContext, services: string[]): Promise<{ project: Project; list: Summary[] }> {
+async function targets(
+  cc: ComposeContext,
+  services: string[],
+): Promise<{ project: Project; list: Summary[] }> {
   const project = await cc.project({ optional: true });
   if (services.length) selectServices(project, services);
   const list = (await listContainers(cc.client, project.name)).filter(
@@ -75,7 +78,8 @@ export function registerLifecycleCommands(compose: Command, cc: ComposeContext):
       run(async (services: string[]) => {
         const { project, list } = await targets(cc, services);
         for (const s of services)
-          if (!list.some((c) => serviceOf(c) === s)) throw new ComposeError(`service "${s}" has no container to start`);
+          if (!list.some((c) => serviceOf(c) === s))
+            throw new ComposeError(`service "${s}" has no container to start`);
         await withProgress(cc, 'Running', (p) =>
           inOrder(project, list, 'up', async (c) => {
             if (c.State !== 'running') await startContainer(cc.client, { Id: c.Id, name: nameOf(c) }, p);
@@ -112,7 +116,14 @@ export function registerLifecycleCommands(compose: Command, cc: ComposeContext):
         const { project, list } = await targets(cc, services);
         await withProgress(cc, 'Restarting', (p) =>
           inOrder(project, list, 'up', (c) =>
-            simple(cc.client, c, 'restart', { t: stopTimeout(project, c, seconds(f.timeout)) }, ['Restarting', 'Started'], p),
+            simple(
+              cc.client,
+              c,
+              'restart',
+              { t: stopTimeout(project, c, seconds(f.timeout)) },
+              ['Restarting', 'Started'],
+              p,
+            ),
           ),
         );
       }),
@@ -130,9 +141,9 @@ export function registerLifecycleCommands(compose: Command, cc: ComposeContext):
         const running = list.filter((c) => c.State === 'running');
         if (!running.length) throw new ComposeError('no container to kill');
         await withProgress(cc, 'Killing', (p) =>
-          Promise.all(running.map((c) => simple(cc.client, c, 'kill', { signal: f.signal }, ['Killing', 'Killed'], p))).then(
-            () => undefined,
-          ),
+          Promise.all(
+            running.map((c) => simple(cc.client, c, 'kill', { signal: f.signal }, ['Killing', 'Killed'], p)),
+          ).then(() => undefined),
         );
       }),
     );
@@ -150,7 +161,9 @@ export function registerLifecycleCommands(compose: Command, cc: ComposeContext):
           const { list } = await targets(cc, services);
           await withProgress(cc, doing, (p) =>
             Promise.all(
-              list.filter((c) => c.State === state).map((c) => simple(cc.client, c, path, {}, [doing, done], p)),
+              list
+                .filter((c) => c.State === state)
+                .map((c) => simple(cc.client, c, path, {}, [doing, done], p)),
             ).then(() => undefined),
           );
         }),
@@ -166,7 +179,10 @@ export function registerLifecycleCommands(compose: Command, cc: ComposeContext):
         const { list } = await targets(cc, services);
         // Compose returns the exit code of the first container that stops.
         const first = await Promise.race(
-          list.map(async (c) => ((await cc.client.post(`/containers/${c.Id}/wait`)) as { StatusCode: number }).StatusCode),
+          list.map(
+            async (c) =>
+              ((await cc.client.post(`/containers/${c.Id}/wait`)) as { StatusCode: number }).StatusCode,
+          ),
         );
         return first;
       }),

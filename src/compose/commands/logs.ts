@@ -36,8 +36,14 @@ export function registerLogsCommand(compose: Command, cc: ComposeContext): void 
     .option('-f, --follow', 'Follow log output')
     .option('-n, --tail <n>', 'Number of lines to show from the end of the logs for each container', 'all')
     .option('-t, --timestamps', 'Show timestamps')
-    .option('--since <ts>', 'Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)')
-    .option('--until <ts>', 'Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)')
+    .option(
+      '--since <ts>',
+      'Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)',
+    )
+    .option(
+      '--until <ts>',
+      'Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)',
+    )
     .option('--no-color', 'Produce monochrome output')
     .option('--no-log-prefix', "Don't print prefix in logs")
     .option('--index <n>', 'index of the container if service has multiple replicas')

@@ -4,7 +4,14 @@ import type { Command } from 'commander';
 import { ComposeError } from '../model.js';
 import { run, type ComposeContext } from '../cli.js';
 import { L } from '../labels.js';
-import { isOneoff, listContainers, nameOf, numberOf, serviceOf, type Summary } from '../converge-containers.js';
+import {
+  isOneoff,
+  listContainers,
+  nameOf,
+  numberOf,
+  serviceOf,
+  type Summary,
+} from '../converge-containers.js';
 import { selectServices } from '../converge.js';
 import { displayablePorts, ellipsis, goQuote, type ApiPort } from '../../cli/containers-ps.js';
 import { formatList, marshalJson } from '../../cli/format/table.js';
@@ -12,7 +19,8 @@ import { timeAgo } from '../../cli/format/units.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-const PS_TABLE = 'table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}';
+const PS_TABLE =
+  'table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}';
 const PS_HEADERS = {
   Name: 'NAME',
   Names: 'NAMES',
@@ -148,13 +156,15 @@ export function registerListCommands(compose: Command, cc: ComposeContext): void
           if (!m) throw new ComposeError(`unsupported filter: ${f.filter}`);
           status.push(m[1]);
         }
-        for (const s of status) if (!STATES.includes(s)) throw new ComposeError(`invalid filter 'status=${s}'`);
+        for (const s of status)
+          if (!STATES.includes(s)) throw new ComposeError(`invalid filter 'status=${s}'`);
         let list = await listContainers(cc.client, project.name, true);
         list = list.filter((c) => {
           if (services.length && !services.includes(serviceOf(c))) return false;
           if (f.orphans === false && !project.services[serviceOf(c)]) return false;
           if (status.length) return status.includes(c.State);
-          if (!f.all && (c.State !== 'running' && c.State !== 'restarting' && c.State !== 'paused')) return false;
+          if (!f.all && c.State !== 'running' && c.State !== 'restarting' && c.State !== 'paused')
+            return false;
           return f.all || !isOneoff(c) || c.State === 'running';
         });
         list.sort((a, b) => nameOf(a).localeCompare(nameOf(b)) || numberOf(a) - numberOf(b));
@@ -199,7 +209,12 @@ export function registerListCommands(compose: Command, cc: ComposeContext): void
           nameFilter = m[1];
         }
         const rows = [...projects]
-          .map(([name, cs]) => ({ Name: name, Status: combinedStatus(cs), ConfigFiles: configFilesOf(cs), cs }))
+          .map(([name, cs]) => ({
+            Name: name,
+            Status: combinedStatus(cs),
+            ConfigFiles: configFilesOf(cs),
+            cs,
+          }))
           .filter((p) => f.all || p.cs.some((c) => c.State === 'running'))
           .filter((p) => !nameFilter || p.Name.includes(nameFilter))
           .sort((a, b) => a.Name.localeCompare(b.Name));

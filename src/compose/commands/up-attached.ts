@@ -36,7 +36,12 @@ function attachedServices(project: Project, o: AttachOptions): Set<string> {
   return new Set(names.filter((n) => !o.noAttach.includes(n)));
 }
 
-export async function attachAndWait(cc: ComposeContext, project: Project, replicas: Replica[], o: AttachOptions): Promise<number> {
+export async function attachAndWait(
+  cc: ComposeContext,
+  project: Project,
+  replicas: Replica[],
+  o: AttachOptions,
+): Promise<number> {
   const out = process.stdout;
   const printer = new LogPrinter(out, { color: useColor(out, o.noColor, cc.options.ansi), prefix: o.prefix });
   const wanted = attachedServices(project, o);
@@ -53,7 +58,10 @@ export async function attachAndWait(cc: ComposeContext, project: Project, replic
 
   const stopAll = async (progressTitle: string): Promise<void> => {
     const progress = cc.progress(progressTitle);
-    const all: Summary[] = serviceContainers(await listContainers(cc.client, project.name), Object.keys(project.services));
+    const all: Summary[] = serviceContainers(
+      await listContainers(cc.client, project.name),
+      Object.keys(project.services),
+    );
     // Dependents stop before what they depend on, as Compose does.
     await visitInOrder(project, [...new Set(all.map(serviceOf))], 'down', async (svc) => {
       await Promise.all(
@@ -67,9 +75,9 @@ export async function attachAndWait(cc: ComposeContext, project: Project, replic
   const onSigint = (): void => {
     if (interrupted) {
       // Second Ctrl-C: kill without waiting, as Compose forces.
-      void Promise.all(attached.map((r) => cc.client.post(`/containers/${r.Id}/kill`).catch(() => undefined))).then(() =>
-        process.exit(130),
-      );
+      void Promise.all(
+        attached.map((r) => cc.client.post(`/containers/${r.Id}/kill`).catch(() => undefined)),
+      ).then(() => process.exit(130));
       return;
     }
     interrupted = true;
@@ -84,12 +92,12 @@ export async function attachAndWait(cc: ComposeContext, project: Project, replic
       attached.map(async (r) => {
         const name = names.get(r.Id)!;
         const info = await inspectContainer(cc.client, r.Id);
-        await streamLogs(
-          cc.client,
-          { Id: r.Id, name, tty: Boolean(info.Config?.Tty) },
-          printer,
-          { follow: true, tail: r.fresh ? 'all' : '0', timestamps: o.timestamps, signal: abort.signal },
-        );
+        await streamLogs(cc.client, { Id: r.Id, name, tty: Boolean(info.Config?.Tty) }, printer, {
+          follow: true,
+          tail: r.fresh ? 'all' : '0',
+          timestamps: o.timestamps,
+          signal: abort.signal,
+        });
         if (abort.signal.aborted) return;
         const state = (await cc.client.post(`/containers/${r.Id}/wait`)) as { StatusCode: number };
         exitCodes.set(r.service, state.StatusCode);
@@ -111,4 +119,3 @@ export async function attachAndWait(cc: ComposeContext, project: Project, replic
   if (o.exitCodeFrom) return exitCodes.get(o.exitCodeFrom) ?? 0;
   return firstExit?.code ?? 0;
 }
-

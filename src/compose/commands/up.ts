@@ -13,7 +13,8 @@ export function parseScale(list: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const item of list) {
     const [svc, n] = item.split('=');
-    if (!svc || n === undefined || !/^\d+$/.test(n)) throw new ComposeError(`invalid scale value ${JSON.stringify(item)}`);
+    if (!svc || n === undefined || !/^\d+$/.test(n))
+      throw new ComposeError(`invalid scale value ${JSON.stringify(item)}`);
     out[svc] = Number(n);
   }
   return out;
@@ -21,7 +22,8 @@ export function parseScale(list: string[]): Record<string, number> {
 
 function pullPolicy(v: string | undefined): PullPolicy | undefined {
   if (v === undefined) return undefined;
-  if (!['always', 'missing', 'never', 'build'].includes(v)) throw new ComposeError(`invalid --pull option ${JSON.stringify(v)}`);
+  if (!['always', 'missing', 'never', 'build'].includes(v))
+    throw new ComposeError(`invalid --pull option ${JSON.stringify(v)}`);
   return v as PullPolicy;
 }
 
@@ -50,7 +52,8 @@ interface UpFlags {
 }
 
 function upOptions(f: UpFlags, services: string[], start: boolean): UpOptions {
-  if (f.forceRecreate && f.noRecreate) throw new ComposeError('--force-recreate and --no-recreate are incompatible');
+  if (f.forceRecreate && f.noRecreate)
+    throw new ComposeError('--force-recreate and --no-recreate are incompatible');
   if (f.build && f.noBuild) throw new ComposeError('--build and --no-build are incompatible');
   return {
     services,
@@ -84,7 +87,10 @@ export function registerUpCommands(compose: Command, cc: ComposeContext): void {
     .option('--scale <service=num>', 'Scale SERVICE to NUM instances', collect, [])
     .option('--remove-orphans', 'Remove containers for services not defined in the Compose file')
     .option('--wait', 'Wait for services to be running|healthy. Implies detached mode.')
-    .option('--wait-timeout <seconds>', 'Maximum duration in seconds to wait for the project to be running|healthy')
+    .option(
+      '--wait-timeout <seconds>',
+      'Maximum duration in seconds to wait for the project to be running|healthy',
+    )
     .option('-t, --timeout <seconds>', 'Use this timeout in seconds for container shutdown')
     .option('--abort-on-container-exit', 'Stops all containers if any container was stopped')
     .option('--exit-code-from <service>', 'Return the exit code of the selected service container')
@@ -97,10 +103,12 @@ export function registerUpCommands(compose: Command, cc: ComposeContext): void {
     .option('--no-start', "Don't start the services after creating them")
     .action(
       run(async (services: string[], f: UpFlags) => {
-        if (f.detach && f.abortOnContainerExit) throw new ComposeError('--abort-on-container-exit and --detach are incompatible');
+        if (f.detach && f.abortOnContainerExit)
+          throw new ComposeError('--abort-on-container-exit and --detach are incompatible');
         if (f.exitCodeFrom) f.abortOnContainerExit = true;
         const project = await cc.project({ services });
-        if (f.exitCodeFrom && !project.services[f.exitCodeFrom]) throw new ComposeError(`no such service: ${f.exitCodeFrom}`);
+        if (f.exitCodeFrom && !project.services[f.exitCodeFrom])
+          throw new ComposeError(`no such service: ${f.exitCodeFrom}`);
         const start = f.start !== false;
         const progress = cc.progress();
         let replicas;
