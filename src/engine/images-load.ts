@@ -4,10 +4,11 @@
 // is registered and checked against the config's diff IDs, and each image is
 // recorded with its tags in one transaction.
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { InvalidArgument } from '../api/errors.js';
+import { shortDigest, type Progress } from '../distribution/progress.js';
 import {
   pickPlatform,
   type Descriptor,
@@ -17,6 +18,7 @@ import {
   ANNOTATION_IMAGE_NAME,
   blobPath,
 } from '../image/archive.js';
+import { chainId } from '../image/chain.js';
 import { goArch, type ImageConfig } from '../image/config.js';
 import { sha256 } from '../image/digest.js';
 import { familiar, formatReference, parseReference, withDefaultTag } from '../image/reference.js';
@@ -86,6 +88,7 @@ export async function loadImages(
   images: ImageService,
   source: Readable,
   say: (line: string) => void,
+  progress?: Progress,
 ): Promise<string[]> {
   const dir = path.join(images.paths.tmp, 'load-' + randomBytes(8).toString('hex'));
   try {
@@ -100,7 +103,7 @@ export async function loadImages(
       items = await fromOciIndex(dir, index);
     }
     const ids: string[] = [];
-    for (const item of items) ids.push(await loadOne(images, item, say));
+    for (const item of items) ids.push(await loadOne(images, item, say, progress));
     return ids;
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
@@ -128,7 +131,12 @@ function archiveRootOf(file: string): string {
   return parts.slice(0, i + 1).join('/');
 }
 
-async function loadOne(images: ImageService, item: LoadItem, say: (line: string) => void): Promise<string> {
+async function loadOne(
+  images: ImageService,
+  item: LoadItem,
+  say: (line: string) => void,
+  progress?: Progress,
+): Promise<string> {
   const raw = await fs.readFile(item.configPath, 'utf8').catch(() => {
     throw new InvalidArgument(`invalid archive: config ${path.basename(item.configPath)} is missing`);
   });
@@ -142,7 +150,17 @@ async function loadOne(images: ImageService, item: LoadItem, say: (line: string)
   const registered: string[] = [];
   try {
     for (let i = 0; i < item.layerPaths.length; i++) {
-      const layer = await images.registerLayer({ file: await insideArchive(item.layerPaths[i]) }, parent);
+      // A layer already here is neither read nor reported (as dockerd does).
+      const known = images.layers.get(chainId(parent, diffIds[i]));
+      if (known) {
+        parent = known.chainId;
+        continue;
+      }
+      const file = await insideArchive(item.layerPaths[i]);
+      const layer = await images.registerLayer(
+        progress ? await metered(file, progress, chainId(parent, diffIds[i])) : { file },
+        parent,
+      );
       registered.push(layer.chainId);
       if (layer.diffId !== diffIds[i])
         throw new InvalidArgument(
@@ -169,4 +187,18 @@ async function loadOne(images: ImageService, item: LoadItem, say: (line: string)
   if (item.refs.length === 0) say(`Loaded image ID: ${id}\n`);
   for (const ref of item.refs) say(`Loaded image: ${familiar(ref)}\n`);
   return id;
+}
+
+/**
+ * The layer file read through a "Loading layer" progress meter (id: the short
+ * chain ID, total: the file's size). Only when the client wants progress: tar
+ * then reads a staged copy instead of the file itself.
+ */
+async function metered(file: string, progress: Progress, chain: string): Promise<Readable> {
+  const size = (await fs.stat(file)).size;
+  return pipeline(
+    createReadStream(file),
+    progress.meter('Loading layer', shortDigest(chain), size, 0, true),
+    () => undefined,
+  );
 }

@@ -4,8 +4,9 @@ import type { ImageService } from '../../engine/images.js';
 import { saveImages } from '../../engine/images-archive.js';
 import { ImageDeleter } from '../../engine/images-delete.js';
 import { loadImages } from '../../engine/images-load.js';
-import { importImage } from '../../engine/images-import.js';
+import { importFromUrl, importImage, type ImportOptions } from '../../engine/images-import.js';
 import { imageHistory, imageInspect, listImages } from '../../engine/images-view.js';
+import { Progress } from '../../distribution/progress.js';
 import type { Ctx } from '../context.js';
 import { InvalidArgument, NotImplemented } from '../errors.js';
 import type { Handler, Router } from '../router.js';
@@ -36,11 +37,13 @@ export function registerImageRoutes(router: Router, daemon: Daemon, images: Imag
     let res: ReturnType<Ctx['stream']> | undefined;
     const out = (): ReturnType<Ctx['stream']> => (res ??= ctx.stream(200, 'application/json'));
     try {
-      await loadImages(images, ctx.req, (line) => out().write(JSON.stringify({ stream: line }) + '\n'));
+      const write = (msg: object): void => void out().write(JSON.stringify(msg) + '\r\n');
+      const progress = ctx.query.bool('quiet') ? undefined : new Progress(write);
+      await loadImages(images, ctx.req, (line) => write({ stream: line }), progress);
     } catch (e) {
       if (!res) throw e;
       const message = (e as Error).message;
-      res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\n');
+      res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
     }
     out().end();
   });
@@ -68,19 +71,38 @@ export function registerImageRoutes(router: Router, daemon: Daemon, images: Imag
 }
 
 async function importFromBody(ctx: Ctx, images: ImageService, src: string): Promise<void> {
-  if (src !== '-')
-    throw new NotImplemented(
-      'importing from a URL is not supported; send the archive as the request body (fromSrc=-)',
-    );
-  const id = await importImage(images, ctx.req, {
+  const opts = {
     src,
     repo: ctx.query.string('repo'),
     tag: ctx.query.string('tag'),
     message: ctx.query.string('message'),
     changes: ctx.query.all('changes'),
-  });
+  };
+  if (src !== '-') return importFromSource(ctx, images, opts);
+  const id = await importImage(images, ctx.req, opts);
   const res = ctx.stream(200, 'application/json');
   res.end(JSON.stringify({ status: id }) + '\r\n');
+}
+
+/** `fromSrc=<URL>`: progress lines once the GET succeeded; a later failure ends the stream with an error line. */
+async function importFromSource(ctx: Ctx, images: ImageService, opts: ImportOptions): Promise<void> {
+  let res: ReturnType<Ctx['stream']> | undefined;
+  const out = (): ReturnType<Ctx['stream']> => (res ??= ctx.stream(200, 'application/json'));
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!ctx.res?.writableFinished) abort.abort(new Error('client disconnected'));
+  };
+  ctx.res?.once('close', onClose);
+  try {
+    await importFromUrl(images, opts, (msg) => out().write(JSON.stringify(msg) + '\r\n'), abort.signal);
+  } catch (e) {
+    if (!res) throw e;
+    const message = (e as Error).message;
+    res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
+  } finally {
+    ctx.res?.off('close', onClose);
+  }
+  out().end();
 }
 
 async function saveTo(ctx: Ctx, images: ImageService, names: string[]): Promise<void> {
