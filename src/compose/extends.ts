@@ -9,6 +9,7 @@ import { interpolateTree, type Lookup } from './interpolate.js';
 import { parseComposeYaml } from './load-yaml.js';
 import { mergeValue, stripMarkers } from './merge.js';
 import { rebaseService } from './load-rebase.js';
+import { validateSchema } from './schema.js';
 
 type Raw = Record<string, unknown>;
 
@@ -48,6 +49,7 @@ function readServices(path: string, ctx: ExtendsContext, cache: Map<string, Raw>
     const data = (
       ctx.noInterpolate ? parsed.data : interpolateTree(parsed.data, ctx.lookup, ctx.onMissing)
     ) as Raw;
+    validateSchema(stripMarkers(data) as Raw, { ...parsed, data });
     services = isMap(data.services) ? data.services : {};
     cache.set(path, services);
   }

@@ -240,6 +240,14 @@ test('extends: unknown service and cycles are refused', async () => {
     'compose.yaml':
       'services:\n  a:\n    image: busybox\n    extends: b\n  b:\n    image: busybox\n    extends: a\n',
   });
+  const badBase = project({
+    'compose.yaml': 'services:\n  a:\n    extends: {file: base.yaml, service: b}\n',
+    'base.yaml': 'services:\n  b:\n    image: busybox\n    restrat: always\n',
+  });
+  assert.equal(
+    await loadError(badBase),
+    `validating ${join(badBase, 'base.yaml')}: services.b Additional property restrat is not allowed\n  at ${join(badBase, 'base.yaml')}:4:5`,
+  );
   assert.match(await loadError(cyc), /circular reference with extends/);
 });
 
