@@ -132,6 +132,8 @@ export class BuildService {
   async prune(opts: { all: boolean; keepStorage: number; until?: number }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
     const cutoff = opts.until !== undefined ? Date.now() - opts.until : Infinity;
     const gone = this.cache.remove((r) => r.lastUsed < cutoff);
+    // RUN --mount=type=cache directories are build cache too (BuildKit's prune drops them).
+    if (opts.until === undefined) await fs.rm(this.cacheMounts, { recursive: true, force: true });
     const deleted: string[] = [];
     let space = 0;
     for (const r of gone) {

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { ApiError, readAll } from '../../src/client/client.js';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
 import { ensureBusybox } from '../support/images.js';
+import { startRegistry } from '../support/registry.js';
 
 describe('POST /build', () => {
   let d: TestDaemon;
@@ -75,6 +76,27 @@ describe('POST /build', () => {
       d.docker(['rm', '-f', id]);
     }
   };
+
+  it('pulls a FROM image it does not have, and again with pull=1', async () => {
+    const reg = await startRegistry();
+    try {
+      const ref = `${reg.host}/base:1`;
+      ok(['tag', 'busybox:latest', ref]);
+      ok(['push', ref]);
+      ok(['rmi', ref]);
+      const first = await post({ Dockerfile: `FROM ${ref}\nRUN echo pulled > /p\n` }, { t: 'pulled:1' });
+      const all = JSON.stringify(first);
+      assert.match(all, /Pulling from base/, all);
+      assert.match(text(first), /Successfully tagged pulled:1/);
+      assert.equal(cat('pulled:1', '/p'), 'pulled\n');
+      const again = await post({ Dockerfile: `FROM ${ref}\n` }, { pull: '1' });
+      assert.match(JSON.stringify(again), /Image is up to date for/);
+      const missing = await post({ Dockerfile: `FROM ${reg.host}/nope:1\n` });
+      assert.match(missing[missing.length - 1].error, /nope/);
+    } finally {
+      await reg.stop();
+    }
+  });
 
   it('answers q=1 with the image ID only', async () => {
     const msgs = await post({ Dockerfile: 'FROM busybox\nRUN echo noisy\n' }, { q: '1' });
