@@ -535,3 +535,33 @@ test('env_files: the --env-file list, else the project .env when present', async
   const bare = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n' });
   assert.deepEqual((await load(bare)).env_files, []);
 });
+
+test('include: a list of paths is merged, includes nest, cycles are refused', async () => {
+  const dir = project({
+    'compose.yaml':
+      'include:\n  - path: [lib/a.yaml, lib/a-override.yaml]\nservices:\n  web:\n    image: busybox\n    depends_on: [a, nested]\n',
+    'lib/a.yaml': 'include: [deeper/n.yaml]\nservices:\n  a:\n    image: busybox\n    environment: [X=1]\n',
+    'lib/a-override.yaml': 'services:\n  a:\n    environment: [Y=2]\n',
+    'lib/deeper/n.yaml': 'services:\n  nested:\n    image: busybox\n    volumes: ["./here:/here"]\n',
+  });
+  const p = await load(dir);
+  assert.deepEqual(p.services.a!.environment, { X: '1', Y: '2' });
+  assert.equal(p.services.nested!.volumes[0]!.source, join(dir, 'lib', 'deeper', 'here'));
+
+  const cyc = project({
+    'compose.yaml': 'include: [a.yaml]\nservices:\n  web:\n    image: busybox\n',
+    'a.yaml': 'include: [compose.yaml]\nservices:\n  a:\n    image: busybox\n',
+  });
+  assert.match(await loadError(cyc), /^include cycle detected:/);
+});
+
+test('-f override files: !reset and !override through the loader', async () => {
+  const dir = project({
+    'compose.yaml':
+      'services:\n  web:\n    image: busybox\n    ports: ["8080:80"]\n    environment: {A: "1", B: "2"}\n',
+    'override.yaml': 'services:\n  web:\n    ports: !reset []\n    environment: !override\n      C: "3"\n',
+  });
+  const p = await load(dir, { files: ['compose.yaml', 'override.yaml'] });
+  assert.deepEqual(p.services.web!.ports, []);
+  assert.deepEqual(p.services.web!.environment, { C: '3' });
+});
