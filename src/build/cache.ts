@@ -30,7 +30,9 @@ export class BuildCache {
       this.db.prepare('DELETE FROM build_cache WHERE parent = ? AND key = ?').run(parent, key);
       return null;
     }
-    this.db.prepare('UPDATE build_cache SET last_used = ? WHERE parent = ? AND key = ?').run(Date.now(), parent, key);
+    this.db
+      .prepare('UPDATE build_cache SET last_used = ? WHERE parent = ? AND key = ?')
+      .run(Date.now(), parent, key);
     return row.imageId;
   }
 
@@ -46,7 +48,9 @@ export class BuildCache {
 
   all(): CacheRecord[] {
     return this.db
-      .prepare('SELECT parent, key, image_id AS imageId, created, last_used AS lastUsed FROM build_cache ORDER BY created')
+      .prepare(
+        'SELECT parent, key, image_id AS imageId, created, last_used AS lastUsed FROM build_cache ORDER BY created',
+      )
       .all() as CacheRecord[];
   }
 

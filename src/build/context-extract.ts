@@ -19,7 +19,11 @@ export interface BuildContext {
 }
 
 /** Unpacks `body` into a new dir under `tmpRoot`; on any failure nothing is left behind. */
-export async function extractContext(body: Readable, tmpRoot: string, signal?: AbortSignal): Promise<BuildContext> {
+export async function extractContext(
+  body: Readable,
+  tmpRoot: string,
+  signal?: AbortSignal,
+): Promise<BuildContext> {
   const dir = mkdtempSync(path.join(tmpRoot, 'build-ctx-'));
   const remove = (): Promise<void> => fs.rm(dir, { recursive: true, force: true });
   try {
@@ -28,7 +32,17 @@ export async function extractContext(body: Readable, tmpRoot: string, signal?: A
     // --no-same-owner: files belong to root whatever the client's uids (COPY sets owners itself).
     const tar = spawn(
       'tar',
-      ['-x', '-f', '-', '-C', dir, '--no-same-owner', '--same-permissions', '--no-overwrite-dir', '--warning=no-unknown-keyword'],
+      [
+        '-x',
+        '-f',
+        '-',
+        '-C',
+        dir,
+        '--no-same-owner',
+        '--same-permissions',
+        '--no-overwrite-dir',
+        '--warning=no-unknown-keyword',
+      ],
       { stdio: ['pipe', 'ignore', 'pipe'], signal },
     );
     let stderr = '';
@@ -37,16 +51,27 @@ export async function extractContext(body: Readable, tmpRoot: string, signal?: A
       tar.once('error', reject);
       tar.once('close', (code) => resolve(code ?? 1));
     });
-    if (head.length) await pipeline(plain, tar.stdin).catch((e) => {
-      // tar stops reading at the end-of-archive blocks: the rest of the body is not needed.
-      if (!['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
-    });
+    if (head.length)
+      await pipeline(plain, tar.stdin).catch((e) => {
+        // tar stops reading at the end-of-archive blocks: the rest of the body is not needed.
+        if (!['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'].includes((e as NodeJS.ErrnoException).code ?? ''))
+          throw e;
+      });
     else tar.stdin.end();
     const code = await exited;
     if (code !== 0 && head.length) {
       // An exit of 2 with only skipped members (`..`) is tar refusing unsafe names: the rest is there.
-      const fatal = stderr.split('\n').filter((l) => l && !/contains [`']\.\.'|Removing leading|Skipping to next header|Exiting with failure status/.test(l));
-      if (fatal.length) throw new InvalidArgument(`failed to read the build context: ${fatal[0].replace(/^tar: /, '')}`);
+      const fatal = stderr
+        .split('\n')
+        .filter(
+          (l) =>
+            l &&
+            !/contains [`']\.\.'|Removing leading|Skipping to next header|Exiting with failure status/.test(
+              l,
+            ),
+        );
+      if (fatal.length)
+        throw new InvalidArgument(`failed to read the build context: ${fatal[0].replace(/^tar: /, '')}`);
     }
     return { dir: await fs.realpath(dir), remove };
   } catch (e) {

@@ -13,7 +13,10 @@ const MAX_LINKS = 255;
  * only when `followLast`. The result is always `root` or below it.
  */
 export async function resolveInRoot(root: string, rel: string, followLast = true): Promise<string> {
-  const parts = path.posix.normalize('/' + rel).split('/').filter(Boolean);
+  const parts = path.posix
+    .normalize('/' + rel)
+    .split('/')
+    .filter(Boolean);
   let cur = root;
   let links = 0;
   while (parts.length) {

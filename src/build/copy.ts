@@ -48,7 +48,9 @@ export function globRegExp(pattern: string): RegExp {
       if (end === -1) throw new InvalidArgument(`syntax error in pattern`);
       let cls = pattern.slice(i + 1, end);
       if (cls.startsWith('^')) cls = '!' + cls.slice(1);
-      re += cls.startsWith('!') ? `[^/${cls.slice(1).replace(/\\/g, '\\\\')}]` : `[${cls.replace(/\\/g, '\\\\')}]`;
+      re += cls.startsWith('!')
+        ? `[^/${cls.slice(1).replace(/\\/g, '\\\\')}]`
+        : `[${cls.replace(/\\/g, '\\\\')}]`;
       i = end;
     } else re += escapeRe(c);
   }
@@ -66,7 +68,11 @@ export function cleanSource(src: string): string | null {
   return n === '.' ? '' : n.replace(/\/$/, '');
 }
 
-async function walk(root: string, rel: string, visit: (rel: string, st: Stats) => Promise<boolean>): Promise<void> {
+async function walk(
+  root: string,
+  rel: string,
+  visit: (rel: string, st: Stats) => Promise<boolean>,
+): Promise<void> {
   const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const r = rel ? `${rel}/${e.name}` : e.name;
@@ -80,11 +86,17 @@ async function walk(root: string, rel: string, visit: (rel: string, st: Stats) =
  * Resolves COPY/ADD sources under `root` (the context, or the rootfs of a
  * `--from` stage/image). `context` picks the context's error texts.
  */
-export async function resolveSources(root: string, srcs: string[], cmd: string, context: boolean): Promise<CopySource[]> {
+export async function resolveSources(
+  root: string,
+  srcs: string[],
+  cmd: string,
+  context: boolean,
+): Promise<CopySource[]> {
   const out: CopySource[] = [];
   for (const src of srcs) {
     const rel = cleanSource(src);
-    if (rel === null) throw new StepError(`${cmd} failed: forbidden path outside the build context: ${src} ()`);
+    if (rel === null)
+      throw new StepError(`${cmd} failed: forbidden path outside the build context: ${src} ()`);
     if (GLOB.test(rel)) {
       const re = globRegExp(rel);
       const found: CopySource[] = [];
@@ -135,10 +147,18 @@ export function destPath(dest: string, workdir: string): string {
 }
 
 /** Copies `sources` into the mounted `rootfs` at `dest` (already made absolute by destPath). */
-export async function copyToRootfs(rootfs: string, sources: CopySource[], dest: string, cmd: string, o: DestOptions): Promise<void> {
+export async function copyToRootfs(
+  rootfs: string,
+  sources: CopySource[],
+  dest: string,
+  cmd: string,
+  o: DestOptions,
+): Promise<void> {
   const wantsDir = dest.endsWith('/');
   if (sources.length > 1 && !wantsDir)
-    throw new StepError(`When using ${cmd} with more than one source file, the destination must be a directory and end with a /`);
+    throw new StepError(
+      `When using ${cmd} with more than one source file, the destination must be a directory and end with a /`,
+    );
   const target = await resolveInRoot(rootfs, dest, true);
   const existing = await fs.stat(target).catch(() => null);
   const intoDir = wantsDir || !!existing?.isDirectory();
@@ -186,10 +206,12 @@ async function unpackArchive(file: string, target: string, tmp: string): Promise
     let err = '';
     tar.stderr.on('data', (d: Buffer) => (err += d));
     const exited = new Promise<number>((r) => tar.once('close', (c) => r(c ?? 1)));
-    await pipeline(createReadStream(file), decompressor(detectCompression(head)), tar.stdin).catch((e: NodeJS.ErrnoException) => {
-      // tar stops reading at the end-of-archive blocks; its exit code tells whether it worked.
-      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
-    });
+    await pipeline(createReadStream(file), decompressor(detectCompression(head)), tar.stdin).catch(
+      (e: NodeJS.ErrnoException) => {
+        // tar stops reading at the end-of-archive blocks; its exit code tells whether it worked.
+        if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+      },
+    );
     if ((await exited) !== 0) throw new StepError(`ADD failed: ${err.trim().split('\n')[0]}`);
     await copyKeepingOwners(scratch, target);
   } finally {
@@ -219,12 +241,15 @@ function urlBaseName(url: string): string {
 export async function download(url: string, dir: string, signal?: AbortSignal): Promise<CopySource> {
   let res: Response;
   try {
-    res = await fetch(url, { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(60_000)]) : AbortSignal.timeout(60_000) });
+    res = await fetch(url, {
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(60_000)]) : AbortSignal.timeout(60_000),
+    });
   } catch (e) {
     const cause = (e as { cause?: { message?: string; code?: string } }).cause;
     throw new StepError(`ADD failed: Get "${url}": ${cause?.message ?? (e as Error).message}`);
   }
-  if (!res.ok) throw new StepError(`ADD failed: failed to GET ${url} with status ${res.status} ${res.statusText}`);
+  if (!res.ok)
+    throw new StepError(`ADD failed: failed to GET ${url} with status ${res.status} ${res.statusText}`);
   const file = path.join(dir, 'download');
   await fs.writeFile(file, Buffer.from(await res.arrayBuffer()), { mode: 0o600 });
   const lm = res.headers.get('last-modified');

@@ -7,7 +7,15 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { copyToRootfs, destPath, download, isUrl, resolveSources, StepError, type CopySource } from './copy.js';
+import {
+  copyToRootfs,
+  destPath,
+  download,
+  isUrl,
+  resolveSources,
+  StepError,
+  type CopySource,
+} from './copy.js';
 import { resolveInRoot } from './copy-fs.js';
 import { commitStep } from './executor-state.js';
 import type { Steps } from './executor-steps.js';
@@ -29,7 +37,8 @@ export async function copyStep(s: Steps, ins: Instruction): Promise<void> {
   const from = flag('from') ? s.expand(flag('from')!) : undefined;
   const chown = flag('chown') ? s.expand(flag('chown')!) : undefined;
   const chmod = flag('chmod');
-  if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) throw new StepError(`invalid chmod parameter: ${chmod}`);
+  if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod))
+    throw new StepError(`invalid chmod parameter: ${chmod}`);
   const mode = chmod !== undefined ? parseInt(chmod, 8) : undefined;
   const scratch = mkdtempSync(path.join(x.deps.tmp, 'build-copy-'));
   try {
@@ -46,7 +55,9 @@ export async function copyStep(s: Steps, ins: Instruction): Promise<void> {
         }
       }
       // The source image fixes the content: ask the cache before mounting anything.
-      const hash = createHash('sha256').update(JSON.stringify([imageId, words])).digest('hex');
+      const hash = createHash('sha256')
+        .update(JSON.stringify([imageId, words]))
+        .digest('hex');
       const key = { copyFrom: hash, keyword: cmdName, dest, chown, mode };
       if (s.tryCache(key)) return;
       const top = x.deps.images.get(imageId).topLayer;
@@ -99,7 +110,12 @@ async function finish(
   const parent = st.imageId;
   const { layer } = await x.engine.withScratchRootfs(st.topLayer, async (rootfs) => {
     const ids = chown ? await resolveChown(rootfs, chown) : {};
-    await copyToRootfs(rootfs, sources, dest, ins.keyword, { ...ids, mode, add: ins.keyword === 'ADD', tmp: scratch });
+    await copyToRootfs(rootfs, sources, dest, ins.keyword, {
+      ...ids,
+      mode,
+      add: ins.keyword === 'ADD',
+      tmp: scratch,
+    });
   });
   commitStep(x.deps.images, st, { containerCmd: cmd, layer });
   s.remember(parent, key);
@@ -128,13 +144,19 @@ export async function resolveChown(rootfs: string, spec: string): Promise<{ uid:
   let uid = num(user);
   if (uid === null) {
     const row = (await read('etc/passwd')).find((r) => r[0] === user);
-    if (!row) throw new StepError(`unable to convert uid/gid chown string to host mapping: can't find uid for user ${user}: no such user: ${user}`);
+    if (!row)
+      throw new StepError(
+        `unable to convert uid/gid chown string to host mapping: can't find uid for user ${user}: no such user: ${user}`,
+      );
     uid = Number(row[2]);
   }
   let gid = num(group);
   if (gid === null) {
     const row = (await read('etc/group')).find((r) => r[0] === group);
-    if (!row) throw new StepError(`unable to convert uid/gid chown string to host mapping: can't find gid for group ${group}: no such group: ${group}`);
+    if (!row)
+      throw new StepError(
+        `unable to convert uid/gid chown string to host mapping: can't find gid for group ${group}: no such group: ${group}`,
+      );
     gid = Number(row[2]);
   }
   return { uid, gid };

@@ -72,7 +72,8 @@ export class BuildOutput {
     if (this.live === s) this.live = null;
     else if (s.buffer) this.pending.push(s.buffer);
     s.buffer = null;
-    if (!this.live) for (let b = this.pending.shift(); b; b = this.pending.shift()) for (const m of b) this.emit(m);
+    if (!this.live)
+      for (let b = this.pending.shift(); b; b = this.pending.shift()) for (const m of b) this.emit(m);
   }
 
   /** Drops whatever is still buffered (the build failed or was cancelled). */
@@ -126,7 +127,13 @@ export class StageOutput {
 
   private marker(step: number, total: number, state: StageMarker['state']): void {
     if (!this.out.markers) return;
-    const marker: StageMarker = { index: this.index, ...(this.name ? { name: this.name } : {}), step, total, state };
+    const marker: StageMarker = {
+      index: this.index,
+      ...(this.name ? { name: this.name } : {}),
+      step,
+      total,
+      state,
+    };
     this.write({ aux: { 'berth.stage': marker } });
   }
 }

@@ -68,7 +68,12 @@ export class StepEngine {
       // Cancelled while starting: the listener fired before there was a process to kill.
       if (signal.aborted) kill();
       const fresh = this.containers.find(id);
-      const logs = openLogs(this.containers, fresh, { stdout: true, stderr: true, follow: true, timestamps: false });
+      const logs = openLogs(this.containers, fresh, {
+        stdout: true,
+        stderr: true,
+        follow: true,
+        timestamps: false,
+      });
       const done = new AbortController();
       await logs((fd, data) => write(fd, data), done.signal);
       const r = await this.containers.lifecycle.wait(this.containers.find(id), 'not-running');
@@ -99,12 +104,17 @@ export class StepEngine {
    * Mounts the root filesystem of `topLayer` read-write over a scratch upper
    * dir for `fn`, then makes the upper dir a layer (COPY, ADD, WORKDIR).
    */
-  async withScratchRootfs<T>(topLayer: string | null, fn: (rootfs: string) => Promise<T>): Promise<{ result: T; layer: Layer | null }> {
+  async withScratchRootfs<T>(
+    topLayer: string | null,
+    fn: (rootfs: string) => Promise<T>,
+  ): Promise<{ result: T; layer: Layer | null }> {
     const m = await this.mountScratch(topLayer);
     try {
       const result = await fn(m.merged);
       await m.unmount();
-      const layer = (await fs.readdir(m.upper)).length ? await this.images.registerDiff(m.upper, topLayer) : null;
+      const layer = (await fs.readdir(m.upper)).length
+        ? await this.images.registerDiff(m.upper, topLayer)
+        : null;
       return { result, layer };
     } finally {
       await m.release();
@@ -121,7 +131,9 @@ export class StepEngine {
     }
   }
 
-  private async mountScratch(topLayer: string | null): Promise<{ merged: string; upper: string; unmount(): Promise<void>; release(): Promise<void> }> {
+  private async mountScratch(
+    topLayer: string | null,
+  ): Promise<{ merged: string; upper: string; unmount(): Promise<void>; release(): Promise<void> }> {
     const dir = mkdtempSync(path.join(this.tmp, 'build-step-'));
     const [upper, work, merged, empty] = ['upper', 'work', 'merged', 'empty'].map((d) => path.join(dir, d));
     for (const d of [upper, work, merged, empty]) await fs.mkdir(d, { mode: 0o755 });
@@ -153,7 +165,11 @@ async function dropMountStub(upper: string, lowers: string[], target: string): P
     for (const l of lowers) if (await fs.lstat(path.join(l, rel)).catch(() => null)) return true;
     return false;
   };
-  for (let rel = path.posix.normalize(target).replace(/^\/+/, ''); rel && rel !== '.'; rel = path.posix.dirname(rel)) {
+  for (
+    let rel = path.posix.normalize(target).replace(/^\/+/, '');
+    rel && rel !== '.';
+    rel = path.posix.dirname(rel)
+  ) {
     if (await inLowers(rel)) return;
     const p = path.join(upper, rel);
     const st = await fs.lstat(p).catch(() => null);

@@ -54,10 +54,13 @@ function runCommand(s: Steps, ins: Instruction): string[] {
   const shell = shellOf(s.st.config);
   const line = ins.args[0] ?? '';
   // `RUN <<EOF` alone: the here-document is the script.
-  if (ins.heredocs.length === 1 && /^<<-?(["']?)[^\s'"]+\1$/.test(line.trim())) return [...shell, ins.heredocs[0].content];
+  if (ins.heredocs.length === 1 && /^<<-?(["']?)[^\s'"]+\1$/.test(line.trim()))
+    return [...shell, ins.heredocs[0].content];
   if (ins.heredocs.length) {
     // `RUN cmd <<EOF`: the shell reads the here-documents itself.
-    const docs = ins.heredocs.map((h) => `${h.content}${h.content.endsWith('\n') ? '' : '\n'}${h.name}\n`).join('');
+    const docs = ins.heredocs
+      .map((h) => `${h.content}${h.content.endsWith('\n') ? '' : '\n'}${h.name}\n`)
+      .join('');
     return [...shell, `${line}\n${docs}`];
   }
   return [...shell, line];
@@ -66,12 +69,14 @@ function runCommand(s: Steps, ins: Instruction): string[] {
 export async function runStep(s: Steps, ins: Instruction): Promise<void> {
   const st = s.st;
   const x = s.x;
-  if (!st.imageId) throw new StepError('The command requires a base image with a shell: FROM scratch has none');
+  if (!st.imageId)
+    throw new StepError('The command requires a base image with a shell: FROM scratch has none');
   const cmd = runCommand(s, ins);
   const args = s.runArgs();
   const saveCmd = args.env.length ? [`|${args.history.length}`, ...args.history, ...cmd] : cmd;
   const network = ins.flags.find((f) => f.name === 'network')?.value ?? 'default';
-  if (!['default', 'none', 'host'].includes(network)) throw new StepError(`unsupported network mode "${network}"`);
+  if (!['default', 'none', 'host'].includes(network))
+    throw new StepError(`unsupported network mode "${network}"`);
   const mounts = ins.flags.filter((f) => f.name === 'mount').map((f) => parseMount(f.value));
   const key = { run: saveCmd, network, mounts };
   if (s.tryCache(key, saveCmd.join(' '))) return;
@@ -87,7 +92,13 @@ export async function runStep(s: Steps, ins: Instruction): Promise<void> {
     for (const m of mounts) {
       if (m.type === 'tmpfs') tmpfs[m.target] = m.size ? `size=${m.size}` : '';
       else if (m.type === 'cache') {
-        const dir = path.join(x.deps.cacheMounts, createHash('sha256').update(m.id ?? m.target).digest('hex').slice(0, 32));
+        const dir = path.join(
+          x.deps.cacheMounts,
+          createHash('sha256')
+            .update(m.id ?? m.target)
+            .digest('hex')
+            .slice(0, 32),
+        );
         mkdirSync(dir, { recursive: true, mode: 0o755 });
         binds.push(`${dir}:${m.target}`);
       } else binds.push(`${await bindSource(s, m, scratch, releases)}:${m.target}${m.rw ? '' : ':ro'}`);
@@ -108,8 +119,13 @@ export async function runStep(s: Steps, ins: Instruction): Promise<void> {
     st.out.text(` ---> Running in ${short(id)}\n`);
     const code = await engine.run(id, (fd, data) => st.out.output(fd, data), s.signal);
     if (s.signal.aborted) throw s.signal.reason ?? new Error('build cancelled');
-    if (code !== 0) throw new StepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${code}`, code);
-    const layer = await engine.commitUpper(id, st.topLayer, mounts.map((m) => m.target));
+    if (code !== 0)
+      throw new StepError(`The command '${cmd.join(' ')}' returned a non-zero code: ${code}`, code);
+    const layer = await engine.commitUpper(
+      id,
+      st.topLayer,
+      mounts.map((m) => m.target),
+    );
     commitStep(x.deps.images, st, { containerCmd: saveCmd, containerId: id, layer });
     s.remember(parent, key);
     if (x.req.rm) {
@@ -128,7 +144,12 @@ export async function runStep(s: Steps, ins: Instruction): Promise<void> {
 }
 
 /** The host directory a `type=bind` mount shows: from the context or an earlier stage/image, read-only unless rw (then a throw-away copy). */
-async function bindSource(s: Steps, m: MountSpec, scratch: string, releases: (() => Promise<void>)[]): Promise<string> {
+async function bindSource(
+  s: Steps,
+  m: MountSpec,
+  scratch: string,
+  releases: (() => Promise<void>)[],
+): Promise<string> {
   const x = s.x;
   let root = x.req.contextDir;
   if (m.from) {
@@ -148,7 +169,8 @@ async function bindSource(s: Steps, m: MountSpec, scratch: string, releases: (()
     });
   }
   const src = await resolveInRoot(root, m.source ?? '/', true);
-  if (!(await fs.lstat(src).catch(() => null))) throw new StepError(`failed to compute cache key: "${m.source}" not found`);
+  if (!(await fs.lstat(src).catch(() => null)))
+    throw new StepError(`failed to compute cache key: "${m.source}" not found`);
   if (!m.rw) return src;
   const copy = path.join(scratch, `bind-${Math.random().toString(36).slice(2)}`);
   await fs.mkdir(copy);

@@ -51,7 +51,8 @@ export class Steps {
     const envKeys = new Set((this.st.config.Env ?? []).map(envKey));
     const all = new Map<string, string>();
     for (const [k, v] of this.st.args) if (v !== undefined) all.set(k, v);
-    for (const k of PROXY_ARGS) if (!all.has(k) && given[k] !== undefined && given[k] !== null) all.set(k, given[k]!);
+    for (const k of PROXY_ARGS)
+      if (!all.has(k) && given[k] !== undefined && given[k] !== null) all.set(k, given[k]!);
     const env: string[] = [];
     const history: string[] = [];
     for (const [k, v] of all) {
@@ -82,7 +83,9 @@ export class Steps {
     const parent = this.st.imageId;
     const k = cacheKey(key);
     const images = this.x.deps.images;
-    let hit = this.x.req.noCache ? null : this.x.deps.cache.lookup(parent, k, (id) => !!images.records.get(id));
+    let hit = this.x.req.noCache
+      ? null
+      : this.x.deps.cache.lookup(parent, k, (id) => !!images.records.get(id));
     if (!hit && createdBy && this.x.cacheFromImages.size && parent) {
       for (const child of images.records.children(parent)) {
         if (!this.x.cacheFromImages.has(child)) continue;
@@ -120,7 +123,11 @@ export class Steps {
   }
 
   /** Creates a container for the record (and the "Running in" line), commits, removes it. */
-  async commitWithContainer(cmd: string[], key: unknown, work?: (id: string) => Promise<boolean>): Promise<void> {
+  async commitWithContainer(
+    cmd: string[],
+    key: unknown,
+    work?: (id: string) => Promise<boolean>,
+  ): Promise<void> {
     const engine = this.x.engine;
     const parent = this.st.imageId;
     let id: string | null = null;
@@ -188,7 +195,8 @@ export class Steps {
       }
       case 'VOLUME': {
         const vols = ins.args.map((w) => this.expand(w));
-        if (vols.some((v) => v.trim() === '')) throw new StepError('VOLUME specified can not be an empty string');
+        if (vols.some((v) => v.trim() === ''))
+          throw new StepError('VOLUME specified can not be an empty string');
         return this.meta(`VOLUME ${goList(vols)}`, () => {
           c().Volumes = { ...(c().Volumes ?? {}) };
           for (const v of vols) c().Volumes![v] = {};
@@ -264,7 +272,7 @@ export class Steps {
       parts.push(dflt === undefined ? name : `${name}=${dflt}`);
       const given = this.x.req.buildArgs[name];
       // An ARG without a default in a stage takes the value of the meta ARG of that name.
-      const value = given !== undefined && given !== null ? given : dflt ?? meta(name);
+      const value = given !== undefined && given !== null ? given : (dflt ?? meta(name));
       decl.push([name, value]);
       this.x.usedArgs.add(name);
     }

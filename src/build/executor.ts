@@ -82,7 +82,8 @@ export class Executor {
       for (const w of a.args) {
         const eq = w.indexOf('=');
         const name = eq === -1 ? w : w.slice(0, eq);
-        const dflt = eq === -1 ? undefined : expandWord(w.slice(eq + 1), (n) => meta.get(n), this.req.dockerfile.escape);
+        const dflt =
+          eq === -1 ? undefined : expandWord(w.slice(eq + 1), (n) => meta.get(n), this.req.dockerfile.escape);
         const given = this.req.buildArgs[name];
         meta.set(name, given !== undefined && given !== null ? given : dflt);
         this.usedArgs.add(name);
@@ -117,7 +118,8 @@ export class Executor {
     const unused = Object.keys(this.req.buildArgs)
       .filter((k) => !this.usedArgs.has(k) && !PROXY_ARGS.has(k))
       .sort();
-    if (unused.length) this.out.text(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+    if (unused.length)
+      this.out.text(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
     return { imageId: final.imageId };
   }
 
@@ -136,7 +138,10 @@ export class Executor {
       flags: [],
       heredocs: [],
     };
-    plans[plans.length - 1] = { ...plans[plans.length - 1], stage: { ...stage, instructions: [...stage.instructions, ins] } };
+    plans[plans.length - 1] = {
+      ...plans[plans.length - 1],
+      stage: { ...stage, instructions: [...stage.instructions, ins] },
+    };
   }
 
   private addCacheFrom(ref: string): void {
@@ -146,7 +151,7 @@ export class Executor {
     } catch {
       return; // dockerd ignores cache-from images it does not have
     }
-    for (let id: string | null = rec.id; id; ) {
+    for (let id: string | null = rec.id; id;) {
       this.cacheFromImages.add(id);
       id = this.deps.images.records.get(id)?.parent ?? null;
     }
@@ -220,11 +225,16 @@ export class Executor {
       if (!id) throw new StepError(`base name (${fromImage}) should not be blank`);
       adoptImage(images, st, id);
       const cfg = images.get(id).config as ImageConfig;
-      st.platform = { architecture: cfg.architecture || goArch(), os: cfg.os || 'linux', ...(cfg.variant ? { variant: cfg.variant } : {}) };
+      st.platform = {
+        architecture: cfg.architecture || goArch(),
+        os: cfg.os || 'linux',
+        ...(cfg.variant ? { variant: cfg.variant } : {}),
+      };
       st.out.text(` ---> ${id.replace(/^sha256:/, '').slice(0, 12)}\n`);
     }
     // dockerd adds the default PATH when the base image sets none.
-    if (!(st.config.Env ?? []).some((e) => envKey(e) === 'PATH')) st.config.Env = [...(st.config.Env ?? []), DEFAULT_PATH];
+    if (!(st.config.Env ?? []).some((e) => envKey(e) === 'PATH'))
+      st.config.Env = [...(st.config.Env ?? []), DEFAULT_PATH];
   }
 }
 

@@ -6,7 +6,8 @@
 import { InvalidArgument } from '../api/errors.js';
 import type { Dockerfile, Instruction, Stage } from './types.js';
 
-export type StageBase = { kind: 'stage'; index: number } | { kind: 'image'; ref: string } | { kind: 'scratch' };
+export type StageBase =
+  { kind: 'stage'; index: number } | { kind: 'image'; ref: string } | { kind: 'scratch' };
 
 export interface StagePlan {
   stage: Stage;
@@ -54,7 +55,11 @@ function copySources(ins: Instruction): string[] {
  * expands a FROM word with the meta ARGs. Throws Docker's message for an
  * unknown target.
  */
-export function planStages(df: Dockerfile, target: string | undefined, expandFrom: (word: string) => string): StagePlan[] {
+export function planStages(
+  df: Dockerfile,
+  target: string | undefined,
+  expandFrom: (word: string) => string,
+): StagePlan[] {
   if (df.stages.length === 0) throw new InvalidArgument('dockerfile contains no stages to build');
   let targetIndex = df.stages.length - 1;
   if (target) {

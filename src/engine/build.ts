@@ -51,9 +51,15 @@ export class BuildService {
 
   /** Checks what can be refused with a plain HTTP error before the stream starts. */
   check(p: BuildParams): void {
-    if (p.version === '2') throw new InvalidArgument('BuildKit is not supported by this daemon; use the legacy builder (DOCKER_BUILDKIT=0)');
+    if (p.version === '2')
+      throw new InvalidArgument(
+        'BuildKit is not supported by this daemon; use the legacy builder (DOCKER_BUILDKIT=0)',
+      );
     if (p.version && p.version !== '1') throw new InvalidArgument(`invalid version "${p.version}"`);
-    if (p.remote) throw new InvalidArgument(`error downloading remote context ${p.remote}: remote build contexts are not supported by this daemon (offline); send the context as the request body`);
+    if (p.remote)
+      throw new InvalidArgument(
+        `error downloading remote context ${p.remote}: remote build contexts are not supported by this daemon (offline); send the context as the request body`,
+      );
     for (const t of p.tags) {
       let ref;
       try {
@@ -61,16 +67,23 @@ export class BuildService {
       } catch {
         throw new InvalidArgument(`invalid tag "${t}": invalid reference format`);
       }
-      if (ref.digest) throw new InvalidArgument(`invalid tag "${t}": refusing to create a tag with a digest reference`);
+      if (ref.digest)
+        throw new InvalidArgument(`invalid tag "${t}": refusing to create a tag with a digest reference`);
     }
-    if (p.platform && !p.platform.startsWith('linux')) throw new InvalidArgument(`"${p.platform}": unsupported platform`);
+    if (p.platform && !p.platform.startsWith('linux'))
+      throw new InvalidArgument(`"${p.platform}": unsupported platform`);
   }
 
   /**
    * Runs a build; `send` writes one stream message. Errors after the stream
    * started are sent as `error` messages by the caller. Returns the image ID.
    */
-  async build(body: Readable, p: BuildParams, send: (m: Message) => void, signal: AbortSignal): Promise<string> {
+  async build(
+    body: Readable,
+    p: BuildParams,
+    send: (m: Message) => void,
+    signal: AbortSignal,
+  ): Promise<string> {
     const abort = new AbortController();
     const onAbort = (): void => abort.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -81,7 +94,8 @@ export class BuildService {
       const dockerfile = parseDockerfile(await fs.readFile(file, 'utf8'));
       // As dockerd does: .dockerignore and the Dockerfile leave the context when .dockerignore lists them.
       const ignore = await fs.readFile(path.join(ctx.dir, '.dockerignore'), 'utf8').catch(() => undefined);
-      for (const rel of contextFilesToDrop(ignore, path.relative(ctx.dir, file))) await fs.rm(path.join(ctx.dir, rel), { force: true });
+      for (const rel of contextFilesToDrop(ignore, path.relative(ctx.dir, file)))
+        await fs.rm(path.join(ctx.dir, rel), { force: true });
       const multi = dockerfile.stages.length > 1;
       const out = new BuildOutput(send, p.quiet, multi);
       const executor = new Executor(
@@ -115,10 +129,18 @@ export class BuildService {
     }
   }
 
-  private async pull(ref: string, auths: Record<string, AuthConfig>, write: (m: Message) => void, signal: AbortSignal): Promise<void> {
+  private async pull(
+    ref: string,
+    auths: Record<string, AuthConfig>,
+    write: (m: Message) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (!this.deps.puller) throw new NotImplemented('pulling images is not supported by this berthd');
     const parsed = withDefaultTag(parseReference(ref));
-    const auth = auths[parsed.domain] ?? auths[`https://${parsed.domain}`] ?? (parsed.domain === 'docker.io' ? auths['https://index.docker.io/v1/'] : undefined);
+    const auth =
+      auths[parsed.domain] ??
+      auths[`https://${parsed.domain}`] ??
+      (parsed.domain === 'docker.io' ? auths['https://index.docker.io/v1/'] : undefined);
     if (signal.aborted) throw signal.reason;
     await this.deps.puller.pull(parsed, { auth }, new Progress((m) => write(m as Message)));
   }
@@ -129,7 +151,11 @@ export class BuildService {
   }
 
   /** `POST /build/prune`: drops cache records (all, or those unused for `until`) and the untagged images only they kept. */
-  async prune(opts: { all: boolean; keepStorage: number; until?: number }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+  async prune(opts: {
+    all: boolean;
+    keepStorage: number;
+    until?: number;
+  }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
     const cutoff = opts.until !== undefined ? Date.now() - opts.until : Infinity;
     const gone = this.cache.remove((r) => r.lastUsed < cutoff);
     // RUN --mount=type=cache directories are build cache too (BuildKit's prune drops them).
@@ -147,7 +173,7 @@ export class BuildService {
   private async releaseImage(id: string): Promise<number> {
     let freed = 0;
     const images = this.deps.images;
-    for (let cur: string | null = id; cur; ) {
+    for (let cur: string | null = id; cur;) {
       const rec = images.records.get(cur);
       if (!rec) break;
       if (images.records.refs(cur).length > 0 || images.records.children(cur).length > 0) break;

@@ -17,7 +17,11 @@ export interface DiskUsageSources {
 
 const TYPES = ['container', 'image', 'volume', 'build-cache'];
 
-export async function diskUsage(s: DiskUsageSources, types: string[], version: string): Promise<Record<string, unknown>> {
+export async function diskUsage(
+  s: DiskUsageSources,
+  types: string[],
+  version: string,
+): Promise<Record<string, unknown>> {
   for (const t of types) if (!TYPES.includes(t)) throw new InvalidArgument(`unknown object type: ${t}`);
   const want = (t: string): boolean => types.length === 0 || types.includes(t);
   const out: Record<string, unknown> = {};
@@ -28,7 +32,10 @@ export async function diskUsage(s: DiskUsageSources, types: string[], version: s
     const chains = new Map<string, string[]>();
     for (const img of s.images.records.all()) {
       const chain = s.images.layers.chain(img.topLayer);
-      chains.set(img.id, chain.map((l) => l.chainId));
+      chains.set(
+        img.id,
+        chain.map((l) => l.chainId),
+      );
       for (const l of chain) {
         users.set(l.chainId, (users.get(l.chainId) ?? 0) + 1);
         sizes.set(l.chainId, l.size);
@@ -39,11 +46,14 @@ export async function diskUsage(s: DiskUsageSources, types: string[], version: s
     out.LayersSize = [...sizes.values()].reduce((a, b) => a + b, 0);
     out.Images = listImages(s.images, new Map(), false, version).map((j) => {
       const id = j.Id as string;
-      const shared = (chains.get(id) ?? []).filter((c) => (users.get(c) ?? 0) > 1).reduce((n, c) => n + (sizes.get(c) ?? 0), 0);
+      const shared = (chains.get(id) ?? [])
+        .filter((c) => (users.get(c) ?? 0) > 1)
+        .reduce((n, c) => n + (sizes.get(c) ?? 0), 0);
       return { ...j, Containers: inUse.get(id) ?? 0, SharedSize: shared };
     });
   }
-  if (want('container')) out.Containers = await s.containers.list({ all: true, limit: -1, size: true, filters: new Map() });
+  if (want('container'))
+    out.Containers = await s.containers.list({ all: true, limit: -1, size: true, filters: new Map() });
   if (want('volume')) out.Volumes = await s.volumes.withUsage();
   if (want('build-cache')) out.BuildCache = s.builds.usage();
   return out;

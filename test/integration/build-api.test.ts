@@ -49,7 +49,11 @@ describe('POST /build', () => {
     }
     return spawnSync('tar', ['-c', '-C', dir, '.']).stdout;
   };
-  const post = async (files: Record<string, string>, query: Record<string, string> = {}, signal?: AbortSignal) => {
+  const post = async (
+    files: Record<string, string>,
+    query: Record<string, string> = {},
+    signal?: AbortSignal,
+  ) => {
     const res = await d.client.call('POST', '/build', {
       query,
       headers: { 'Content-Type': 'application/x-tar' },
@@ -71,7 +75,9 @@ describe('POST /build', () => {
   const cat = (img: string, file: string): string => {
     const id = ok(['create', '--network', 'none', img, 'true']);
     try {
-      return spawnSync('tar', ['-xO'], { input: d.docker(['cp', `${id}:${file}`, '-']).stdout }).stdout.toString();
+      return spawnSync('tar', ['-xO'], {
+        input: d.docker(['cp', `${id}:${file}`, '-']).stdout,
+      }).stdout.toString();
     } finally {
       d.docker(['rm', '-f', id]);
     }
@@ -106,7 +112,11 @@ describe('POST /build', () => {
 
   it('drops .dockerignore and the Dockerfile from the context when .dockerignore lists them', async () => {
     const msgs = await post(
-      { Dockerfile: 'FROM busybox\nCOPY . /c/\n', '.dockerignore': 'Dockerfile\n.dockerignore\n', 'kept.txt': 'k\n' },
+      {
+        Dockerfile: 'FROM busybox\nCOPY . /c/\n',
+        '.dockerignore': 'Dockerfile\n.dockerignore\n',
+        'kept.txt': 'k\n',
+      },
       { t: 'ignored:1' },
     );
     assert.match(text(msgs), /Successfully tagged ignored:1/);
@@ -121,18 +131,28 @@ describe('POST /build', () => {
   });
 
   it('refuses BuildKit, remote contexts and a missing Dockerfile with plain HTTP errors', async () => {
-    await assert.rejects(post({ Dockerfile: 'FROM busybox\n' }, { version: '2' }), (e: ApiError) => e.status === 400);
+    await assert.rejects(
+      post({ Dockerfile: 'FROM busybox\n' }, { version: '2' }),
+      (e: ApiError) => e.status === 400,
+    );
     await assert.rejects(post({ Dockerfile: 'FROM busybox\n' }, { version: '3' }), /invalid version "3"/);
-    await assert.rejects(post({}, { remote: 'https://example.invalid/x.git' }), /remote build contexts are not supported/);
-    await assert.rejects(post({ Dockerfile: 'FROM busybox\n' }, { dockerfile: 'nope' }), (e: ApiError) => e.status === 500 && /Cannot locate specified Dockerfile: nope/.test(e.message));
+    await assert.rejects(
+      post({}, { remote: 'https://example.invalid/x.git' }),
+      /remote build contexts are not supported/,
+    );
+    await assert.rejects(
+      post({ Dockerfile: 'FROM busybox\n' }, { dockerfile: 'nope' }),
+      (e: ApiError) => e.status === 500 && /Cannot locate specified Dockerfile: nope/.test(e.message),
+    );
     // A lower-case dockerfile is found as the default.
     const msgs = await post({ dockerfile: 'FROM busybox\n' });
     assert.match(text(msgs), /Successfully built/);
   });
 
-  it('marks each step of parallel stages and keeps a step\'s lines together', async () => {
+  it("marks each step of parallel stages and keeps a step's lines together", async () => {
     const msgs = await post({
-      Dockerfile: 'FROM busybox AS a\nRUN echo A1; sleep 1; echo A2\nFROM busybox AS b\nRUN echo B1; sleep 1; echo B2\nFROM busybox\nCOPY --from=a /etc/hostname /a\nCOPY --from=b /etc/hostname /b\n',
+      Dockerfile:
+        'FROM busybox AS a\nRUN echo A1; sleep 1; echo A2\nFROM busybox AS b\nRUN echo B1; sleep 1; echo B2\nFROM busybox\nCOPY --from=a /etc/hostname /a\nCOPY --from=b /etc/hostname /b\n',
     });
     const markers = msgs.filter((m) => m.aux?.['berth.stage']).map((m) => m.aux['berth.stage']);
     assert.ok(markers.some((m) => m.name === 'a') && markers.some((m) => m.name === 'b'));
@@ -155,16 +175,22 @@ describe('POST /build', () => {
   });
 
   it('runs RUN with --network=none or the default bridge', async () => {
-    const msgs = await post({
-      Dockerfile: 'FROM busybox\nRUN --network=none ip -o link | grep -c eth0 > /none || true\nRUN ip -o link | grep -c eth0 > /bridge\n',
-    }, { t: 'net:1' });
+    const msgs = await post(
+      {
+        Dockerfile:
+          'FROM busybox\nRUN --network=none ip -o link | grep -c eth0 > /none || true\nRUN ip -o link | grep -c eth0 > /bridge\n',
+      },
+      { t: 'net:1' },
+    );
     assert.match(text(msgs), /Successfully tagged net:1/, JSON.stringify(msgs.slice(-3)));
     assert.equal(cat('net:1', '/none').trim(), '0');
     assert.equal(cat('net:1', '/bridge').trim(), '1');
   });
 
   it('supports RUN --mount=type=cache, bind and tmpfs', async () => {
-    const first = await post({ Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/cache echo kept > /cache/v\n' });
+    const first = await post({
+      Dockerfile: 'FROM busybox\nRUN --mount=type=cache,target=/cache echo kept > /cache/v\n',
+    });
     assert.match(text(first), /Successfully built/);
     const msgs = await post(
       {
@@ -185,7 +211,13 @@ describe('POST /build', () => {
     assert.equal(cat('mounts:1', '/tmpfs').trim(), '1');
     // Mount contents never reach the image.
     // Mount contents and the mount points made for them never reach the image.
-    const stubs = await post({ Dockerfile: 'FROM mounts:1\nRUN for p in /cache /scratch /mnt; do test -e $p && echo $p; done > /left; true\n' }, { t: 'mounts:2' });
+    const stubs = await post(
+      {
+        Dockerfile:
+          'FROM mounts:1\nRUN for p in /cache /scratch /mnt; do test -e $p && echo $p; done > /left; true\n',
+      },
+      { t: 'mounts:2' },
+    );
     assert.match(text(stubs), /Successfully tagged mounts:2/);
     assert.equal(cat('mounts:2', '/left'), '');
   });
@@ -196,7 +228,10 @@ describe('POST /build', () => {
     const tgz = spawnSync('tar', ['-cz', '-C', inner, 'inside.txt']).stdout;
     const dir = mkdtempSync(path.join(tmp, 'addctx-'));
     writeFileSync(path.join(dir, 'a.tgz'), tgz);
-    writeFileSync(path.join(dir, 'Dockerfile'), `FROM busybox\nADD a.tgz /x/\nADD http://127.0.0.1:${port}/file.txt /y/\nCOPY a.tgz /z/\n`);
+    writeFileSync(
+      path.join(dir, 'Dockerfile'),
+      `FROM busybox\nADD a.tgz /x/\nADD http://127.0.0.1:${port}/file.txt /y/\nCOPY a.tgz /z/\n`,
+    );
     const res = await d.client.call('POST', '/build', {
       query: { t: 'add:1' },
       headers: { 'Content-Type': 'application/x-tar' },
@@ -208,7 +243,10 @@ describe('POST /build', () => {
     assert.equal(cat('add:1', '/y/file.txt'), 'from-http\n');
     assert.ok(cat('add:1', '/z/a.tgz').length > 0, 'COPY never unpacks');
     const bad = await post({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/missing /m\n` });
-    assert.match(bad[bad.length - 1].error, /ADD failed: failed to GET http:\/\/127\.0\.0\.1:\d+\/missing with status 404/);
+    assert.match(
+      bad[bad.length - 1].error,
+      /ADD failed: failed to GET http:\/\/127\.0\.0\.1:\d+\/missing with status 404/,
+    );
   });
 
   it('stops a build when the client hangs up and leaves no container or temp dir', async () => {
@@ -239,13 +277,23 @@ describe('POST /build', () => {
   it('prunes the build cache and reports it', async () => {
     await post({ Dockerfile: 'FROM busybox\nRUN echo to-prune > /p\n' });
     const df = await d.client.json<Record<string, any>>('GET', '/system/df');
-    assert.ok(df.BuildCache.length > 0 && typeof df.BuildCache[0].ID === 'string' && df.BuildCache[0].Type === 'regular');
+    assert.ok(
+      df.BuildCache.length > 0 &&
+        typeof df.BuildCache[0].ID === 'string' &&
+        df.BuildCache[0].Type === 'regular',
+    );
     assert.ok(df.Images.some((i: Record<string, any>) => i.RepoTags?.includes('busybox:latest')));
     assert.ok(Array.isArray(df.Containers) && Array.isArray(df.Volumes) && typeof df.LayersSize === 'number');
-    const only = await d.client.json<Record<string, any>>('GET', '/system/df', { query: { type: 'build-cache' } });
+    const only = await d.client.json<Record<string, any>>('GET', '/system/df', {
+      query: { type: 'build-cache' },
+    });
     assert.deepEqual(Object.keys(only), ['BuildCache']);
     assert.match(ok(['system', 'df']), /Build Cache\s+\d+/);
-    const r = await d.client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/build/prune', {});
+    const r = await d.client.json<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>(
+      'POST',
+      '/build/prune',
+      {},
+    );
     assert.ok(Array.isArray(r.CachesDeleted) && r.CachesDeleted.length > 0);
     assert.equal(typeof r.SpaceReclaimed, 'number');
     const again = await d.client.json('POST', '/build/prune', {});

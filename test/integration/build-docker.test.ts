@@ -6,7 +6,16 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readAll } from '../../src/client/client.js';
@@ -44,7 +53,13 @@ describe('docker build (legacy builder) against berthd', () => {
   };
   /** Runs `cmd` in the image; output read with `docker logs` after the exit (no attach race). */
   const run = (img: string, cmd: string, entry = true): string => {
-    const id = ok(['run', '-d', '--network', 'none', ...(entry ? ['--entrypoint', 'sh', img, '-c', cmd] : [img])]).trim();
+    const id = ok([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      ...(entry ? ['--entrypoint', 'sh', img, '-c', cmd] : [img]),
+    ]).trim();
     try {
       assert.equal(ok(['wait', id]).trim(), '0');
       return ok(['logs', id]).trim();
@@ -87,9 +102,10 @@ describe('docker build (legacy builder) against berthd', () => {
     const r = build(dir, ['-t', 'every:1', '--build-arg', 'A=z']);
     assert.equal(r.code, 0, r.stdout + r.stderr + d.log().slice(-2000));
     assert.match(r.stdout, /Step 1\/21 : FROM busybox/);
-    assert.match(r.stdout, /hi|Running in [0-9a-f]{12}/);
+    assert.match(r.stdout, / ---> Running in [0-9a-f]{12}\n/);
     assert.match(r.stdout, /Successfully built [0-9a-f]{12}\nSuccessfully tagged every:1\n/);
-    assert.match(r.stdout, /\u001b\[91merr\n\u001b\[0m|err/);
+    // RUN's stderr comes in red, as dockerd colours it.
+    assert.ok(r.stdout.includes('\u001b[91merr\n\u001b[0m'), r.stdout);
     // Effects inside the image.
     assert.equal(run('every:1', 'cat /run.txt'), 'hi z');
     assert.equal(run('every:1', 'cat /a.txt /d/sub/f /multi/a.txt /multi/sub/f'), 'hello\nx\nhello\nx');
@@ -98,15 +114,24 @@ describe('docker build (legacy builder) against berthd', () => {
     assert.equal(run('every:1', '', false), 'v');
     assert.equal(run('every:1', 'echo "$P"'), 'two words');
     // The config.
-    assert.equal(inspect('every:1', '{{json .Config.Entrypoint}} {{json .Config.Cmd}}'), '["sh","-c"] ["echo $E"]');
+    assert.equal(
+      inspect('every:1', '{{json .Config.Entrypoint}} {{json .Config.Cmd}}'),
+      '["sh","-c"] ["echo $E"]',
+    );
     assert.equal(inspect('every:1', '{{json .Config.ExposedPorts}}'), '{"80/tcp":{},"81/tcp":{}}');
-    assert.equal(inspect('every:1', '{{json .Config.Volumes}} {{.Config.StopSignal}} {{.Config.User}}'), '{"/v":{}} SIGUSR1 1000');
+    assert.equal(
+      inspect('every:1', '{{json .Config.Volumes}} {{.Config.StopSignal}} {{.Config.User}}'),
+      '{"/v":{}} SIGUSR1 1000',
+    );
     assert.equal(inspect('every:1', '{{json .Config.Labels}}'), '{"k k":"v","l":"1"}');
     assert.equal(inspect('every:1', '{{json .Config.OnBuild}}'), '["RUN echo triggered > /tmp/onbuild.txt"]');
-    assert.equal(inspect('every:1', '{{json .Config.Healthcheck}}'), '{"Test":["CMD-SHELL","test -f /a.txt"],"Interval":1000000000,"Timeout":2000000000}');
+    assert.equal(
+      inspect('every:1', '{{json .Config.Healthcheck}}'),
+      '{"Test":["CMD-SHELL","test -f /a.txt"],"Interval":1000000000,"Timeout":2000000000}',
+    );
     const history = ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'every:1']);
     assert.match(history, /\|1 A=z \/bin\/sh -c echo hi \$A > \/run.txt && echo err >&2/);
-    assert.match(history, /\/bin\/sh -c #\(nop\)  CMD \["echo \$E"\]/);
+    assert.ok(history.includes('/bin/sh -c #(nop)  CMD ["echo $E"]'), history);
     assert.match(history, /\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \/a.txt /);
     // No intermediate container is left.
     assert.equal(ok(['ps', '-aq']).trim(), '');
@@ -166,7 +191,8 @@ describe('docker build (legacy builder) against berthd', () => {
     const dir = context('cache', {
       'one.txt': '1\n',
       'two.txt': '2\n',
-      Dockerfile: 'FROM busybox\nRUN echo first > /first\nCOPY one.txt /\nRUN echo after-one\nCOPY two.txt /\nRUN cat /two.txt\n',
+      Dockerfile:
+        'FROM busybox\nRUN echo first > /first\nCOPY one.txt /\nRUN echo after-one\nCOPY two.txt /\nRUN cat /two.txt\n',
     });
     const first = build(dir, ['-t', 'cache:1']);
     assert.equal(first.code, 0, first.stdout + first.stderr);
@@ -193,13 +219,19 @@ describe('docker build (legacy builder) against berthd', () => {
     // The docker CLI exits with the code in errorDetail.
     assert.equal(r.code, 3);
     assert.match(r.stdout, /before-failing/);
-    assert.match(r.stderr, /The command '\/bin\/sh -c echo before-failing; exit 3' returned a non-zero code: 3/);
+    assert.match(
+      r.stderr,
+      /The command '\/bin\/sh -c echo before-failing; exit 3' returned a non-zero code: 3/,
+    );
     assert.equal(ok(['ps', '-aq']).trim(), '');
   });
 
   it("gives Docker's messages for a missing file, a path outside the context and a syntax error", () => {
     const missing = build(context('missing', { Dockerfile: 'FROM busybox\nCOPY nope /x\n' }));
-    assert.match(missing.stderr, /COPY failed: file not found in build context or excluded by \.dockerignore: stat nope: file does not exist/);
+    assert.match(
+      missing.stderr,
+      /COPY failed: file not found in build context or excluded by \.dockerignore: stat nope: file does not exist/,
+    );
     const outside = build(context('outside', { Dockerfile: 'FROM busybox\nCOPY ../../etc/passwd /x\n' }));
     assert.notEqual(outside.code, 0);
     assert.match(outside.stderr, /forbidden path outside the build context/);
@@ -226,7 +258,16 @@ describe('docker build (legacy builder) against berthd', () => {
     writeFileSync(path.join(src, marker + '-abs'), 'y');
     // A tar whose members climb out: ../<marker> and an absolute path.
     const tarFile = path.join(tmp, 'evil.tar');
-    const t = spawnSync('tar', ['-cf', tarFile, '-C', path.join(src, 'in'), 'Dockerfile', `../${marker}`, '-P', path.join(src, marker + '-abs')]);
+    const t = spawnSync('tar', [
+      '-cf',
+      tarFile,
+      '-C',
+      path.join(src, 'in'),
+      'Dockerfile',
+      `../${marker}`,
+      '-P',
+      path.join(src, marker + '-abs'),
+    ]);
     assert.equal(t.status, 0, String(t.stderr));
     const res = await d.client.call('POST', '/build', {
       query: { t: 'evil:1' },
@@ -240,6 +281,9 @@ describe('docker build (legacy builder) against berthd', () => {
     assert.ok(!existsSync(path.join('/tmp', marker)));
     // The absolute member landed inside the context (leading / stripped), not over the original.
     assert.equal(run('evil:1', `cat /c${path.join(src, marker + '-abs')}`), 'y');
-    assert.deepEqual(readdirSync(path.join(d.dataRoot, 'tmp')).filter((n) => n.startsWith('build-')), []);
+    assert.deepEqual(
+      readdirSync(path.join(d.dataRoot, 'tmp')).filter((n) => n.startsWith('build-')),
+      [],
+    );
   });
 });

@@ -117,7 +117,9 @@ export async function startDockerd(): Promise<PrivateDockerd> {
     sock,
     docker,
     loadBusybox: () => {
-      const r = docker(['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], { input: readFileSync(busyboxTar()) });
+      const r = docker(['import', '-c', 'CMD ["sh"]', '-', 'busybox:latest'], {
+        input: readFileSync(busyboxTar()),
+      });
       if (r.code !== 0) throw new Error(`dockerd import: ${r.stderr}`);
     },
     stop,

@@ -16,13 +16,25 @@ describe('build cache', () => {
       const cache = new BuildCache(db);
       const k = cacheKey({ run: ['/bin/sh', '-c', 'x'] });
       cache.record('sha256:p', k, 'sha256:i');
-      assert.equal(cache.lookup('sha256:p', k, () => true), 'sha256:i');
-      assert.equal(cache.lookup('sha256:other', k, () => true), null);
-      assert.equal(cache.lookup('sha256:p', k, () => false), null);
+      assert.equal(
+        cache.lookup('sha256:p', k, () => true),
+        'sha256:i',
+      );
+      assert.equal(
+        cache.lookup('sha256:other', k, () => true),
+        null,
+      );
+      assert.equal(
+        cache.lookup('sha256:p', k, () => false),
+        null,
+      );
       assert.equal(cache.all().length, 0, 'a record whose image is gone is dropped');
       cache.record('sha256:p', k, 'sha256:i');
       assert.equal(cache.remove().length, 1);
-      assert.equal(cache.lookup('sha256:p', k, () => true), null);
+      assert.equal(
+        cache.lookup('sha256:p', k, () => true),
+        null,
+      );
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

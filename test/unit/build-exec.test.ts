@@ -2,7 +2,12 @@
 // stage graph (target selection, dependencies) and the parallel scheduler.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { goDuration, goQuoteList, healthcheckHistory, parseGoDuration } from '../../src/build/image-config.js';
+import {
+  goDuration,
+  goQuoteList,
+  healthcheckHistory,
+  parseGoDuration,
+} from '../../src/build/image-config.js';
 import { planStages, runStages } from '../../src/build/stages.js';
 import { parseDockerfile } from '../../src/build/dockerfile.js';
 import { cleanSource, destPath, globRegExp } from '../../src/build/copy.js';
@@ -34,10 +39,16 @@ describe('stage graph', () => {
   );
   it('builds only what the target needs', () => {
     const plans = planStages(df, undefined, (w) => w.replace('$BASE', 'busybox'));
-    assert.deepEqual(plans.map((p) => p.stage.index), [0, 1, 3]);
+    assert.deepEqual(
+      plans.map((p) => p.stage.index),
+      [0, 1, 3],
+    );
     assert.deepEqual(plans[2].deps, [0, 1]);
     assert.equal(plans[2].base.kind, 'stage');
-    assert.deepEqual(planStages(df, 'b', (w) => w).map((p) => p.stage.index), [1]);
+    assert.deepEqual(
+      planStages(df, 'b', (w) => w).map((p) => p.stage.index),
+      [1],
+    );
   });
   it("refuses an unknown target with Docker's message", () => {
     assert.throws(() => planStages(df, 'nope', (w) => w), /failed to reach build target nope in Dockerfile/);

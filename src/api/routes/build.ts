@@ -43,12 +43,18 @@ function params(ctx: Ctx): BuildParams {
   set('CpuQuota', num('cpuquota'));
   set('ShmSize', num('shmsize'));
   const cacheFrom = jsonParam<string[]>(ctx, 'cachefrom') ?? [];
-  const extraHosts = q.all('extrahosts').flatMap((h) => h.split(',')).filter(Boolean);
+  const extraHosts = q
+    .all('extrahosts')
+    .flatMap((h) => h.split(','))
+    .filter(Boolean);
   const registryConfig = ctx.header('x-registry-config');
   let auths: Record<string, AuthConfig> = {};
   if (registryConfig) {
     try {
-      auths = JSON.parse(Buffer.from(registryConfig, 'base64').toString('utf8')) as Record<string, AuthConfig>;
+      auths = JSON.parse(Buffer.from(registryConfig, 'base64').toString('utf8')) as Record<
+        string,
+        AuthConfig
+      >;
     } catch {
       auths = {};
     }
@@ -96,7 +102,9 @@ export function registerBuildRoutes(router: Router, builds: BuildService): void 
       if (!res && !(e instanceof StepError)) throw e;
       const message = messageOf(e);
       const code = e instanceof StepError ? e.code : undefined;
-      out().write(line({ errorDetail: { ...(code !== undefined ? { code } : {}), message }, error: message }));
+      out().write(
+        line({ errorDetail: { ...(code !== undefined ? { code } : {}), message }, error: message }),
+      );
     } finally {
       ctx.res?.off('close', onClose);
     }
@@ -109,7 +117,11 @@ export function registerBuildRoutes(router: Router, builds: BuildService): void 
     const untilMs = until ? parseDurationMs([...until][0]) : undefined;
     ctx.send(
       200,
-      await builds.prune({ all: ctx.query.bool('all'), keepStorage: ctx.query.int('keep-storage') ?? 0, until: untilMs }),
+      await builds.prune({
+        all: ctx.query.bool('all'),
+        keepStorage: ctx.query.int('keep-storage') ?? 0,
+        until: untilMs,
+      }),
     );
   });
 
