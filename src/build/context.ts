@@ -5,8 +5,18 @@
 // or from outside the context added under a random `.dockerfile.<hex>` name,
 // or stdin passed through when it already is an archive.
 import { randomBytes } from 'node:crypto';
-import { existsSync, type Stats } from 'node:fs';
-import { lstat, open, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+} from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { TAR_END, tarHeader, tarPadding, type TarHeader } from '../image/tar-write.js';
@@ -31,8 +41,6 @@ export interface PreparedContext {
 
 /** A context that cannot be prepared; the message is the docker CLI's. */
 export class ContextError extends Error {}
-
-const CHUNK = 256 * 1024;
 
 export async function prepareContext(opts: ContextOptions): Promise<PreparedContext> {
   const { context, dockerfile } = opts;
@@ -135,24 +143,29 @@ interface ExtraDockerfile {
   content: Buffer;
 }
 
-/** The context directory as tar blocks, walked in lexical order like Go's filepath.Walk. */
+/**
+ * The context directory as tar data, walked in lexical order like Go's
+ * filepath.Walk. File access is synchronous and the output is batched into
+ * ~1 MiB buffers: for thousands of small files this is several times faster
+ * than one promise and one stream chunk per header.
+ */
 export async function* tarDirectory(
   root: string,
   matcher: DockerignoreMatcher,
   extra?: ExtraDockerfile,
 ): AsyncGenerator<Buffer> {
+  const out = new Batcher();
   const seenInodes = new Map<string, string>();
   let sawIgnoreFile = false;
   const ignoreAddition = extra ? `\n${extra.name}\n` : '';
-
-  async function* walk(rel: string): AsyncGenerator<Buffer> {
-    const names = (await readdir(path.join(root, rel))).sort(byteOrder);
+  const walk = function* (rel: string): Generator<Buffer> {
+    const names = readdirSync(path.join(root, rel)).sort(byteOrder);
     for (const name of names) {
       const relPath = rel ? `${rel}/${name}` : name;
       const abs = path.join(root, relPath);
       let st: Stats;
       try {
-        st = await lstat(abs);
+        st = lstatSync(abs);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while walking
         throw e;
@@ -172,73 +185,110 @@ export async function* tarDirectory(
         mtime: Math.floor(st.mtimeMs / 1000),
       };
       if (st.isDirectory()) {
-        yield tarHeader({ ...header, name: header.name + '/', type: 'dir' });
+        out.push(tarHeader({ ...header, name: header.name + '/', type: 'dir' }));
         yield* walk(relPath);
       } else if (st.isSymbolicLink()) {
-        yield tarHeader({ ...header, type: 'symlink', linkname: latin1(await readlink(abs)) });
+        out.push(tarHeader({ ...header, type: 'symlink', linkname: latin1(readlinkSync(abs)) }));
       } else {
         const inode = `${st.dev}:${st.ino}`;
         const first = st.nlink > 1 ? seenInodes.get(inode) : undefined;
         if (first !== undefined) {
-          yield tarHeader({ ...header, type: 'link', linkname: first, size: 0 });
+          out.push(tarHeader({ ...header, type: 'link', linkname: first, size: 0 }));
           continue;
         }
         if (st.nlink > 1) seenInodes.set(inode, header.name);
         if (relPath === '.dockerignore' && extra) {
           sawIgnoreFile = true;
-          const content = Buffer.concat([await readFile(abs), Buffer.from(ignoreAddition)]);
-          yield* member({ ...header, size: content.length }, content);
-          continue;
+          const content = Buffer.concat([readFileSync(abs), Buffer.from(ignoreAddition)]);
+          out.push(tarHeader({ ...header, size: content.length }), content, tarPadding(content.length));
+        } else {
+          out.push(tarHeader({ ...header, size: st.size }));
+          yield* fileData(abs, st.size, out);
         }
-        yield tarHeader({ ...header, size: st.size });
-        yield* fileData(abs, st.size);
       }
+      if (out.full) yield out.take();
     }
+  };
+  for (const chunk of walk('')) {
+    yield chunk;
+    await new Promise((r) => setImmediate(r)); // let the socket drain between batches
   }
-
-  yield* walk('');
   if (extra) {
     const now = Math.floor(Date.now() / 1000);
-    yield* member(
-      { name: extra.name, type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: now, size: extra.content.length },
-      extra.content,
+    const df = extra.content;
+    out.push(
+      tarHeader({ name: extra.name, type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: now, size: df.length }),
     );
+    out.push(df, tarPadding(df.length));
     if (!sawIgnoreFile) {
       const content = Buffer.from('.dockerignore' + ignoreAddition);
-      yield* member(
-        { name: '.dockerignore', type: 'file', mode: 0o600, size: content.length, mtime: now },
-        content,
+      out.push(
+        tarHeader({ name: '.dockerignore', type: 'file', mode: 0o600, size: content.length, mtime: now }),
       );
+      out.push(content, tarPadding(content.length));
     }
   }
-  yield TAR_END;
+  out.push(TAR_END);
+  yield out.take();
 }
 
-function* member(header: TarHeader, content: Buffer): Generator<Buffer> {
-  yield tarHeader(header);
-  yield content;
-  yield tarPadding(content.length);
+const BATCH = 1024 * 1024;
+
+/**
+ * Collects tar data into ~BATCH-byte buffers; file contents are read straight
+ * into the batch (no per-file buffers, no second copy).
+ */
+class Batcher {
+  private buf = Buffer.allocUnsafe(BATCH);
+  private size = 0;
+  push(...bufs: Buffer[]): void {
+    for (const b of bufs) {
+      if (this.size + b.length > this.buf.length) this.grow(this.size + b.length);
+      b.copy(this.buf, this.size);
+      this.size += b.length;
+    }
+  }
+  /** Reads up to `len` bytes of `fd` at `pos` into the batch; returns the count. */
+  read(fd: number, len: number, pos: number): number {
+    if (this.size >= this.buf.length) this.grow(this.size + 1);
+    const n = readSync(fd, this.buf, this.size, Math.min(len, this.buf.length - this.size), pos);
+    this.size += n;
+    return n;
+  }
+  get full(): boolean {
+    return this.size >= BATCH;
+  }
+  take(): Buffer {
+    const b = this.buf.subarray(0, this.size);
+    this.buf = Buffer.allocUnsafe(BATCH);
+    this.size = 0;
+    return b;
+  }
+  private grow(min: number): void {
+    const next = Buffer.allocUnsafe(Math.max(min, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.size);
+    this.buf = next;
+  }
 }
 
-/** Exactly `size` bytes of the file (zero-filled if it shrank meanwhile), then the block padding. */
-async function* fileData(abs: string, size: number): AsyncGenerator<Buffer> {
-  const fh = await open(abs, 'r');
+/** Exactly `size` bytes of the file (zero-filled if it shrank meanwhile) and the block padding, into `out`. */
+function* fileData(abs: string, size: number, out: Batcher): Generator<Buffer> {
+  const fd = openSync(abs, 'r');
   try {
     let done = 0;
     while (done < size) {
-      const buf = Buffer.alloc(Math.min(CHUNK, size - done));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, done);
-      if (bytesRead === 0) {
-        yield Buffer.alloc(size - done);
+      if (out.full) yield out.take();
+      const n = out.read(fd, size - done, done);
+      if (n === 0) {
+        out.push(Buffer.alloc(size - done));
         break;
       }
-      done += bytesRead;
-      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      done += n;
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
-  yield tarPadding(size);
+  out.push(tarPadding(size));
 }
 
 function byteOrder(a: string, b: string): number {
@@ -265,12 +315,9 @@ async function contextFromStdin(stdin: Readable, dockerfile: string | undefined)
     mtime: Math.floor(Date.now() / 1000),
     size: content.length,
   };
-  const body = Readable.from(
-    (function* () {
-      yield* member(header, content);
-      yield TAR_END;
-    })(),
-  );
+  const body = Readable.from([
+    Buffer.concat([tarHeader(header), content, tarPadding(content.length), TAR_END]),
+  ]);
   return { body, dockerfile: 'Dockerfile' };
 }
 

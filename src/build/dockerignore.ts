@@ -90,6 +90,7 @@ export class DockerignoreMatcher {
 
   /** Whether `rel` (cleaned, slash-separated, relative to the context) is left out of the context. */
   isExcluded(rel: string): boolean {
+    if (this.patterns.length === 0) return false;
     const file = goClean(rel);
     if (file === '.') return false;
     const parent = path.posix.dirname(file);
