@@ -1,5 +1,6 @@
-// The loader's entry: files → YAML → interpolation → include → merge →
-// extends → schema → normalised Project, in the order Compose v2 applies them.
+// The loader's entry, in the order Compose v2 applies the steps: files →
+// YAML → interpolation → schema (each file) → include → merge → extends →
+// normalised Project (profiles, defaults, names, references, cycles).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ComposeError, type LoadOptions, type Project } from './model.js';
