@@ -154,3 +154,32 @@ describe('parseKeyValues / expandKeyValues', () => {
     });
   });
 });
+
+describe('ENV lines against dockerd 20.10', () => {
+  const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  /** Config.Env after `FROM scratch` + the line, computed the way the builder applies ENV. */
+  const envAfter = (line: string): string[] => {
+    const env = [PATH];
+    for (const inst of parseDockerfile(`FROM scratch\n${line}\n`).stages[0]!.instructions) {
+      for (const { key, value } of expandKeyValues(inst, lookupFromEnv(env))) {
+        const i = env.findIndex((e) => e.split('=')[0] === key);
+        if (i >= 0) env.splice(i, 1);
+        env.push(`${key}=${value}`);
+      }
+    }
+    return env;
+  };
+  // Left: the Dockerfile line; right: `docker image inspect -f '{{json .Config.Env}}'` from dockerd.
+  const cases: [string, string[]][] = [
+    [`ENV a="x\\"y" b='c d' e=f\\ g h=pre$PATH`, ['a=x"y', 'b=c d', 'e=f g', `h=pre${PATH.slice(5)}`]],
+    ['ENV a=1 b=${a:-z}', ['a=1', 'b=z']],
+    ['ENV q "quoted words" here', ['q=quoted words here']],
+    [`ENV w=\\$x v="\\$x" u='\\$x' t=a\\\\b`, ['w=$x', 'v=$x', 'u=\\$x', 't=a\\b']],
+    ['ENV k=${UNDEF:-"a b"} l=${PATH:+set} m=${UNDEF:+set}', ['k=a b', 'l=set', 'm=']],
+    ['ENV n=$ o=${PATH:+"$PATH"x}', ['n=$', `o=${PATH.slice(5)}x`]],
+    [`ENV p=a"b"'c'd`, ['p=abcd']],
+  ];
+  for (const [line, expected] of cases) {
+    test(line, () => assert.deepEqual(envAfter(line), [PATH, ...expected]));
+  }
+});
