@@ -64,6 +64,8 @@ export class ComposeContext {
    */
   async project(opts: { optional?: boolean; services?: string[] } = {}): Promise<Project> {
     const lo = this.loadOptions();
+    // Refused rather than ignored: a dry run that acts would be worse than none.
+    if (this.globals().dryRun) throw new ComposeError('--dry-run is not supported by berth compose yet');
     try {
       return await loadProject({
         ...lo,
