@@ -9,15 +9,22 @@ export function normalizePorts(service: string, raw: unknown): Port[] {
   for (const item of raw) {
     if (typeof item === 'number') out.push({ mode: 'ingress', target: item, protocol: 'tcp' });
     else if (typeof item === 'string') out.push(...parsePortSpec(item));
-    else if (item && typeof item === 'object') out.push(longPort(item as Record<string, unknown>));
+    else if (item && typeof item === 'object') out.push(longPort(service, item as Record<string, unknown>));
   }
   return dedupePorts(out);
 }
 
-function longPort(p: Record<string, unknown>): Port {
+function longPort(service: string, p: Record<string, unknown>): Port {
+  // The schema lets strings through (they may come from variables); they must still be port numbers.
+  const target = Number(p.target);
+  if (!Number.isInteger(target) || target < 0 || target > 65535) {
+    throw new ComposeError(
+      `services.${service}.ports.target: invalid port ${JSON.stringify(String(p.target))}`,
+    );
+  }
   const port: Port = {
     mode: (p.mode as Port['mode']) ?? 'ingress',
-    target: Number(p.target),
+    target,
     protocol: ((p.protocol as string) ?? 'tcp') as Port['protocol'],
   };
   if (p.host_ip !== undefined) port.host_ip = String(p.host_ip);

@@ -221,7 +221,17 @@ function healthcheckOf(raw: Raw): Healthcheck {
   return h;
 }
 
+function count(name: string, key: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  const n = Number(v);
+  if (v === '' || !Number.isInteger(n) || n < 0)
+    throw new ComposeError(`services.${name}.${key} must be an integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 function scaleOf(name: string, s: Service): void {
+  if (s.scale !== undefined) s.scale = count(name, 'scale', s.scale);
+  if (s.deploy?.replicas !== undefined) s.deploy.replicas = count(name, 'deploy.replicas', s.deploy.replicas);
   const replicas = s.deploy?.replicas;
   if (s.scale !== undefined && replicas !== undefined && s.scale !== replicas) {
     throw new ComposeError(`services.${name}: can't set distinct values on 'scale' and 'deploy.replicas'`);

@@ -565,3 +565,22 @@ test('-f override files: !reset and !override through the loader', async () => {
   assert.deepEqual(p.services.web!.ports, []);
   assert.deepEqual(p.services.web!.environment, { C: '3' });
 });
+
+test('values the schema lets through as strings must still be numbers: port target, replicas, scale', async () => {
+  let dir = project({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    ports:\n      - target: abc\n',
+  });
+  assert.equal(await loadError(dir), 'services.web.ports.target: invalid port "abc"');
+  dir = project({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    deploy:\n      replicas: two\n',
+  });
+  assert.equal(await loadError(dir), 'services.web.deploy.replicas must be an integer, got "two"');
+  dir = project({
+    'compose.yaml':
+      'services:\n  web:\n    image: busybox\n    scale: "3"\n    ports:\n      - target: "80"\n',
+  });
+  const p = await load(dir);
+  assert.equal(p.services.web!.scale, 3);
+  assert.equal(p.services.web!.deploy!.replicas, 3);
+  assert.equal(p.services.web!.ports[0]!.target, 80);
+});
