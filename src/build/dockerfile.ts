@@ -88,7 +88,7 @@ function isComment(line: string): boolean {
 }
 
 function trimContinuation(line: string, re: RegExp): [string, boolean] {
-  return re.test(line) ? [line.replace(re, ''), false] : [line, true];
+  return re.test(line) ? [line.replace(re, '$1'), false] : [line, true];
 }
 
 const DIRECTIVE = /^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$/;
@@ -122,8 +122,12 @@ class Directives {
     }
   }
 
+  /**
+   * The escape character at the end of a line continues it, unless it is
+   * itself escaped (`echo \\` ends there; so does `a \\\`, as in Docker).
+   */
   continuation(): RegExp {
-    return this.escape === '`' ? /`[ \t]*$/ : /\\[ \t]*$/;
+    return this.escape === '`' ? /([^`])`[ \t]*$|^`[ \t]*$/ : /([^\\])\\[ \t]*$|^\\[ \t]*$/;
   }
 }
 

@@ -69,6 +69,19 @@ describe('Dockerfile structure', () => {
     assert.deepEqual(df.warnings, ['[WARNING]: Empty continuation line found in:\n    ENV a=b    c=d   e=f']);
   });
 
+  test('an escaped escape at the end of a line does not continue it (dockerd 20.10)', () => {
+    const df = parseDockerfile(
+      'FROM scratch\nCMD a b\\\\\nENV x=y\nCMD a \\\\\\\nENV z=1\nRUN a \\\n\\\nb\n',
+    );
+    const [cmd, env, cmd2, env2, run] = df.stages[0]!.instructions;
+    assert.equal(cmd!.original, 'CMD a b\\\\');
+    assert.equal(env!.keyword, 'ENV');
+    assert.equal(cmd2!.original, 'CMD a \\\\\\');
+    assert.equal(env2!.keyword, 'ENV');
+    // A line holding only the escape character continues too.
+    assert.equal(run!.original, 'RUN a b');
+  });
+
   test('a continuation at the end of the file ends the instruction', () => {
     const df = parseDockerfile('FROM scratch\nRUN echo a \\');
     assert.deepEqual(df.stages[0]!.instructions[0]!.args, ['echo a']);
