@@ -114,9 +114,11 @@ function readComposeFile(path: string): string {
  * The variables interpolation sees: `--env-file`s (or the project's `.env`),
  * with the process environment winning over them.
  */
-/** `--env-file`s (relative to the cwd), else the project's `.env` when there is one. */
+/** `--env-file`s, else COMPOSE_ENV_FILES (comma list), both relative to the cwd; else the project's `.env` when there is one. */
 export function projectEnvFiles(opts: LoadOptions, workingDir: string): string[] {
   if (opts.envFiles.length > 0) return opts.envFiles.map((f) => resolve(opts.cwd, f));
+  const fromEnv = (opts.env.COMPOSE_ENV_FILES ?? '').split(',').filter((f) => f.trim() !== '');
+  if (fromEnv.length > 0) return fromEnv.map((f) => resolve(opts.cwd, f.trim()));
   return [resolve(workingDir, '.env')].filter((f) => existsSync(f));
 }
 

@@ -532,6 +532,9 @@ test('env_files: the --env-file list, else the project .env when present', async
   });
   assert.deepEqual((await load(dir)).env_files, [join(dir, '.env')]);
   assert.deepEqual((await load(dir, { envFiles: ['b.env'] })).env_files, [join(dir, 'b.env')]);
+  const viaEnv = await load(dir, { env: { COMPOSE_ENV_FILES: 'b.env,.env' } });
+  assert.deepEqual(viaEnv.env_files, [join(dir, 'b.env'), join(dir, '.env')]);
+  assert.equal(viaEnv.environment.B, '2');
   const bare = project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n' });
   assert.deepEqual((await load(bare)).env_files, []);
 });
