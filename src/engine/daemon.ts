@@ -142,6 +142,7 @@ export class Daemon {
       find: (r) => this.containers.find(r),
       all: () => this.containers.store.all(),
       save: (c) => this.containers.store.save(c),
+      hostsFile: (id) => this.containers.paths(id).hosts,
     };
     this.attachments = new Attachments(this.networks, this.paths.execRoot);
     this.containers.networking = this.attachments;

@@ -18,6 +18,7 @@ import {
   netnsLinks,
   newVethName,
 } from '../network/links.js';
+import { addHostsEntry, hostsNames, removeHostsEntry } from '../network/hosts-entries.js';
 import type { EndpointRecord, NetworkRecord, SandboxRecord } from '../network/model.js';
 import { parseIp } from '../network/cidr.js';
 import {
@@ -302,13 +303,17 @@ export class Attachments {
       const anyGateway = [...this.core.nets.values()].some(
         (x) => !x.internal && this.core.epsOf(x.id).has(c.id),
       );
+      let ep: EndpointRecord;
       try {
-        await this.join(c, n, sb.netns, `eth${i}`, !anyGateway && !n.internal);
+        ep = await this.join(c, n, sb.netns, `eth${i}`, !anyGateway && !n.internal);
       } catch (e) {
         delete c.networkingConfig.EndpointsConfig[n.name];
         throw e;
       }
       if (!n.internal) enableForwarding();
+      // The new address with the container's hostname, as libnetwork adds it.
+      const hosts = this.core.containers.hostsFile?.(c.id);
+      if (hosts) addHostsEntry(hosts, ep.ip, hostsNames(c.config.Hostname, c.config.Domainname));
     }
     this.core.containers.save(c);
   }
@@ -331,7 +336,10 @@ export class Attachments {
     const key = Object.keys(eps).find((k) => k === n.name || k === n.id);
     if (!key && mode !== n.name && !this.core.epsOf(n.id).has(c.id))
       throw new Forbidden(`container ${c.id} is not connected to network ${n.name}`);
+    const leftIp = this.core.epsOf(n.id).get(c.id)?.ip;
     await this.leave(c.id, n, true);
+    const hosts = this.core.containers.hostsFile?.(c.id);
+    if (hosts && leftIp) removeHostsEntry(hosts, leftIp);
     if (key) delete eps[key];
     // Disconnecting the primary network: Docker leaves the container with no network.
     if (mode === n.name || mode === n.id) {

@@ -26,6 +26,8 @@ export interface ContainerAccess {
   find(ref: string): ContainerRecord;
   all(): ContainerRecord[];
   save(c: ContainerRecord): void;
+  /** The container's own /etc/hosts on the host (connect/disconnect edit it). */
+  hostsFile?(id: string): string;
 }
 
 export interface NetworkDeps {
@@ -294,12 +296,42 @@ export class NetworkCore {
     scope.sort((a, b) => (a === n ? -1 : b === n ? 1 : 0));
     for (const net of scope) {
       const bare = name.endsWith('.' + net.name) ? name.slice(0, -net.name.length - 1) : name;
+      const linked = asker ? this.linkedIp(asker, net, bare) : undefined;
+      if (linked) return [linked];
       const ips: string[] = [];
       for (const ep of this.epsOf(net.id).values())
         if (this.dnsNames(ep).some((d) => d.toLowerCase() === bare)) ips.push(ep.ip);
       if (ips.length) return ips;
     }
     return null;
+  }
+
+  /**
+   * `--link target:alias` on a user network is a name only the linking
+   * container resolves (no /etc/hosts line, unlike the default bridge).
+   */
+  private linkedIp(asker: string, net: NetworkRecord, name: string): string | undefined {
+    const ep = this.epsOf(net.id).get(asker);
+    let links = ep?.links ?? [];
+    if (!links.length) {
+      try {
+        const c = this.containers.find(asker);
+        if (c.hostConfig.NetworkMode === net.name) links = (c.hostConfig.Links as string[] | null) ?? [];
+      } catch {
+        return undefined;
+      }
+    }
+    for (const link of links) {
+      const [target, alias = target] = link.split(':').map((p) => p.split('/').pop() ?? '');
+      if (alias.toLowerCase() !== name) continue;
+      try {
+        const ip = this.epsOf(net.id).get(this.containers.find(target).id)?.ip;
+        if (ip) return ip;
+      } catch {
+        /* the linked container is gone */
+      }
+    }
+    return undefined;
   }
 
   /** Docker's DNSNames: the container name, its aliases, the short id. */
