@@ -8,7 +8,7 @@ import { mkdtempSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ContainerService } from '../engine/containers.js';
 import type { ImageService } from '../engine/images.js';
-import { openLogs } from '../engine/containers-logs.js';
+import { readLogs } from '../runtime/logs.js';
 import { mountOverlay, unmount } from '../runtime/rootfs.js';
 import type { Layer } from '../store/layers.js';
 
@@ -68,14 +68,26 @@ export class StepEngine {
       // Cancelled while starting: the listener fired before there was a process to kill.
       if (signal.aborted) kill();
       const fresh = this.containers.find(id);
-      const logs = openLogs(this.containers, fresh, {
+      const running = fresh.state.Running;
+      const stopWhen = running ? this.containers.lifecycle.wait(fresh, 'not-running') : Promise.resolve();
+      // Pieces of one line (conmon stores writes without a newline as partial records) go out as one message.
+      const pending: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+      const flush = (stream: 'stdout' | 'stderr', last?: Buffer): void => {
+        const parts = last ? [...pending[stream], last] : pending[stream];
+        pending[stream] = [];
+        if (parts.length) write(stream === 'stdout' ? 1 : 2, Buffer.concat(parts));
+      };
+      for await (const r of readLogs(this.containers.paths(id).log, {
         stdout: true,
         stderr: true,
-        follow: true,
-        timestamps: false,
-      });
-      const done = new AbortController();
-      await logs((fd, data) => write(fd, data), done.signal);
+        follow: running,
+        stopWhen,
+      })) {
+        if (r.partial) pending[r.stream].push(r.data);
+        else flush(r.stream, r.data);
+      }
+      flush('stdout');
+      flush('stderr');
       const r = await this.containers.lifecycle.wait(this.containers.find(id), 'not-running');
       return r.StatusCode;
     } finally {
