@@ -5,19 +5,10 @@
 // ({"aux":{"berth.stage":{…}}}) tells berth's progress view which stage the
 // lines belong to; the docker CLI ignores aux messages it does not know.
 
-export type Message = Record<string, unknown>;
+import type { StageMarker } from './types.js';
 
-export interface StageMarker {
-  /** 0-based stage index in the Dockerfile. */
-  index: number;
-  /** `FROM … AS name`, when named. */
-  name?: string;
-  /** The step number as in "Step N/M". */
-  step: number;
-  total: number;
-  /** "start" before the step's lines, "done" after them. */
-  state: 'start' | 'done';
-}
+export type { StageMarker };
+export type Message = Record<string, unknown>;
 
 export class BuildOutput {
   private live: StageOutput | null = null;

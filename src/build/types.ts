@@ -75,3 +75,21 @@ export class DockerfileSyntaxError extends Error {
 
 /** Looks a variable up for expansion; undefined = unset (different from ''). */
 export type Lookup = (name: string) => string | undefined;
+
+/**
+ * The stage marker the engine puts in the `/build` JSON stream of a
+ * multi-stage build (src/build/executor-output.ts; docs/build-engine.md,
+ * "The wire"): `{"aux":{"berth.stage":StageMarker}}` before ("start") and
+ * after ("done") every step. Between a step's start and done markers only
+ * that step's lines appear, even while stages build side by side.
+ */
+export interface StageMarker {
+  /** 0-based stage index in the Dockerfile. */
+  index: number;
+  /** `FROM … AS name` (lower-cased); absent for unnamed stages. */
+  name?: string;
+  /** "Step N/M" numbers of the step. */
+  step: number;
+  total: number;
+  state: 'start' | 'done';
+}
