@@ -73,8 +73,11 @@ export async function blobExists(client: RegistryClient, name: string, digest: s
 }
 
 /**
- * Uploads one blob: tries a cross-repository mount from `mountFrom` first
- * (201 means done), then a monolithic PUT of the body. Returns 'mounted' or 'pushed'.
+ * Uploads one blob as dockerd does: a cross-repository mount from
+ * `mountFrom` first (201 means done), else the bytes streamed in one PATCH
+ * to the upload session, then a PUT with the digest that closes it. A
+ * registry that refuses PATCH (405/501) gets a monolithic PUT instead.
+ * Returns 'mounted' or 'pushed'.
  */
 export async function uploadBlob(
   client: RegistryClient,
@@ -91,16 +94,34 @@ export async function uploadBlob(
   });
   start.resume();
   if (start.statusCode === 201) return 'mounted';
-  const location = start.headers.location;
-  if (!location) throw new RegistryError('registry did not give an upload location', 500);
-  const url = new URL(location, client.endpoint.url + '/');
-  url.searchParams.set('digest', digest);
-  const put = await client.send('PUT', url.toString(), {
-    headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
+  let location = uploadUrl(client, start.headers.location);
+  const patch = await client.send('PATCH', location.toString(), {
+    headers: {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(size),
+      ...(size > 0 ? { 'Content-Range': `0-${size - 1}` } : {}),
+    },
     body: open(),
+    ok: (s) => s === 202 || s === 204 || s === 405 || s === 501,
+  });
+  patch.resume();
+  const patched = patch.statusCode === 202 || patch.statusCode === 204;
+  if (patched) location = uploadUrl(client, patch.headers.location ?? location.toString());
+  location.searchParams.set('digest', digest);
+  const put = await client.send('PUT', location.toString(), {
+    headers: {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': patched ? '0' : String(size),
+    },
+    body: patched ? Buffer.alloc(0) : open(),
   });
   put.resume();
   return 'pushed';
+}
+
+function uploadUrl(client: RegistryClient, location: string | undefined): URL {
+  if (!location) throw new RegistryError('registry did not give an upload location', 500);
+  return new URL(location, client.endpoint.url + '/');
 }
 
 export async function putManifest(
