@@ -17,7 +17,9 @@ const DOCKERFILE = [
   'ARG UNSET',
   'ENV E=v F="two words" G=${A}x',
   'LABEL l=1 "k k"=v',
-  'RUN echo hi $A && echo err >&2',
+  'RUN echo hi $A',
+  // stderr on its own step: within one step dockerd itself interleaves the two streams either way.
+  'RUN echo err >&2',
   'RUN mkdir -p /made && echo x > /made/f',
   'COPY a.txt /a.txt',
   'COPY dir /d/',
