@@ -38,9 +38,17 @@ describe('berth build against berthd', () => {
     assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stdout}\n${r.stderr}\n${d.log().slice(-2000)}`);
     return r.stdout;
   };
-  /** Output of a command in a fresh container of `img`. */
-  const inImage = (img: string, cmd: string): string =>
-    berth(['run', '--rm', '--network', 'none', img, 'sh', '-c', cmd]).trim();
+  /** Output of a container of `img` (run detached, waited for, logs read: no attach race). */
+  const output = (img: string, cmd: string[]): string => {
+    const id = berth(['run', '-d', '--network', 'none', img, ...cmd]).trim();
+    try {
+      assert.equal(berth(['wait', id]).trim(), '0');
+      return berth(['logs', id]).trim();
+    } finally {
+      d.berth(['rm', '-f', id]);
+    }
+  };
+  const inImage = (img: string, cmd: string): string => output(img, ['sh', '-c', cmd]);
   /** Hex IDs and durations differ from run to run. */
   const normalize = (s: string): string =>
     s.replace(/\b[0-9a-f]{12}\b/g, '<id>').replace(/sha256:[0-9a-f]{64}/g, '<digest>');
@@ -68,7 +76,7 @@ describe('berth build against berthd', () => {
     writeFileSync(df, 'FROM busybox\nCOPY . /ctx\nCMD ["cat", "/ctx/data.txt"]\n');
     berth(['build', '-q', '-f', df, '-t', 'bcli-outside', dir]);
     assert.equal(inImage('bcli-outside', 'ls -A /ctx'), 'data.txt');
-    assert.equal(berth(['run', '--rm', '--network', 'none', 'bcli-outside']).trim(), 'data');
+    assert.equal(output('bcli-outside', []), 'data');
 
     berth(['build', '-q', '-f', '-', '-t', 'bcli-stdin', dir], {
       input: 'FROM busybox\nCOPY . /s\nLABEL from=stdin\n',
@@ -179,7 +187,7 @@ describe('berth build against berthd', () => {
     });
     const out = berth(['build', '-t', 'hello-bcli', dir]);
     assert.match(out, /Successfully tagged hello-bcli:latest\n$/);
-    assert.equal(berth(['run', '--rm', '--network', 'none', 'hello-bcli']).trim(), 'hello from berth');
+    assert.equal(output('hello-bcli', []), 'hello from berth');
   });
 
   it('a Dockerfile syntax error: same message and status as docker build', () => {
