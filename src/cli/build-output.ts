@@ -5,21 +5,13 @@
 // is redrawn as steps start and finish, then removed, so the scrollback holds
 // the plain output only.
 import type { Readable } from 'node:stream';
+import type { StageMarker } from '../build/types.js';
 import { displayJsonStream, displayMessage, JsonMessageError, type JsonMessage } from './format/progress.js';
 
 export interface RenderOptions {
   view: 'plain' | 'tty';
   isTerminal: boolean;
   onImageId: (id: string) => void;
-}
-
-/** The marker berthd puts before and after each step of a multi-stage build. */
-export interface StageMarker {
-  index: number;
-  name?: string;
-  step: number;
-  total: number;
-  state: 'start' | 'done';
 }
 
 export interface BuildFailure {
