@@ -132,14 +132,18 @@ export class AttachHub {
     return this.shared.size;
   }
 
-  /** Drops the connection of a container whose process is gone (the monitor closes it too). */
+  /**
+   * Forgets the connection of a container whose process is gone, so a new run
+   * gets a new one. It is not closed here: the monitor closes it once the
+   * last output is sent (closing it first could cut a fast exit's output).
+   */
   forget(id: string): void {
-    const s = this.shared.get(id);
     this.shared.delete(id);
-    void s?.then((x) => x.close()).catch(() => undefined);
   }
 
+  /** Daemon shutdown: close every connection. */
   closeAll(): void {
-    for (const id of [...this.shared.keys()]) this.forget(id);
+    for (const s of this.shared.values()) void s.then((x) => x.close()).catch(() => undefined);
+    this.shared.clear();
   }
 }

@@ -25,6 +25,7 @@ import { chooseRuntime, findInitBinary, type RuntimeChoice } from './probe.js';
 import { hostHardLimits } from './rlimits.js';
 import { buildSpec, serializeSpec, type OciSpec, type SpecHostFacts } from './spec.js';
 import { readStats } from './stats.js';
+import { updateArgs } from './update-args.js';
 import { removeStoppedRuncState, startViaExecFifo } from './runc-direct.js';
 import type {
   AttachStreams,
@@ -397,25 +398,10 @@ export class OciRuntime implements Runtime {
   }
 
   async update(id: string, r: ContainerRunSpec['resources']): Promise<void> {
-    const a: string[] = ['update'];
-    if (r.memory !== undefined) a.push(`--memory=${r.memory}`);
-    if (this.facts.swapAccounting) {
-      // As at create: a new memory limit without a swap value gets twice the memory as memory+swap.
-      if (r.memorySwap !== undefined && r.memorySwap !== 0) a.push(`--memory-swap=${r.memorySwap}`);
-      else if (r.memory !== undefined && r.memory > 0) a.push(`--memory-swap=${r.memory * 2}`);
-    }
-    if (r.cpuShares !== undefined) a.push(`--cpu-share=${r.cpuShares}`);
-    if (r.nanoCpus) a.push('--cpu-period=100000', `--cpu-quota=${Math.round((r.nanoCpus * 100000) / 1e9)}`);
-    else {
-      if (r.cpuPeriod !== undefined) a.push(`--cpu-period=${r.cpuPeriod}`);
-      if (r.cpuQuota !== undefined) a.push(`--cpu-quota=${r.cpuQuota}`);
-    }
-    if (r.cpusetCpus !== undefined) a.push(`--cpuset-cpus=${r.cpusetCpus}`);
-    if (r.cpusetMems !== undefined) a.push(`--cpuset-mems=${r.cpusetMems}`);
-    if (r.pidsLimit !== undefined) a.push(`--pids-limit=${r.pidsLimit > 0 ? r.pidsLimit : -1}`);
-    if (a.length === 1) return;
+    const a = updateArgs(r, this.facts.swapAccounting);
+    if (a.length === 0) return;
     try {
-      await this.runtime(id, [...a, id]);
+      await this.runtime(id, ['update', ...a, id]);
     } catch (err) {
       throw new SystemError(`Cannot update container ${id}: ${(err as Error).message}`);
     }

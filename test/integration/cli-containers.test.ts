@@ -31,6 +31,17 @@ describe('berth container commands', () => {
     assert.equal(r.stderr, 'err\n');
   });
 
+  // The exit is often seen before the attach stream is drained: berthd must not cut it.
+  it('run of a fast command with a lot of output gets all of it (docker and berth)', () => {
+    const expected = Array.from({ length: 20000 }, (_, i) => String(i + 1)).join('\n') + '\n';
+    for (const cli of [d.docker, d.berth]) {
+      const r = cli(['run', '--rm', 'busybox', 'seq', '1', '20000']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.length, expected.length);
+      assert.equal(r.stdout, expected);
+    }
+  });
+
   it('run of a missing command exits 127, like docker', () => {
     const r = d.berth(['run', '--rm', 'busybox', 'no-such-binary']);
     assert.equal(r.code, 127, r.stderr);
