@@ -12,7 +12,14 @@ import {
   hostRouteSubnets,
   overlapsAny,
 } from '../network/ipam.js';
-import { claimBridge, deleteLink, ensureBridge, isBareBridge, linkExists } from '../network/links.js';
+import {
+  claimBridge,
+  deleteLink,
+  ensureBridge,
+  isBareBridge,
+  linkExists,
+  listLinks,
+} from '../network/links.js';
 import type { EndpointRecord, NetworkRecord } from '../network/model.js';
 import {
   bridgesOfOthers,
@@ -78,6 +85,7 @@ export class NetworkKernel {
       if (reaped.length)
         this.deps.log.info('removed networks of vanished engines', { tags: reaped.join(',') });
       await this.dropStaleBridges();
+      await this.dropUnnotedClaims();
       this.noteOwner();
       if (this.iptables) await this.firewall.ensureChains();
       if (!this.nets.some((n) => n.isDefault)) await this.createDefaultBridge();
@@ -113,6 +121,23 @@ export class NetworkKernel {
     for (const b of note.bridges) if (stale(b)) await deleteLink(b).catch(() => undefined);
     for (const b of note.claiming ?? [])
       if (stale(b) && (await isBareBridge(b))) await deleteLink(b).catch(() => undefined);
+  }
+
+  /**
+   * A bare `berthN` bridge that no berthd notes: claimed by a berthd that died
+   * before noting claims existed. Every claim is made under the lock we hold
+   * and noted first, so no berthd is in the middle of making this one.
+   */
+  private async dropUnnotedClaims(): Promise<void> {
+    const noted = new Set([
+      ...bridgesOfOthers(this.deps.tag, undefined, true),
+      ...this.nets.map((n) => n.bridge),
+    ]);
+    for (const b of await listLinks())
+      if (/^berth\d+$/.test(b) && !noted.has(b) && (await isBareBridge(b))) {
+        this.deps.log.info('removing a bridge claimed by a vanished berthd', { bridge: b });
+        await deleteLink(b).catch(() => undefined);
+      }
   }
 
   /** Creates a bridge under a name nobody has, noting the claim before the link exists. */

@@ -21,6 +21,11 @@ export async function claimBridge(name: string): Promise<boolean> {
   );
 }
 
+/** Names of the host's network interfaces. */
+export async function listLinks(): Promise<string[]> {
+  return fs.readdir('/sys/class/net').catch(() => []);
+}
+
 /** A bridge that exists but was never given an address (claimed, not plumbed). */
 export async function isBareBridge(name: string): Promise<boolean> {
   if (!existsSync(`/sys/class/net/${name}/bridge`)) return false;

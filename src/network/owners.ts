@@ -42,8 +42,11 @@ export function removeOwner(tag: string, dir = OWNERS_DIR): void {
   rmSync(path.join(dir, `${tag}.json`), { force: true });
 }
 
-/** Bridges recorded by other berthds that still have their data root. */
-export function bridgesOfOthers(selfTag: string, dir = OWNERS_DIR): Set<string> {
+/**
+ * Bridges recorded by other berthds that still have their data root (with
+ * `anyNote`, every bridge or claim named in any other note).
+ */
+export function bridgesOfOthers(selfTag: string, dir = OWNERS_DIR, anyNote = false): Set<string> {
   const out = new Set<string>();
   let files: string[] = [];
   try {
@@ -54,7 +57,9 @@ export function bridgesOfOthers(selfTag: string, dir = OWNERS_DIR): Set<string> 
   for (const f of files) {
     try {
       const note = JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as OwnerNote;
-      if (note.tag !== selfTag && existsSync(note.dataRoot)) for (const b of note.bridges) out.add(b);
+      if (note.tag === selfTag) continue;
+      if (anyNote) for (const b of [...note.bridges, ...(note.claiming ?? [])]) out.add(b);
+      else if (existsSync(note.dataRoot)) for (const b of note.bridges) out.add(b);
     } catch {
       /* a note being rewritten */
     }

@@ -55,7 +55,9 @@ describe('a berthd killed while claiming its bridge', () => {
     return p;
   };
   const exited = (p: ChildProcess): Promise<void> =>
-    p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
+    p.exitCode !== null || p.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((r) => p.once('exit', () => r()));
 
   after(async () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
@@ -88,7 +90,7 @@ describe('a berthd killed while claiming its bridge', () => {
     // Start again on the same data root, then stop cleanly: nothing of ours stays.
     const second = launch();
     const client = new Client(`unix://${sock}`);
-    for (const deadline = Date.now() + 30_000; ; ) {
+    for (const deadline = Date.now() + 30_000; ;) {
       const up = await client.open('GET', '/_ping').then(
         (res) => (res.resume(), res.statusCode === 200),
         () => false,
@@ -105,5 +107,30 @@ describe('a berthd killed while claiming its bridge', () => {
     const noted = notedBridges();
     const leaked = [...seen].filter((b) => isBare(b) && !noted.has(b));
     assert.deepEqual(leaked, [], `bridges left behind: ${leaked.join(' ')}`);
+  });
+
+  it('a bare berthN bridge that no berthd notes is removed at start-up', async () => {
+    // What a berthd from before claims were noted leaves when killed mid-claim.
+    const name = `berth${9000000 + (process.pid % 999999)}`;
+    spawnSync('ip', ['link', 'add', name, 'type', 'bridge']);
+    try {
+      assert.ok(isBare(name) && !notedBridges().has(name));
+      const p = launch();
+      const client = new Client(`unix://${sock}`);
+      for (const deadline = Date.now() + 30_000; ;) {
+        const up = await client.open('GET', '/_ping').then(
+          (res) => (res.resume(), res.statusCode === 200),
+          () => false,
+        );
+        if (up) break;
+        assert.ok(Date.now() < deadline && p.exitCode === null, 'berthd did not come up');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(existsSync(`/sys/class/net/${name}`), false, `${name} is still there`);
+      p.kill('SIGTERM');
+      await exited(p);
+    } finally {
+      spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+    }
   });
 });
