@@ -27,11 +27,32 @@ export function parseLogSize(v: string): number | undefined {
   return Math.floor(Number(m[1]) * mult);
 }
 
+/**
+ * Used when neither the container nor daemon.json's `log-opts` set max-size:
+ * Docker's json-file never rotates by default and fills disks; these are the
+ * defaults of Docker's `local` log driver (20 MB x 5 files).
+ */
+export const DEFAULT_LOG_LIMITS: Readonly<{ maxSize: number; maxFile: number }> = {
+  maxSize: 20 * 1024 ** 2,
+  maxFile: 5,
+};
+
 export function logLimits(h: HostConfig): LogLimits {
   const cfg = h.LogConfig?.Config ?? {};
+  if (!cfg['max-size'] && (h.LogConfig?.Type ?? 'json-file') === 'json-file') return { ...DEFAULT_LOG_LIMITS };
   const maxSize = cfg['max-size'] ? parseLogSize(cfg['max-size']) : undefined;
   const maxFile = cfg['max-file'] ? Math.max(1, Number.parseInt(cfg['max-file'], 10) || 1) : 1;
   return { maxSize, maxFile };
+}
+
+/**
+ * daemon.json `log-opts` fill in what the container's own log options leave
+ * unset, for the daemon's (json-file) driver — stored in HostConfig, as dockerd does.
+ */
+export function mergeDaemonLogOpts(h: HostConfig, daemonOpts: Record<string, string>): void {
+  if (!h.LogConfig || h.LogConfig.Type !== 'json-file') return;
+  const cfg = (h.LogConfig.Config ??= {});
+  for (const [k, v] of Object.entries(daemonOpts)) if (cfg[k] === undefined) cfg[k] = String(v);
 }
 
 interface Tracked {

@@ -29,7 +29,7 @@ import { ContainerStore } from './containers-store.js';
 import { inspectJson, summaryJson, type ContainerPaths } from './containers-view.js';
 import { writeEtcFiles, type EtcInput } from './containers-etc.js';
 import { Lifecycle } from './containers-lifecycle.js';
-import { LogRotation } from './containers-logrotate.js';
+import { LogRotation, mergeDaemonLogOpts } from './containers-logrotate.js';
 import type { Attachments } from './networks-attach.js';
 import type { ContainerMounts } from './volumes-mounts.js';
 
@@ -56,6 +56,8 @@ export interface ContainerDeps {
   execRoot: string;
   cgroupVersion: '1' | '2';
   arch: string;
+  /** daemon.json `log-opts` (read at each create, so a reload applies to new containers). */
+  logOpts?: () => Record<string, string>;
 }
 
 export interface CreateRequest {
@@ -140,6 +142,7 @@ export class ContainerService {
     const { HostConfig, NetworkingConfig, ...userConfig } = body;
     const config = mergeImageConfig(userConfig, imageRunConfig(image.config));
     const hostConfig = completeHostConfig(HostConfig, this.deps.cgroupVersion);
+    mergeDaemonLogOpts(hostConfig, this.deps.logOpts?.() ?? {});
     this.networking?.validate(hostConfig, NetworkingConfig ?? null);
     if (req.platform) {
       const [os] = req.platform.split('/');

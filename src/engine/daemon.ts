@@ -134,6 +134,7 @@ export class Daemon {
       execRoot: this.paths.execRoot,
       cgroupVersion: this.host.cgroupVersion,
       arch: this.host.arch,
+      logOpts: () => this.config.logOpts,
     });
     this.health = new HealthMonitor(this.containers);
     this.exec = new ExecService(this.containers);
