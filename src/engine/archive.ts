@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Forbidden, InvalidArgument, NotFound } from '../api/errors.js';
 import { resolveUser } from '../runtime/user.js';
@@ -259,7 +259,7 @@ async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean
   const exited = new Promise<number>((resolve) => tar.once('close', (code) => resolve(code ?? 1)));
   const guard = new CopyInGuard(dest);
   try {
-    await pipeline(body, guard, tar.stdin);
+    await pipeline(body, guard, untilTarExits(tar.stdin));
   } catch (e) {
     tar.kill('SIGKILL');
     await exited;
@@ -268,4 +268,42 @@ async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean
   const code = await exited;
   if (code !== 0) throw new InvalidArgument(`error extracting tar: ${stderr.trim().split('\n')[0]}`);
   return [...guard.tops];
+}
+
+/**
+ * Writes into tar's stdin until tar closes it, then drops the rest. GNU tar
+ * exits as soon as it has read the end-of-archive record, and with a GNU tar
+ * client (whole 10 KiB records) that can come before the request's last
+ * chunk: the body must still be read to its end, and that is no error (tar's
+ * exit code tells whether the archive was whole).
+ */
+function untilTarExits(stdin: Writable): Writable {
+  let gone = false;
+  let pending: (() => void) | null = null;
+  const release = (): void => {
+    const cb = pending;
+    pending = null;
+    cb?.();
+  };
+  const drop = (): void => {
+    gone = true;
+    release();
+  };
+  stdin.once('close', drop);
+  stdin.on('error', drop);
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (gone) return cb();
+      pending = () => cb();
+      stdin.write(chunk, release);
+    },
+    final(cb) {
+      if (!gone) stdin.end();
+      cb();
+    },
+    destroy(err, cb) {
+      if (!gone) stdin.destroy();
+      cb(err);
+    },
+  });
 }
