@@ -8,6 +8,7 @@ import { bytesSize } from './format/units.js';
 import { GO_TYPE } from './format/template.js';
 import { sortedKeys } from './format/goprint.js';
 import { quickGet } from './quick-get.js';
+import { clientPlugins, type ClientPlugin } from './client-plugins.js';
 
 export interface InfoData extends Record<string, any> {
   ClientInfo: Record<string, unknown>;
@@ -21,6 +22,9 @@ class DockerInfo {
 }
 
 export async function infoData(ctx: CliContext): Promise<InfoData> {
+  const plugins = clientPlugins();
+  const serverInfo = quickGet<Record<string, any>>(ctx, '/info');
+  serverInfo.catch(() => undefined); // handled below, after the plugins are listed
   const clientInfo = {
     Debug: false,
     Version: BERTH_VERSION,
@@ -30,11 +34,11 @@ export async function infoData(ctx: CliContext): Promise<InfoData> {
     Os: 'linux',
     Arch: process.arch === 'x64' ? 'amd64' : process.arch,
     Context: 'default',
-    Plugins: [],
+    Plugins: await plugins,
     Warnings: null,
   };
   try {
-    const server = await quickGet<Record<string, any>>(ctx, '/info');
+    const server = await serverInfo;
     // docker 28's registry.ServiceConfig and IndexInfo declare their fields alphabetically.
     if (server.RegistryConfig) server.RegistryConfig = sortedKeys(server.RegistryConfig, true);
     // A Go struct to templates: unknown fields are errors, not "<no value>".
@@ -57,10 +61,24 @@ export function prettyInfo(d: InfoData): { out: string; warnings: string[]; fail
   p(` Version:    ${c.Version}`);
   p(` Context:    ${c.Context}`);
   p(` Debug Mode: ${c.Debug}`);
+  const plugins = (c.Plugins ?? []) as ClientPlugin[];
+  const pluginWarnings: string[] = [];
+  if (plugins.length) {
+    p(' Plugins:');
+    for (const pl of plugins) {
+      if (pl.Err) {
+        pluginWarnings.push(`WARNING: Plugin "${pl.Path}" is not valid: ${pl.Err}`);
+        continue;
+      }
+      p(`  ${pl.Name}: ${pl.ShortDescription} (${pl.Vendor})`);
+      if (pl.Version) p(`    Version:  ${pl.Version}`);
+      if (pl.Path) p(`    Path:     ${pl.Path}`);
+    }
+  }
   p('');
   p('Server:');
   if (d.ServerErrors) {
-    return { out: lines.join('\n') + '\n', warnings: [], failed: d.ServerErrors.join('\n') };
+    return { out: lines.join('\n') + '\n', warnings: pluginWarnings, failed: d.ServerErrors.join('\n') };
   }
   p(` Containers: ${d.Containers}`);
   p(`  Running: ${d.ContainersRunning}`);
@@ -146,5 +164,5 @@ export function prettyInfo(d: InfoData): { out: string; warnings: string[]; fail
     for (const pool of d.DefaultAddressPools) p(`   Base: ${pool.Base}, Size: ${pool.Size}`);
   }
   p('');
-  return { out: lines.join('\n') + '\n', warnings: (d.Warnings ?? []) as string[] };
+  return { out: lines.join('\n') + '\n', warnings: [...pluginWarnings, ...((d.Warnings ?? []) as string[])] };
 }
