@@ -1,5 +1,6 @@
 // Instruction flags (`--from=x`): which keyword takes which flag, and Docker's
 // checks and messages for them (its BFlags), plus HEALTHCHECK's durations.
+import { parseGoDurationDetailed } from '../util/go-duration.js';
 import { InstructionError } from './dockerfile-words.js';
 
 type FlagKind = 'string' | 'strings';
@@ -59,41 +60,9 @@ export function checkHealthcheckFlags(flags: { name: string; value: string }[]):
   }
 }
 
-const UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
 /** Go's time.ParseDuration → nanoseconds, with Go's error texts. */
 export function parseGoDuration(text: string): number {
-  const invalid = (): never => {
-    throw new InstructionError(`time: invalid duration "${text}"`);
-  };
-  let s = text;
-  let sign = 1;
-  if (s[0] === '-' || s[0] === '+') {
-    if (s[0] === '-') sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (s === '') invalid();
-  let total = 0;
-  while (s !== '') {
-    const num = /^(\d*)(?:\.(\d*))?/.exec(s)!;
-    if (num[0] === '' || num[0] === '.') invalid();
-    s = s.slice(num[0].length);
-    const unit = /^[^\d.]*/.exec(s)![0];
-    if (unit === '') throw new InstructionError(`time: missing unit in duration "${text}"`);
-    const scale = UNITS[unit];
-    if (scale === undefined) throw new InstructionError(`time: unknown unit "${unit}" in duration "${text}"`);
-    s = s.slice(unit.length);
-    total += Number(`${num[1] || '0'}.${num[2] || '0'}`) * scale;
-  }
-  return sign * Math.round(total);
+  const r = parseGoDurationDetailed(text);
+  if ('error' in r) throw new InstructionError(r.error);
+  return r.ns;
 }

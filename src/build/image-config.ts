@@ -2,6 +2,7 @@
 // keeps it between steps), serialised in Go's field order, and the history
 // `created_by` strings dockerd 20.10's legacy builder writes, with the Go
 // formatting (%q, %v, time.Duration) they are made of. Pure: no I/O.
+import { parseGoDuration as parseGoDurationNs } from '../util/go-duration.js';
 
 export interface HealthConfig {
   Test?: string[];
@@ -211,31 +212,5 @@ export function nopCmdString(c: RunConfig, comment: string): string[] {
 
 /** Go's time.ParseDuration for HEALTHCHECK flags (`30s`, `1m30s`, `500ms`); null when malformed. */
 export function parseGoDuration(s: string): number | null {
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
-  const unit: Record<string, number> = {
-    ns: 1,
-    us: 1e3,
-    µs: 1e3,
-    μs: 1e3,
-    ms: 1e6,
-    s: 1e9,
-    m: 60e9,
-    h: 3600e9,
-  };
-  let t = s;
-  let sign = 1;
-  if (t.startsWith('-') || t.startsWith('+')) {
-    sign = t[0] === '-' ? -1 : 1;
-    t = t.slice(1);
-  }
-  if (!t) return null;
-  let total = 0;
-  let pos = 0;
-  re.lastIndex = 0;
-  for (let m = re.exec(t); m; m = re.exec(t)) {
-    total += Number(m[1]) * unit[m[2]];
-    pos = re.lastIndex;
-  }
-  return pos === t.length && pos > 0 ? Math.round(sign * total) : null;
+  return parseGoDurationNs(s) ?? null;
 }

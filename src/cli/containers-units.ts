@@ -2,6 +2,7 @@
 // docker CLI's parser of the same value (go-units, time.ParseDuration,
 // nat.ParsePortSpec, opts.*) including its error texts.
 import net from 'node:net';
+import { parseGoDurationDetailed } from '../util/go-duration.js';
 
 const BINARY_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 
@@ -30,42 +31,11 @@ export function nanoCpus(s: string): number {
   return Number(m[1] === '-' ? -nano : nano);
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  'µs': 1e3,
-  'μs': 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's time.ParseDuration, in nanoseconds: "30s", "1m30s", "1.5h", "0". */
+/** Go's time.ParseDuration, in nanoseconds: "30s", "1m30s", "1.5h", "0"; throws Go's error text. */
 export function parseDuration(s: string): number {
-  const bad = (): Error => new Error(`time: invalid duration "${s}"`);
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest[0] === '-') sign = -1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (!rest) throw bad();
-  let total = 0;
-  while (rest) {
-    if (!/^[\d.]/.test(rest)) throw bad();
-    const m = /^(\d*(?:\.\d*)?)(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
-    if (!m || m[1] === '' || m[1] === '.') {
-      if (m && (m[1] === '' || m[1] === '.')) throw bad();
-      if (/^\d*(\.\d*)?$/.test(rest)) throw new Error(`time: missing unit in duration "${s}"`);
-      const u = /^\d*(?:\.\d*)?([^\d.]+)/.exec(rest);
-      throw u ? new Error(`time: unknown unit "${u[1]}" in duration "${s}"`) : bad();
-    }
-    total += Number.parseFloat(m[1]!) * DURATION_UNITS[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  return sign * Math.round(total);
+  const r = parseGoDurationDetailed(s);
+  if ('error' in r) throw new Error(r.error);
+  return r.ns;
 }
 
 export function parseInt64(s: string): number {

@@ -8,6 +8,7 @@ import { DockerfileSyntaxError } from '../../build/types.js';
 import { StepError } from '../../build/copy.js';
 import type { Ctx } from '../context.js';
 import { InvalidArgument, messageOf } from '../errors.js';
+import { parseGoDuration } from '../../util/go-duration.js';
 import type { Router } from '../router.js';
 
 /** One stream line, with `<`, `>` and `&` escaped as Go's encoder writes them. */
@@ -133,10 +134,10 @@ export function registerBuildRoutes(router: Router, builds: BuildService): void 
   });
 }
 
-/** `until=24h` style filters (Go durations: h, m, s). */
+/** `until=24h` style filters: a non-negative Go duration in ms (a bare number still counts as seconds). */
 function parseDurationMs(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(h|m|s|ms)?$/.exec(v.trim());
-  if (!m) throw new InvalidArgument(`invalid filter 'until=${v}'`);
-  const mult = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 }[(m[2] ?? 's') as 'h' | 'm' | 's' | 'ms'];
-  return Number(m[1]) * mult;
+  const t = v.trim();
+  const ns = parseGoDuration(/^\d+(?:\.\d+)?$/.test(t) ? `${t}s` : t);
+  if (ns === undefined || ns < 0) throw new InvalidArgument(`invalid filter 'until=${v}'`);
+  return ns / 1e6;
 }

@@ -1,5 +1,6 @@
 // Human-readable sizes, durations, IDs and times exactly as docker renders
 // them (docker/go-units, stringid, api/types/time, jsonmessage).
+import { parseGoDuration as parseGoDurationNs } from '../../util/go-duration.js';
 import { goG } from './goprint.js';
 
 const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
@@ -99,21 +100,8 @@ export function truncateId(id: string): string {
 
 /** A Go time.Duration string ("10m", "1h30m", "1.5s") in ms, or undefined. */
 export function parseGoDuration(v: string): number | undefined {
-  const unitMs: Record<string, number> = {
-    ns: 1e-6,
-    us: 1e-3,
-    µs: 1e-3,
-    ms: 1,
-    s: 1000,
-    m: 60_000,
-    h: 3_600_000,
-  };
-  const m = /^([-+]?)((?:\d*\.?\d+(?:ns|us|µs|ms|s|m|h))+|0)$/.exec(v);
-  if (!m) return undefined;
-  let total = 0;
-  for (const part of m[2].matchAll(/(\d*\.?\d+)(ns|us|µs|ms|s|m|h)/g))
-    total += Number(part[1]) * unitMs[part[2]];
-  return m[1] === '-' ? -total : total;
+  const ns = parseGoDurationNs(v);
+  return ns === undefined ? undefined : ns / 1e6;
 }
 
 /**
