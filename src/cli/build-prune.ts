@@ -1,5 +1,7 @@
 // `berth builder prune`: POST /build/prune, with docker's prompt and report.
+import type { Readable } from 'node:stream';
 import type { CliContext } from './context.js';
+import { readLineFrom } from './containers-prompt.js';
 import { flag, type Spec } from './command-spec.js';
 import { ramInBytes } from './containers-units.js';
 import { humanSize } from './format/units.js';
@@ -30,28 +32,9 @@ async function prune(
 }
 
 /** PromptForConfirmation as `builder prune` shows it: "<warning> Are you sure you want to continue? [y/N] ". */
-function confirmOneLine(
-  ctx: CliContext,
-  warning: string,
-  input: NodeJS.ReadableStream = process.stdin,
-): Promise<boolean> {
+async function confirmOneLine(ctx: CliContext, warning: string, input: Readable = process.stdin): Promise<boolean> {
   ctx.out.write(`${warning} Are you sure you want to continue? [y/N] `);
-  return new Promise((resolve) => {
-    let buf = '';
-    const done = (): void => {
-      input.off('data', onData);
-      input.off('end', done);
-      input.pause();
-      resolve((buf.split('\n')[0] ?? '').trim().toLowerCase() === 'y');
-    };
-    const onData = (d: Buffer | string): void => {
-      buf += d.toString();
-      if (buf.includes('\n')) done();
-    };
-    input.on('data', onData);
-    input.once('end', done);
-    input.resume();
-  });
+  return (await readLineFrom(input)).trim().toLowerCase() === 'y';
 }
 
 export const builderPruneSpecs: Spec[] = [
