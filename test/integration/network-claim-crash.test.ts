@@ -59,6 +59,20 @@ describe('a berthd killed while claiming its bridge', () => {
       ? Promise.resolve()
       : new Promise((r) => p.once('exit', () => r()));
 
+  /** Waits (30 s at most) until berthd `p` answers /_ping; fails with `failure` if it exits or never does. */
+  const answersPing = async (p: ChildProcess, failure: string): Promise<void> => {
+    const client = new Client(`unix://${sock}`);
+    for (const deadline = Date.now() + 30_000; ;) {
+      const up = await client.open('GET', '/_ping').then(
+        (res) => (res.resume(), res.statusCode === 200),
+        () => false,
+      );
+      if (up) return;
+      assert.ok(Date.now() < deadline && p.exitCode === null, failure);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
   after(async () => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
     await Promise.all(procs.map(exited));
@@ -89,16 +103,7 @@ describe('a berthd killed while claiming its bridge', () => {
 
     // Start again on the same data root, then stop cleanly: nothing of ours stays.
     const second = launch();
-    const client = new Client(`unix://${sock}`);
-    for (const deadline = Date.now() + 30_000; ;) {
-      const up = await client.open('GET', '/_ping').then(
-        (res) => (res.resume(), res.statusCode === 200),
-        () => false,
-      );
-      if (up) break;
-      assert.ok(Date.now() < deadline && second.exitCode === null, 'second berthd did not come up');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await answersPing(second, 'second berthd did not come up');
     second.kill('SIGTERM');
     await exited(second);
     monitor.kill();
@@ -116,16 +121,7 @@ describe('a berthd killed while claiming its bridge', () => {
     try {
       assert.ok(isBare(name) && !notedBridges().has(name));
       const p = launch();
-      const client = new Client(`unix://${sock}`);
-      for (const deadline = Date.now() + 30_000; ;) {
-        const up = await client.open('GET', '/_ping').then(
-          (res) => (res.resume(), res.statusCode === 200),
-          () => false,
-        );
-        if (up) break;
-        assert.ok(Date.now() < deadline && p.exitCode === null, 'berthd did not come up');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await answersPing(p, 'berthd did not come up');
       assert.equal(existsSync(`/sys/class/net/${name}`), false, `${name} is still there`);
       p.kill('SIGTERM');
       await exited(p);
