@@ -8,9 +8,13 @@
 // which the engine asks for under StdinOnce. The connection ends when the
 // monitor closes it (the container exited); berthd's own exit closes it too.
 import { PassThrough, Writable } from 'node:stream';
+import type { MonitorConnection } from './attach.js';
 import type { AttachStreams } from './types.js';
 
-type Connect = () => Promise<AttachStreams>;
+type Connect = () => Promise<MonitorConnection>;
+
+/** After the monitor exited: how long a connection may stay silent before it is ended without EOF. */
+const QUIET_AFTER_EXIT_MS = 300;
 
 interface Client {
   stdout: PassThrough;
@@ -24,7 +28,7 @@ class SharedAttach {
   private stdinClosed = false;
 
   constructor(
-    private readonly conn: AttachStreams,
+    private readonly conn: MonitorConnection,
     onGone: () => void,
   ) {
     this.fan(conn.stdout, 'stdout');
@@ -97,6 +101,11 @@ class SharedAttach {
   close(): void {
     this.conn.close();
   }
+
+  /** The monitor exited: end at EOF, or once the last queued output is read. */
+  monitorGone(): void {
+    this.conn.closeWhenQuiet(QUIET_AFTER_EXIT_MS);
+  }
 }
 
 export class AttachHub {
@@ -134,11 +143,17 @@ export class AttachHub {
 
   /**
    * Forgets the connection of a container whose process is gone, so a new run
-   * gets a new one. It is not closed here: the monitor closes it once the
-   * last output is sent (closing it first could cut a fast exit's output).
+   * gets a new one. It is not closed at once (closing it first could cut a
+   * fast exit's output): call the returned function once the monitor process
+   * has exited, and the connection ends at its EOF or, should that EOF never
+   * be reported, once its last queued output is read. Attached clients
+   * (`docker run`) wait for that end; a lost EOF kept them waiting until their
+   * connection timed out (~60 s).
    */
-  forget(id: string): void {
+  forget(id: string): () => void {
+    const pending = this.shared.get(id);
     this.shared.delete(id);
+    return () => void pending?.then((s) => s.monitorGone()).catch(() => undefined);
   }
 
   /** Daemon shutdown: close every connection. */

@@ -19,20 +19,46 @@ const STDERR = 3;
 /** conmon reads stdin packets into a buffer of this size. */
 const MAX_PACKET = 8192;
 
-export function connectAttach(socketPath: string, opts: { stdin: boolean }): Promise<AttachStreams> {
+/** A monitor connection that can be ended once the monitor is known to be gone. */
+export interface MonitorConnection extends AttachStreams {
+  /**
+   * The monitor process has exited: everything it sent is already queued on
+   * our socket. Ends the streams at EOF, or after `quietMs` without a packet
+   * when EOF never shows (the socket layer does not always report it, which
+   * left `run --rm` clients waiting until a keep-alive timeout).
+   */
+  closeWhenQuiet(quietMs: number): void;
+}
+
+export function connectAttach(socketPath: string, opts: { stdin: boolean }): Promise<MonitorConnection> {
   const Sock = seqpacket();
   return new Promise((resolve, reject) => {
     const sock: SeqpacketSocketType = new Sock();
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let open = true;
+    let connected = false;
+    let lastPacket = Date.now();
+    let quietTimer: NodeJS.Timeout | undefined;
+    const destroy = () => {
+      try {
+        sock.destroy();
+      } catch {
+        /* already closed */
+      }
+    };
     const finish = () => {
+      if (quietTimer) clearTimeout(quietTimer);
+      quietTimer = undefined;
       if (!open) return;
       open = false;
       stdout.end();
       stderr.end();
+      // Nothing more can come: free the descriptor (it was kept until berthd exited).
+      if (connected) setImmediate(destroy);
     };
     sock.on('data', (buf: Buffer) => {
+      lastPacket = Date.now();
       if (buf.length < 1) return;
       const body = buf.subarray(1);
       if (buf[0] === STDOUT) stdout.write(body);
@@ -44,7 +70,6 @@ export function connectAttach(socketPath: string, opts: { stdin: boolean }): Pro
       if (!connected) reject(err);
       finish();
     });
-    let connected = false;
     try {
       sock.connect(socketPath, () => {
         connected = true;
@@ -71,11 +96,21 @@ export function connectAttach(socketPath: string, opts: { stdin: boolean }): Pro
           stderr,
           close() {
             finish();
-            try {
-              sock.destroy();
-            } catch {
-              /* already closed */
-            }
+            destroy();
+          },
+          closeWhenQuiet(quietMs: number) {
+            if (!open || quietTimer) return;
+            const check = (): void => {
+              const idle = Date.now() - lastPacket;
+              // setImmediate: runs after this loop turn's I/O, so packets already readable are taken first.
+              if (idle >= quietMs) setImmediate(() => (Date.now() - lastPacket >= quietMs ? finish() : arm()));
+              else arm(quietMs - idle);
+            };
+            const arm = (ms = quietMs): void => {
+              if (open) quietTimer = setTimeout(check, ms);
+            };
+            lastPacket = Date.now();
+            arm();
           },
         });
       });

@@ -261,7 +261,7 @@ export class OciRuntime implements Runtime {
 
   async delete(id: string): Promise<void> {
     const bundle = this.bundleDir(id);
-    this.attachHub.forget(id);
+    const monitorGone = this.attachHub.forget(id);
     // Spawning the runtime costs tens of ms; a container it never created (or already deleted) needs
     // no call, and for a stopped runc container deleting is only file removal (done here).
     if (this.hasRuntimeState(id) && !removeStoppedRuncState(this.binaryOf(id), id)) await this.forceDelete(id);
@@ -274,6 +274,7 @@ export class OciRuntime implements Runtime {
         await new Promise((r) => setTimeout(r, Date.now() - t0 < 100 ? 2 : 20));
       if (pidAlive(conmonPid)) process.kill(conmonPid, 'SIGKILL');
     }
+    monitorGone();
     this.removeCgroups(id);
     rmSync(bundle, { recursive: true, force: true });
     const execs = path.join(this.execRoot, 'x');
