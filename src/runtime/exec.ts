@@ -16,6 +16,9 @@ import type { OciSpec } from './spec.js';
 import type { ExecProcess, ExecSpec } from './types.js';
 import { resolveUser } from './user.js';
 
+/** Quiet time after an exec's exit before its session ends without EOF (longer than a container's: the monitor may still be writing). */
+const EXEC_QUIET_MS = 1000;
+
 export interface ExecRequest {
   execRoot: string;
   bin: { path: string; root: string };
@@ -63,6 +66,9 @@ export async function startExec(o: ExecRequest): Promise<ExecProcess> {
     }
     const exited = conmon.sync.next().then((x) => {
       cleanup();
+      // The socket layer may not report the monitor's EOF (see attach.ts): once the
+      // process has exited, end the session after its queued output has gone quiet.
+      streams.closeWhenQuiet(EXEC_QUIET_MS);
       return x ? x.data : -1;
     });
     return {
