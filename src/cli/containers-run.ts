@@ -168,9 +168,10 @@ async function runCommand(f: ParsedFlags, ctx: CliContext): Promise<number> {
     detachKeys: f.string('detach-keys') || undefined,
   };
   const attached = plan.stdin || plan.stdout || plan.stderr ? await openAttach(ctx, id, plan) : undefined;
-  // Wait is registered before start so a fast exit is not missed.
+  // Wait is registered before start so a fast exit is not missed: berthd sends the
+  // wait's headers once it is registered, and start goes out only after them (as docker).
   const waitRes = ctx.client.open('POST', `${path}/wait`, { query: { condition: body.HostConfig.AutoRemove ? 'removed' : 'next-exit' } });
-  waitRes.catch(() => undefined);
+  await waitRes.catch(() => undefined);
 
   try {
     await ctx.client.post(`${path}/start`);
