@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DOCKER, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { busyboxTar, ensureBusybox } from '../support/images.js';
+import { dropRulesForInterface } from '../support/iptables-cleanup.js';
 
 const uniq = (p: string): string =>
   `${p}${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -135,6 +136,7 @@ describe(
         }
       } finally {
         spawnSync('ip', ['link', 'del', bridge]);
+        dropRulesForInterface(bridge);
         spawnSync('umount', ['-R', path.join(dir, 'exec')]);
         spawnSync('umount', ['-R', path.join(dir, 'data')]);
         rmSync(dir, { recursive: true, force: true });

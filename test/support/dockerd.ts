@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DOCKER, type RunResult } from './daemon.js';
 import { busyboxTar } from './images.js';
+import { dropRulesForInterface } from './iptables-cleanup.js';
 
 export const DOCKERD = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
 
@@ -66,6 +67,7 @@ export async function startDockerd(): Promise<PrivateDockerd> {
     } finally {
       process.off('exit', onExit);
       spawnSync('ip', ['link', 'del', bridge]);
+      dropRulesForInterface(bridge);
       spawnSync('umount', ['-R', path.join(dir, 'exec')]);
       spawnSync('umount', ['-R', path.join(dir, 'data')]);
       rmSync(dir, { recursive: true, force: true });
@@ -79,6 +81,7 @@ export async function startDockerd(): Promise<PrivateDockerd> {
       /* gone */
     }
     spawnSync('ip', ['link', 'del', bridge]);
+    dropRulesForInterface(bridge);
   };
   process.on('exit', onExit);
   try {
