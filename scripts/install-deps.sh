@@ -64,4 +64,22 @@ if [ "$want_node" -eq 1 ]; then
   fi
 fi
 
+# Debian's docker.io (dockerd 20.10): the differential tests build and run
+# the same things on a private dockerd and compare. Its own service is kept
+# from starting (policy-rc.d): tests start private dockerds on their own
+# sockets and bridges, and a system dockerd would take docker0.
+if ! command -v dockerd >/dev/null 2>&1; then
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    made_policy=1
+  fi
+  echo ">> apt-get install docker.io (service left stopped)"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends docker.io </dev/null
+  [ "$made_policy" -eq 0 ] || rm -f "$policy"
+fi
+
 echo ">> host packages ok (node $(node --version), runc $(runc --version | head -1 | awk '{print $3}'), conmon $(conmon --version | head -1 | awk '{print $3}'))"

@@ -23,7 +23,7 @@ if command -v node >/dev/null 2>&1; then
 else
   problems+=("node is not installed (Node.js >= 20 is required)")
 fi
-for bin in runc conmon tar ip iptables; do
+for bin in runc conmon tar ip iptables dockerd; do
   command -v "$bin" >/dev/null 2>&1 || problems+=("'$bin' not found: run scripts/install-deps.sh")
 done
 [ -x /bin/busybox ] || problems+=("/bin/busybox not found (the test image is built from it): apt-get install busybox-static")

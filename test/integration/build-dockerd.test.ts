@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDaemon, type TestDaemon } from '../support/daemon.js';
-import { DOCKERD, startDockerd, type PrivateDockerd } from '../support/dockerd.js';
+import { startDockerd, type PrivateDockerd } from '../support/dockerd.js';
 import { ensureBusybox } from '../support/images.js';
 
 const DOCKERFILE = [
@@ -68,7 +68,6 @@ const mask = (s: string): string =>
 
 describe(
   'berthd builds the image dockerd builds',
-  { skip: DOCKERD ? false : 'dockerd is not installed (apt-get install docker.io)' },
   () => {
     let d: TestDaemon;
     let dk: PrivateDockerd;

@@ -50,7 +50,6 @@ function overlaps(a: string, b: string): boolean {
 
 describe(
   'berth and dockerd on one host',
-  { skip: DOCKERD ? false : 'dockerd is not installed (apt-get install docker.io)' },
   () => {
     let d: TestDaemon;
     let dockerd: ChildProcess | undefined;
