@@ -30,6 +30,7 @@ import { prepareImages } from './lib/images.mjs';
 import { must, run } from './lib/proc.mjs';
 import { SCENARIOS, PENDING } from './scenarios/index.mjs';
 import { runExtras } from './lib/extras.mjs';
+import { benchLock } from './lib/lock.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -44,6 +45,7 @@ const ctx = { quick, root: ROOT, cleanups: [], tmp: '', incidents: [] };
 const engines = {};
 let iptablesBefore;
 let cleaning;
+let unlock = () => {};
 
 async function cleanup() {
   if (cleaning) return cleaning;
@@ -67,6 +69,7 @@ async function cleanup() {
       rmSync(ctx.tmp, { recursive: true, force: true });
     }
     log('teardown done');
+    unlock();
   })();
   return cleaning;
 }
@@ -89,6 +92,7 @@ async function main() {
     log('building berth …');
     must(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { timeoutMs: 900_000 });
   }
+  unlock = await benchLock(log);
   const machine = describeMachine();
   const started = Date.now();
   ctx.tmp = mkdtempSync(path.join(os.tmpdir(), 'bb-'));
