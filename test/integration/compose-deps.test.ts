@@ -177,6 +177,28 @@ describe('berth compose: networks, dependencies, orphans, attached up', () => {
     p.ok(['down']);
   });
 
+  it('attached up with --no-attach leaves that service out of the output', async () => {
+    const p = project(
+      'cnoatt',
+      `services:
+  job:
+    image: busybox:latest
+    command: ["sh", "-c", "sleep 1; echo job done; exit 3"]
+  side:
+    image: busybox:latest
+    command: ${loop('side up')}
+`,
+    );
+    const r = p.run(['up', '--exit-code-from', 'job', '--no-attach', 'side']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /^Attaching to job-1$/m);
+    assert.match(r.stdout, /^job-1 {2}\| job done$/m, 'the prefix is as wide as the attached names alone');
+    assert.doesNotMatch(r.stdout, /side-1 +\|/);
+    const side = await api(d.client, '/containers/cnoatt-side-1/json');
+    assert.equal(side.State.Running, false, 'the not-attached service was stopped too');
+    p.ok(['down']);
+  });
+
   it('secrets and configs: files bind-mounted read-only, environment/content copied in', async () => {
     const p = project(
       'csec',

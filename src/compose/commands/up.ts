@@ -1,6 +1,6 @@
 // `up` and `create`: converge the project; `up` without -d then follows the
 // containers' output until they exit or Ctrl-C stops them.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ComposeError } from '../model.js';
 import { run, type ComposeContext } from '../cli.js';
 import { converge, type UpOptions } from '../converge.js';
@@ -36,6 +36,7 @@ interface UpFlags {
   noRecreate?: boolean;
   deps?: boolean;
   scale: string[];
+  noAttach: string[];
   removeOrphans?: boolean;
   wait?: boolean;
   waitTimeout?: string;
@@ -72,6 +73,16 @@ function upOptions(f: UpFlags, services: string[], start: boolean): UpOptions {
   };
 }
 
+/** `--no-attach <service>` is a list of services, not commander's negation of `--attach`. */
+function noAttachOption(): Option {
+  const o = new Option('--no-attach <service>', 'Do not attach (stream logs) to the specified services')
+    .argParser(collect)
+    .default([]);
+  o.negate = false;
+  o.attributeName = () => 'noAttach';
+  return o;
+}
+
 export function registerUpCommands(compose: Command, cc: ComposeContext): void {
   compose
     .command('up')
@@ -95,6 +106,7 @@ export function registerUpCommands(compose: Command, cc: ComposeContext): void {
     .option('--abort-on-container-exit', 'Stops all containers if any container was stopped')
     .option('--exit-code-from <service>', 'Return the exit code of the selected service container')
     .option('--attach <service>', 'Restrict attaching to the specified services', collect, [])
+    .addOption(noAttachOption())
     .option('--attach-dependencies', 'Automatically attach to log output of dependent services')
     .option('--no-log-prefix', "Don't print prefix in logs")
     .option('--no-color', 'Produce monochrome output')
@@ -121,7 +133,7 @@ export function registerUpCommands(compose: Command, cc: ComposeContext): void {
         return attachAndWait(cc, project, replicas, {
           services,
           attach: f.attach,
-          noAttach: [],
+          noAttach: f.noAttach,
           attachDependencies: f.attachDependencies,
           prefix: f.logPrefix !== false,
           noColor: f.color === false,
