@@ -281,20 +281,35 @@ const ATTACH_FLAGS: FlagDef[] = [
   { long: 'sig-proxy', kind: 'bool', usage: 'Proxy all received signals to the process', defaultValue: true },
 ];
 
-async function attachCommand(f: ParsedFlags, ctx: CliContext): Promise<number> {
-  const c = await ctx.client.get(`/containers/${encodeURIComponent(f.args[0]!)}/json`);
+function attachCommand(f: ParsedFlags, ctx: CliContext): Promise<number> {
+  return attachToContainer(ctx, f.args[0]!, {
+    noStdin: f.bool('no-stdin'),
+    detachKeys: f.string('detach-keys') || undefined,
+    sigProxy: f.bool('sig-proxy'),
+  });
+}
+
+export interface AttachOptions {
+  noStdin?: boolean;
+  detachKeys?: string;
+  sigProxy?: boolean;
+}
+
+/** docker attach: the container's streams until it exits (its exit code) or the detach keys (also `compose attach`). */
+export async function attachToContainer(ctx: CliContext, ref: string, o: AttachOptions): Promise<number> {
+  const c = await ctx.client.get(`/containers/${encodeURIComponent(ref)}/json`);
   if (!c.State?.Running) throw new CliError('You cannot attach to a stopped container, start it first', 1);
   if (c.State?.Paused) throw new CliError('You cannot attach to a paused container, unpause it first', 1);
   if (c.State?.Restarting) throw new CliError('You cannot attach to a restarting container, wait until it is running', 1);
   const tty = Boolean(c.Config.Tty);
-  const stdin = !f.bool('no-stdin') && Boolean(c.Config.OpenStdin);
+  const stdin = !o.noStdin && Boolean(c.Config.OpenStdin);
   checkTty(tty, stdin);
   const path = `/containers/${encodeURIComponent(c.Id)}`;
-  const session = await openAttach(ctx, c.Id, { stdin, stdout: true, stderr: true, tty, detachKeys: f.string('detach-keys') || undefined });
+  const session = await openAttach(ctx, c.Id, { stdin, stdout: true, stderr: true, tty, detachKeys: o.detachKeys });
   const waitRes = ctx.client.open('POST', `${path}/wait`, { query: { condition: 'next-exit' } });
   waitRes.catch(() => undefined);
   const stopResize = tty && process.stdout.isTTY ? monitorTtySize(ctx.client, `${path}/resize`) : () => undefined;
-  const stopProxy = !tty && f.bool('sig-proxy') ? proxySignals(ctx, c.Id) : () => undefined;
+  const stopProxy = !tty && o.sigProxy ? proxySignals(ctx, c.Id) : () => undefined;
   try {
     // docker attach reports the detach as its EscapeError: message, exit 1.
     if ((await session()) === 'detached') throw new CliError('read escape sequence', 1);

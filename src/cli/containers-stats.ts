@@ -150,12 +150,23 @@ async function stats(f: ParsedFlags, ctx: CliContext): Promise<number> {
     const list = await ctx.client.get<Array<{ Id: string }>>('/containers/json', { all: f.bool('all') || undefined });
     names = list.map((c) => c.Id);
   }
-  const format = f.string('format') || DEFAULT_STATS;
-  const trunc = !f.bool('no-trunc');
+  return showStats(ctx, names, { format: f.string('format'), noTrunc: f.bool('no-trunc'), noStream: f.bool('no-stream') });
+}
+
+export interface StatsOptions {
+  format?: string;
+  noTrunc?: boolean;
+  noStream?: boolean;
+}
+
+/** docker stats for these containers: one table, or the live view until Ctrl-C (also `compose stats`). */
+export async function showStats(ctx: CliContext, names: string[], o: StatsOptions): Promise<number> {
+  const format = o.format || DEFAULT_STATS;
+  const trunc = !o.noTrunc;
   const entries = new Map<string, StatsEntry>(names.map((n) => [n, invalidEntry(n)]));
   const render = (): string => formatList([...entries.values()].map((e) => new StatsContext(e, trunc)), { format, headers: STATS_HEADERS });
 
-  if (f.bool('no-stream')) {
+  if (o.noStream) {
     const errors: string[] = [];
     await Promise.all(
       names.map(async (n) => {

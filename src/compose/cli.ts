@@ -13,6 +13,7 @@ import { registerDownCommands } from './commands/down.js';
 import { registerListCommands } from './commands/ps.js';
 import { registerLogsCommand } from './commands/logs.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerAttachStatsCommands } from './commands/attach-stats.js';
 import { registerExecCommands } from './commands/exec.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerInfoCommands } from './commands/info.js';
@@ -156,6 +157,7 @@ export function registerComposeCommands(program: Command, ctx: CliContext): Comm
   registerLogsCommand(compose, cc);
   registerLifecycleCommands(compose, cc);
   registerExecCommands(compose, cc);
+  registerAttachStatsCommands(compose, cc);
   registerImageCommands(compose, cc);
   registerInfoCommands(compose, cc);
   registerConfigCommand(compose, cc);

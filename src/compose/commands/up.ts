@@ -146,6 +146,30 @@ export function registerUpCommands(compose: Command, cc: ComposeContext): void {
     );
 
   compose
+    .command('scale')
+    .description('Scale services')
+    .argument('<service=replicas...>')
+    .option('--no-deps', "Don't start linked services")
+    .action(
+      run(async (specs: string[], f: { deps?: boolean }) => {
+        const scale = parseScale(specs);
+        const services = Object.keys(scale);
+        const project = await cc.project({ services });
+        const progress = cc.progress();
+        try {
+          await converge(
+            cc.client,
+            project,
+            upOptions({ scale: specs, attach: [], noAttach: [], deps: f.deps, noRecreate: true }, services, true),
+            progress,
+          );
+        } finally {
+          progress.stop();
+        }
+      }),
+    );
+
+  compose
     .command('create')
     .description('Creates containers for a service')
     .argument('[service...]')
