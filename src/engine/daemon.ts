@@ -38,6 +38,7 @@ import { lockDataRoot, type DataRootLock } from '../store/lock.js';
 import { ensureDir, writeFileAtomicSync } from '../util/fsx.js';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../util/log.js';
+import { reportNativeTo } from '../util/native.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events.js';
 import { hostFacts, type HostFacts } from './host.js';
@@ -84,6 +85,8 @@ export class Daemon {
     ensureDir(paths.tmp, 0o700);
 
     const db = openDatabase(paths.db);
+    // Which path (native addon or spawned tools) each kernel operation takes, once, at debug level.
+    reportNativeTo((msg, fields) => log.debug(msg, fields));
     const daemon = new Daemon(config, log, paths, db, lock);
     daemon.wire();
     await daemon.images.reconcile();

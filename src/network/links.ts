@@ -1,8 +1,12 @@
 // Kernel plumbing through iproute2: Linux bridges, network namespace files
-// (bind mounts under the exec root), and veth pairs between them.
+// (bind mounts under the exec root), and veth pairs between them. The
+// per-container steps (namespace, veth, its addresses) go through the native
+// addon when it is there -- no unshare/ip/umount spawns on the `docker run`
+// path -- and through the tools otherwise (src/util/native.ts).
 import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { MNT_DETACH, withNative } from '../util/native.js';
 import { CommandError, ipBatch, run } from './exec.js';
 
 export function linkExists(name: string): boolean {
@@ -57,13 +61,25 @@ export async function createNetns(file: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o711 });
   await deleteNetns(file);
   await fs.writeFile(file, '');
-  // One spawn: unshare binds the new namespace to `file` and runs `ip` inside it.
-  await run('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+  await withNative(
+    'netns',
+    (sys) => sys.netnsCreate(file),
+    // One spawn: unshare binds the new namespace to `file` and runs `ip` inside it.
+    async () => {
+      await run('unshare', [`--net=${file}`, 'ip', 'link', 'set', 'lo', 'up']);
+    },
+  );
 }
 
 export async function deleteNetns(file: string): Promise<void> {
   if (!existsSync(file)) return;
-  await run('umount', ['-l', file]).catch(() => undefined);
+  await withNative(
+    'umount',
+    (sys) => sys.umount2(file, MNT_DETACH),
+    async () => {
+      await run('umount', ['-l', file]);
+    },
+  ).catch(() => undefined);
   await fs.rm(file, { force: true });
 }
 
@@ -86,6 +102,18 @@ export interface VethSpec {
 /** veth pair: host end on the bridge, container end in the namespace with its address and routes. */
 export async function addVeth(v: VethSpec): Promise<void> {
   const mtu = v.mtu ?? 1500;
+  const [address, prefix] = v.cidr.split('/');
+  await withNative(
+    'veth',
+    (sys) => {
+      sys.vethCreate(v.hostVeth, v.ifname, mtu, v.bridge, v.netns);
+      sys.netnsConfigure(v.netns, v.ifname, v.mac, address, Number(prefix), v.gateway ?? null);
+    },
+    () => addVethWithIp(v, mtu),
+  );
+}
+
+async function addVethWithIp(v: VethSpec, mtu: number): Promise<void> {
   await ipBatch([
     `link add ${v.hostVeth} mtu ${mtu} type veth peer name ${v.ifname} mtu ${mtu} netns ${v.netns}`,
     `link set ${v.hostVeth} master ${v.bridge}`,

@@ -8,10 +8,15 @@
 // (hundreds of 64-hex-digit layer dirs), we make a scratch dir of short
 // symlinks (0, 1, 2, … → layer) next to the target, mount from there, and
 // remove it afterwards (the kernel resolves lowerdirs once, at mount time).
+//
+// The common case (absolute lowerdirs fit) calls mount(2) through the native
+// addon, saving a mount(8) spawn; the relative forms need mount(8)'s own cwd
+// and always spawn it (see src/util/native.ts for the fallback rules).
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { MNT_DETACH, withNative } from '../util/native.js';
 
 const run = promisify(execFile);
 const PAGE = 4096;
@@ -71,8 +76,13 @@ export async function mountOverlay(
     mkdirSync(cwd);
     links.forEach((l, i) => symlinkSync(l, path.join(cwd, String(i))));
   }
+  const abs = path.resolve(target);
+  const spawnMount = async () => {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, abs], { cwd });
+  };
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', options, path.resolve(target)], { cwd });
+    if (cwd === '/' && !links) await withNative('mount', (sys) => sys.mount('overlay', abs, 'overlay', 0, options), spawnMount);
+    else await spawnMount();
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error(`error mounting overlay on ${target}: ${(e.stderr || e.message).trim()}`);
@@ -90,9 +100,23 @@ export function isMountPoint(target: string): boolean {
 /** Unmounts `target` if it is mounted; a busy mount is detached lazily. */
 export async function unmount(target: string): Promise<void> {
   if (!isMountPoint(target)) return;
-  try {
-    await run('umount', [path.resolve(target)]);
-  } catch {
-    await run('umount', ['-l', path.resolve(target)]);
-  }
+  const abs = path.resolve(target);
+  await withNative(
+    'umount',
+    (sys) => {
+      try {
+        sys.umount2(abs, 0);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
+        sys.umount2(abs, MNT_DETACH);
+      }
+    },
+    async () => {
+      try {
+        await run('umount', [abs]);
+      } catch {
+        await run('umount', ['-l', abs]);
+      }
+    },
+  );
 }
