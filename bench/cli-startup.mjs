@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
+import { berthdArgs } from './lib/engines.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 15);
@@ -19,21 +20,9 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
 const sock = path.join(dir, 'berth.sock');
 writeFileSync(path.join(dir, 'daemon.json'), '{}');
 const log = openSync(path.join(dir, 'berthd.log'), 'a');
-const daemon = spawn(
-  process.execPath,
-  [
-    path.join(root, 'dist/berthd.mjs'),
-    '-H',
-    `unix://${sock}`,
-    '--data-root',
-    path.join(dir, 'data'),
-    '--exec-root',
-    path.join(dir, 'exec'),
-    '--config-file',
-    path.join(dir, 'daemon.json'),
-  ],
-  { stdio: ['ignore', log, log] },
-);
+const daemon = spawn(process.execPath, berthdArgs(root, dir, sock, path.join(dir, 'daemon.json')), {
+  stdio: ['ignore', log, log],
+});
 closeSync(log);
 
 async function waitForSocket() {

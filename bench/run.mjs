@@ -21,10 +21,18 @@ import {
   DOCKERD_BRIDGE,
   BERTHD_BRIDGE,
 } from './lib/engines.mjs';
-import { iptablesSnapshot, iptablesRestore } from './lib/netclean.mjs';
+import { iptablesSnapshot, iptablesRestore, dockerChains } from './lib/netclean.mjs';
 import { describeMachine, toolVersions } from './lib/machine.mjs';
-import { measureScenario, resolveScenario, checkpoint } from './lib/measure.mjs';
-import { markdownReport, textTable, clientNotes, errorLines } from './lib/format.mjs';
+import { measureScenario, resolveScenario, checkpoint, metricsOf, resultOf } from './lib/measure.mjs';
+import {
+  markdownReport,
+  textTable,
+  clientNotes,
+  errorLines,
+  durationLine,
+  QUICK_NOTE,
+} from './lib/format.mjs';
+import { resultsBase } from './lib/output.mjs';
 import { ratioChart } from './lib/chart.mjs';
 import { prepareImages } from './lib/images.mjs';
 import { must, run } from './lib/proc.mjs';
@@ -43,6 +51,8 @@ const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11,
 
 const ctx = { quick, root: ROOT, cleanups: [], tmp: '', incidents: [] };
 const engines = {};
+const started = Date.now(); // the command's start: the duration printed at the end counts from here
+const phases = { lockWait: 0, setUp: 0, scenarios: 0, teardown: 0, extras: 0 };
 let iptablesBefore;
 let cleaning;
 let unlock = () => {};
@@ -50,12 +60,14 @@ let unlock = () => {};
 async function cleanup() {
   if (cleaning) return cleaning;
   cleaning = (async () => {
+    const t0 = Date.now();
     for (const f of ctx.cleanups.reverse())
       await Promise.resolve()
         .then(f)
         .catch(() => undefined);
-    for (const e of Object.values(engines))
-      await e.stop().catch((err) => log(`stopping ${e.name}: ${err.message}`));
+    await Promise.all(
+      Object.values(engines).map((e) => e.stop().catch((err) => log(`stopping ${e.name}: ${err.message}`))),
+    );
     if (iptablesBefore) {
       const removed = iptablesRestore(iptablesBefore, [DOCKERD_BRIDGE.name, BERTHD_BRIDGE.name]);
       if (removed.length) log(`removed ${removed.length} iptables rules/chains left by the engines`);
@@ -68,11 +80,17 @@ async function cleanup() {
       for (const m of mounts.sort((a, b) => b.length - a.length)) run('umount', ['-l', m]);
       rmSync(ctx.tmp, { recursive: true, force: true });
     }
-    log('teardown done');
+    phases.teardown = Date.now() - t0;
+    log(`teardown done (${seconds(phases.teardown)} s)`);
+    // Checked before the lock goes: a waiting bench would bring the bridges back at once.
+    ctx.clean = reportClean();
     unlock();
+    return ctx.clean;
   })();
   return cleaning;
 }
+
+const seconds = (ms) => Math.round(ms / 100) / 10;
 
 for (const [sig, code] of [
   ['SIGINT', 130],
@@ -85,24 +103,33 @@ for (const [sig, code] of [
     cleanup().finally(() => process.exit(code));
   });
 
-async function main() {
-  if (process.getuid?.() !== 0) throw new Error('the bench needs root (it starts dockerd and berthd)');
-  if (!flag('--no-install')) ensurePackages(log);
-  if (!existsSync(path.join(ROOT, 'dist/berthd.mjs')) || flag('--build')) {
-    log('building berth …');
-    must(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { timeoutMs: 900_000 });
-  }
-  unlock = await benchLock(log);
-  const machine = describeMachine();
-  const started = Date.now();
-  ctx.tmp = mkdtempSync(path.join(os.tmpdir(), 'bb-'));
-  iptablesBefore = iptablesSnapshot();
-  log(`starting dockerd and berthd under ${ctx.tmp}`);
-  engines.dockerd = await startDockerd(path.join(ctx.tmp, 'dockerd'));
-  engines.berthd = await startBerthd(path.join(ctx.tmp, 'berthd'), ROOT);
-  log('preparing images in both engines');
-  await prepareImages(ctx, engines);
+/** Runs bench/check-clean.sh on this run's temp dir: what the teardown left, if anything. */
+function reportClean() {
+  if (!ctx.tmp) return { clean: true, output: '' };
+  const r = run('sh', [path.join(ROOT, 'bench/check-clean.sh'), ctx.tmp], {
+    env: { ...process.env, CHAINS_BEFORE: dockerChains(iptablesBefore).join(' ') },
+  });
+  const output = (r.stdout + r.stderr).trim();
+  log(r.code === 0 ? `check-clean: ${output.split('\n').at(-1)}` : `check-clean found leftovers:\n${output}`);
+  return { clean: r.code === 0, output };
+}
 
+/** Both engines at once; when one fails to start, the other is stopped by the teardown. */
+async function startEngines() {
+  const [d, b] = await Promise.allSettled([
+    startDockerd(path.join(ctx.tmp, 'dockerd'), ROOT).then((e) => (engines.dockerd = e)),
+    startBerthd(path.join(ctx.tmp, 'berthd'), ROOT).then((e) => (engines.berthd = e)),
+  ]);
+  for (const o of [d, b]) if (o.status === 'rejected') throw o.reason;
+}
+
+/** Rows for a scenario that could not run at all: its metrics with no samples and the error. */
+function failedRows(s, message) {
+  const empty = () => ({ dockerd: [], berthd: [], berthCli: [], floor: [] });
+  return metricsOf(s).map((m) => resultOf(m, empty(), [message]));
+}
+
+async function measureAll() {
   const results = [];
   const skipped = [...PENDING];
   for (const scenario of SCENARIOS) {
@@ -116,61 +143,105 @@ async function main() {
     }
     log(`${s.id}: ${runsFor(s)} runs`);
     const t0 = Date.now();
-    const rows = await measureScenario(s, ctx, engines, runsFor(s), log);
-    const seconds = Math.round((Date.now() - t0) / 1000);
+    let rows;
+    try {
+      rows = await measureScenario(s, ctx, engines, runsFor(s), log);
+    } catch (e) {
+      if (ctx.aborted) throw e;
+      rows = failedRows(s, `scenario: ${e.message.split('\n')[0]}`);
+    }
+    const secs = Math.round((Date.now() - t0) / 1000);
     for (const r of rows) {
-      r.scenarioSeconds = seconds; // set-up included: what the scenario costs the run
+      r.scenarioSeconds = secs; // set-up included: what the scenario costs the run
       results.push(r);
       log(
         `  ${r.title}: dockerd ${r.dockerd.median?.toFixed(2)} ${r.unit}, berthd ${r.berthd.median?.toFixed(2)} ${r.unit}, ratio ${r.ratio.median?.toFixed(2)}${r.errors ? ` — errors: ${r.errors.join('; ')}` : ''}`,
       );
     }
   }
+  return { results, skipped };
+}
 
-  // Stop the engines first: the component benchmarks start their own daemons.
+async function main() {
+  if (process.getuid?.() !== 0) throw new Error('the bench needs root (it starts dockerd and berthd)');
+  if (!flag('--no-install')) ensurePackages(log);
+  if (!existsSync(path.join(ROOT, 'dist/berthd.mjs')) || flag('--build')) {
+    log('building berth …');
+    must(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { timeoutMs: 900_000 });
+  }
+  const waitFrom = Date.now();
+  unlock = await benchLock(log);
+  phases.lockWait = Date.now() - waitFrom;
+  const machine = describeMachine();
+  const setUpFrom = Date.now();
+  ctx.tmp = mkdtempSync(path.join(os.tmpdir(), 'bb-'));
+  iptablesBefore = iptablesSnapshot();
+  log(`starting dockerd and berthd under ${ctx.tmp}`);
+  await startEngines();
+  log('preparing images in both engines');
+  await prepareImages(ctx, engines);
+  phases.setUp = Date.now() - setUpFrom;
+
+  const scenariosFrom = Date.now();
+  const { results, skipped } = await measureAll();
+  phases.scenarios = Date.now() - scenariosFrom;
+
   const versions = { dockerd: engineVersion(engines.dockerd), berthd: engineVersion(engines.berthd) };
-  const minutes = Math.round((Date.now() - started) / 6000) / 10; // engines up to the last scenario
+  const client = run(DOCKER, ['version', '--format', '{{.Client.Version}}']).stdout.trim();
+  const teardown = { seconds: 0, ...(await cleanup()) };
+  teardown.seconds = seconds(phases.teardown);
+  // The component benchmarks start their own daemons: after the teardown.
   const extras = flag('--extras') || (!quick && !flag('--no-extras') && !only) ? 'yes' : '';
   let extraResults = [];
   if (extras) {
-    await cleanup();
+    const t0 = Date.now();
     extraResults = runExtras(ROOT, log);
+    phases.extras = Date.now() - t0;
   }
+  // From the command's start to now, less the time spent waiting for another bench's lock.
+  const totalMs = Date.now() - started - phases.lockWait;
 
-  const date = new Date().toISOString().slice(0, 10);
   const doc = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
-    minutes,
+    minutes: Math.round(totalMs / 6000) / 10,
+    durations: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, seconds(v)])),
     machine,
     engines: {
       dockerd: `dockerd ${versions.dockerd}, ${toolVersions().containerd}`,
       berthd: `berthd ${versions.berthd}`,
       runc: toolVersions().runc,
       conmon: toolVersions().conmon,
-      client: `docker CLI ${run(DOCKER, ['version', '--format', '{{.Client.Version}}']).stdout.trim()} for both engines; berth CLI (bin/berth) against berthd`,
+      client: `docker CLI ${client} for both engines; berth CLI (bin/berth) against berthd`,
     },
     method:
       'each scenario runs on both engines alternately (dockerd, berthd, berth CLI, runc floor; one warm-up round first unless noted), ' +
       'driven by the same docker CLI binary; cells are median (min–max) of the counted runs; berth/dockerd is the median of the ratios taken pair by pair. ' +
-      'Memory is VmRSS from /proc: berthd alone vs dockerd + its containerd; monitors are conmon vs containerd-shim-runc-v2.',
+      'Memory is VmRSS from /proc: berthd alone vs dockerd + its containerd; monitors are conmon vs containerd-shim-runc-v2.' +
+      (quick ? ` ${QUICK_NOTE}` : ''),
     results,
     skipped,
     extras: extraResults,
     incidents: ctx.incidents,
+    teardown,
   };
-  // A partial run (--only) must not replace the latest complete results.
-  const outDir = only ? path.join(os.tmpdir(), 'berth-bench-results') : path.join(ROOT, 'bench/results');
-  mkdirSync(outDir, { recursive: true });
-  const base = path.join(outDir, `${date}-${machine.host}`);
+  const base = resultsBase({
+    root: ROOT,
+    date: doc.date.slice(0, 10),
+    host: machine.host,
+    quick,
+    only: !!only,
+  });
+  mkdirSync(path.dirname(base), { recursive: true });
   writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');
   writeFileSync(`${base}.md`, markdownReport(doc));
   writeFileSync(`${base}.png`, ratioChart(results));
   console.log(textTable(results));
   for (const n of clientNotes(results)) console.log(n.slice(2));
   for (const e of errorLines(results)) console.log(`error: ${e.slice(2)}`);
-  for (const s of skipped) console.log(`not measured: ${s.title} — ${s.reason}`);
+  for (const sk of skipped) console.log(`not measured: ${sk.title} — ${sk.reason}`);
   log(`wrote ${base}.{json,md,png}`);
+  console.log(durationLine(doc));
 }
 
 try {
@@ -179,5 +250,5 @@ try {
   if (!ctx.aborted) log(`failed: ${e.stack ?? e}`);
   process.exitCode = 1;
 } finally {
-  await cleanup();
+  if (!ctx.aborted) await cleanup();
 }

@@ -1,7 +1,8 @@
 // The compose scenario's project: 10 busybox services on one shared network
 // (a fixed subnet per engine, so the two engines never compete for one),
 // a named volume mounted by several of them, and depends_on chains
-// (s01 ← s02 ← s03 ← s04, s05 ← s06 ← s07, s08–s10 on both chain heads).
+// (s01 ← s02 ← s03 ← s04, s05 ← s06 ← s07, s08–s10 on both chain heads;
+// --quick's 5 services keep the chain of 4 and s05).
 // Written as plain YAML text: the Compose file format both docker-compose
 // 1.29 and berth compose read.
 

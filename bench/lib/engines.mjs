@@ -15,7 +15,19 @@ import {
 } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { run, must, pidsMatching, killPid, ppid, pids, cmdline, sleep, settlesWithin } from './proc.mjs';
+import {
+  run,
+  runAsync,
+  must,
+  pidsMatching,
+  killPid,
+  ppid,
+  pids,
+  cmdline,
+  sleep,
+  settlesWithin,
+} from './proc.mjs';
+import { api } from './api.mjs';
 import { addBridge, deleteBridge, linkExists } from './netclean.mjs';
 
 export const DOCKER = existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker';
@@ -85,6 +97,15 @@ export function cliFor(dir, host, bin, baseArgs = []) {
       throw new Error(`${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${failure(r)}`);
     return r.stdout;
   };
+  /** As cli() without blocking: untimed set-up both engines do side by side. */
+  cli.async = (args, opts = {}) =>
+    runAsync(bin, [...baseArgs, ...args], { ...opts, env: { ...env, ...opts.env } });
+  cli.okAsync = async (args, opts) => {
+    const r = await cli.async(args, opts);
+    if (r.code !== 0)
+      throw new Error(`${path.basename(bin)} ${args.join(' ')} → exit ${r.code}: ${failure(r)}`);
+    return r.stdout;
+  };
   cli.env = env;
   return cli;
 }
@@ -113,35 +134,25 @@ export function guardBridges() {
   return notes;
 }
 
-export async function startDockerd(dir) {
+export async function startDockerd(dir, root) {
+  // The same command line as the differential tests' private dockerd (built into dist/).
+  const { privateDockerdArgs, dockerdConfigPath } = await import(
+    path.join(root, 'dist/test/support/dockerd-args.js')
+  );
   mkdirSync(dir, { recursive: true });
   addBridge(DOCKERD_BRIDGE.name, DOCKERD_BRIDGE.cidr);
   const sock = path.join(dir, 'd.sock');
-  const cfg = path.join(dir, 'daemon.json');
-  writeFileSync(cfg, '{}'); // never the machine's /etc/docker/daemon.json
+  writeFileSync(dockerdConfigPath(dir), '{}');
   // No --containerd: with no system containerd socket dockerd starts its own
   // under <exec-root>/containerd and stops it on shutdown.
   const d = spawnDaemon(
     'dockerd',
-    [
-      '-H',
-      `unix://${sock}`,
-      '--data-root',
-      path.join(dir, 'data'),
-      '--exec-root',
-      path.join(dir, 'exec'),
-      '--pidfile',
-      path.join(dir, 'dockerd.pid'),
-      '--config-file',
-      cfg,
-      `--bridge=${DOCKERD_BRIDGE.name}`,
+    privateDockerdArgs(dir, sock, DOCKERD_BRIDGE.name, [
       '--default-address-pool',
       'base=10.125.0.0/16,size=24',
       '--default-runtime',
       'runc',
-      '--log-level',
-      'warn',
-    ],
+    ]),
     path.join(dir, 'dockerd.log'),
   );
   const eng = {
@@ -162,6 +173,8 @@ export async function startDockerd(dir) {
       return pidsMatching('containerd-shim').filter((p) => cmdline(p).includes(dir + '/'));
     },
     async stop() {
+      // Running containers would hold dockerd's shutdown for their stop timeout.
+      await removeAll(eng);
       await stopChild(d, 40_000);
       // containerd and shims normally exit with dockerd; anything left under our dir goes by PID.
       for (const p of pidsMatching(dir + '/')) killPid(p);
@@ -179,29 +192,32 @@ export async function startDockerd(dir) {
   return eng;
 }
 
+/** berthd's command line: its own socket, data and exec roots under `dir`, a config file. */
+export function berthdArgs(root, dir, sock, cfg) {
+  return [
+    path.join(root, 'dist/berthd.mjs'),
+    '-H',
+    `unix://${sock}`,
+    '--data-root',
+    path.join(dir, 'data'),
+    '--exec-root',
+    path.join(dir, 'exec'),
+    '--config-file',
+    cfg,
+    '--log-level',
+    'warn',
+  ];
+}
+
 export async function startBerthd(dir, root) {
   mkdirSync(dir, { recursive: true });
   const sock = path.join(dir, 'b.sock');
   const cfg = path.join(dir, 'daemon.json');
   writeFileSync(cfg, JSON.stringify({ bridge: BERTHD_BRIDGE.name, bip: BERTHD_BRIDGE.cidr }));
-  const d = spawnDaemon(
-    process.execPath,
-    [
-      path.join(root, 'dist/berthd.mjs'),
-      '-H',
-      `unix://${sock}`,
-      '--data-root',
-      path.join(dir, 'data'),
-      '--exec-root',
-      path.join(dir, 'exec'),
-      '--config-file',
-      cfg,
-      '--log-level',
-      'warn',
-    ],
-    path.join(dir, 'berthd.log'),
-    { ...process.env, NODE_EXTRA_CA_CERTS: '' },
-  );
+  const d = spawnDaemon(process.execPath, berthdArgs(root, dir, sock, cfg), path.join(dir, 'berthd.log'), {
+    ...process.env,
+    NODE_EXTRA_CA_CERTS: '',
+  });
   const host = `unix://${sock}`;
   const eng = {
     name: 'berthd',
@@ -219,8 +235,7 @@ export async function startBerthd(dir, root) {
     },
     async stop() {
       // Containers outlive berthd by design: remove them first, then stop it.
-      const ids = eng.cli(['ps', '-aq']).stdout.split('\n').filter(Boolean);
-      if (ids.length) eng.cli(['rm', '-f', ...ids], { timeoutMs: 120_000 });
+      await removeAll(eng);
       await stopChild(d, 20_000);
       for (const p of pidsMatching(dir + '/')) killPid(p);
       deleteBridge(BERTHD_BRIDGE.name);
@@ -264,11 +279,21 @@ function forgetOwnerNotes(dir) {
 }
 
 async function waitPing(eng) {
-  for (let i = 0; i < 100; i++) {
-    if (eng.cli(['version', '--format', '{{.Server.Version}}']).code === 0) return;
-    await sleep(200);
+  for (let i = 0; i < 300; i++) {
+    if ((await api(eng.host, 'GET', '/_ping').catch(() => undefined)) === 'OK') return;
+    await sleep(100);
   }
-  throw new Error('docker version never succeeded');
+  throw new Error('/_ping never answered OK');
+}
+
+/** Force-removes every container of an engine (all at once, through the API). */
+async function removeAll(eng) {
+  const list = await api(eng.host, 'GET', '/containers/json?all=1').catch(() => []);
+  await Promise.all(
+    (Array.isArray(list) ? list : []).map((c) =>
+      api(eng.host, 'DELETE', `/containers/${c.Id}?force=1&v=1`).catch(() => undefined),
+    ),
+  );
 }
 
 function readLog(f) {

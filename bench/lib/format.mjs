@@ -24,9 +24,20 @@ export function ratioCell(s) {
 
 const HEAD = ['scenario', 'dockerd', 'berthd', 'berth/dockerd', 'verdict', 'berth CLI', 'floor'];
 
-/** One row per scenario result, as array of strings in HEAD order. */
-export function rowCells(r) {
-  return [
+/** The row's failures in one short cell: the first error, and how many more there were. */
+export function errorCell(r) {
+  const errs = r.errors ?? [];
+  if (!errs.length) return '';
+  const first = errs[0].length > 70 ? `${errs[0].slice(0, 69)}…` : errs[0];
+  return errs.length > 1 ? `${first} (+${errs.length - 1} more)` : first;
+}
+
+/** The columns: an `errors` column only when some row failed. */
+const headOf = (results) => (results.some((r) => r.errors?.length) ? [...HEAD, 'errors'] : HEAD);
+
+/** One row per scenario result, as array of strings in HEAD order (plus its errors when asked). */
+export function rowCells(r, withErrors = false) {
+  const cells = [
     r.title,
     cell(r.dockerd, r.unit),
     cell(r.berthd, r.unit),
@@ -35,20 +46,28 @@ export function rowCells(r) {
     r.berthCli ? cell(r.berthCli, r.unit) : '',
     r.floor ? cell(r.floor, r.unit) : '',
   ];
+  return withErrors ? [...cells, errorCell(r)] : cells;
 }
 
 const esc = (s) => String(s).replace(/\|/g, '\\|');
 
 export function markdownTable(results) {
-  const lines = [`| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-  for (const r of results) lines.push(`| ${rowCells(r).map(esc).join(' | ')} |`);
+  const head = headOf(results);
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const r of results)
+    lines.push(
+      `| ${rowCells(r, head.length > HEAD.length)
+        .map(esc)
+        .join(' | ')} |`,
+    );
   return lines.join('\n');
 }
 
 /** Fixed-width table for the terminal (columns padded to their widest cell). */
 export function textTable(results) {
-  const rows = [HEAD, ...results.map(rowCells)];
-  const widths = HEAD.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const head = headOf(results);
+  const rows = [head, ...results.map((r) => rowCells(r, head.length > HEAD.length))];
+  const widths = head.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows
     .map((r) =>
       r
@@ -57,6 +76,20 @@ export function textTable(results) {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** What a --quick run is, said above its table. */
+export const QUICK_NOTE =
+  'Quick mode is a smoke test: smaller sizes (each title names its size), 2–3 counted runs of the cheap ' +
+  'scenarios and 1 counted run without warm-up of the heavy ones; the full mode gives the figures to quote.';
+
+/** "bench took 3.6 min (set-up 12 s, scenarios 190 s, teardown 8 s)" from a results document. */
+export function durationLine(doc) {
+  const d = doc.durations ?? {};
+  const parts = [`set-up ${d.setUp} s`, `scenarios ${d.scenarios} s`, `teardown ${d.teardown} s`];
+  if (d.extras) parts.push(`component benchmarks ${d.extras} s`);
+  const waited = d.lockWait >= 1 ? `; ${d.lockWait} s waiting for another bench not counted` : '';
+  return `${doc.mode} bench took ${doc.minutes} min (${parts.join(', ')}${waited})`;
 }
 
 const COLUMN = { dockerd: 'dockerd', berthd: 'berthd', berthCli: 'berth CLI' };
@@ -94,11 +127,9 @@ export function markdownReport(doc) {
     '',
     `Method: ${doc.method}`,
     ...(doc.minutes
-      ? [
-          '',
-          `Mode: ${doc.mode}, ${doc.minutes} min from engine start to the last scenario (extras excluded).`,
-        ]
+      ? ['', `Mode: ${doc.mode}; ${durationLine(doc).replace(/^\w+ bench took/, 'the run took')}.`]
       : []),
+    ...(doc.mode === 'quick' ? ['', `**${QUICK_NOTE}**`] : []),
     '',
     markdownTable(doc.results),
     '',
@@ -112,6 +143,12 @@ export function markdownReport(doc) {
     for (const s of doc.skipped) out.push(`- ${s.title}: ${s.reason}`);
     out.push('');
   }
+  if (doc.teardown)
+    out.push(
+      `Teardown: ${doc.teardown.seconds} s; bench/check-clean.sh: ${doc.teardown.clean ? 'nothing left' : 'leftovers found'}.`,
+      ...(doc.teardown.clean ? [] : ['', '```', doc.teardown.output, '```']),
+      '',
+    );
   if (doc.incidents?.length) {
     out.push('Incidents during the run:', '', ...doc.incidents.map((i) => `- ${i}`), '');
   }

@@ -42,53 +42,80 @@ export async function measureScenario(s, ctx, { dockerd, berthd }, runs, log) {
   const samples = Object.fromEntries(
     metricsOf(s).map((m) => [m.id, { dockerd: [], berthd: [], berthCli: [], floor: [] }]),
   );
-  const setUp = [];
   const errors = [];
+  const quietly = (f) =>
+    Promise.resolve()
+      .then(f)
+      .catch(() => undefined);
   try {
     for (const note of guardBridges()) ctx.incidents?.push(`${s.id} (set-up): ${note}`);
-    for (const eng of [dockerd, berthd]) {
-      await checkpoint(ctx);
-      setUp.push(eng);
-      if (s.setup) await s.setup(eng, ctx);
-    }
-    if (s.floor) await s.floor.setup(ctx);
-    const rounds = (s.warmup === false ? 0 : 1) + runs;
-    for (let round = 0; round < rounds; round++) {
-      for (const note of guardBridges()) {
-        log(`  ${note}`);
-        ctx.incidents?.push(`${s.id}: ${note}`);
-      }
-      const counted = round >= rounds - runs;
-      for (const lane of lanes) {
-        await checkpoint(ctx);
-        let v;
-        try {
-          v = asRecord(s, await s.measure(lane.eng, ctx, lane.cli, round, lane.key));
-        } catch (e) {
-          if (ctx.aborted) throw e;
-          errors.push(`${lane.key}: ${e.message.split('\n')[0]}`);
-          v = {};
-        }
-        if (counted) for (const m of metricsOf(s)) samples[m.id][lane.key].push(v[m.id] ?? NaN);
-      }
-      if (s.floor) {
-        const v = await s.floor.measure(ctx);
-        if (counted) samples[s.id].floor.push(v);
-      }
-      log(`  ${s.id} round ${round + 1}/${rounds}${counted ? '' : ' (warm-up)'}`);
+    await checkpoint(ctx);
+    // Set-up is not timed: both engines prepare side by side (an async set-up
+    // overlaps with the other engine's; a synchronous one simply runs first).
+    const failed = await setUpBoth(s, ctx, [dockerd, berthd]);
+    if (failed.length) {
+      errors.push(...failed);
+      log(`  ${s.id}: set-up failed — ${failed.join('; ')}`);
+    } else {
+      if (s.floor) await s.floor.setup(ctx);
+      await rounds(s, ctx, lanes, runs, samples, errors, log);
     }
   } finally {
     // After an interrupt the run's teardown removes everything at once (engines, temp dir).
-    const quietly = (f) =>
-      Promise.resolve()
-        .then(f)
-        .catch(() => undefined);
     if (!ctx.aborted) {
-      for (const eng of setUp) if (s.teardown) await quietly(() => s.teardown(eng, ctx));
+      if (s.teardown) await Promise.all([dockerd, berthd].map((eng) => quietly(() => s.teardown(eng, ctx))));
       if (s.floor) await quietly(() => s.floor.teardown(ctx));
     }
   }
   return metricsOf(s).map((m) => resultOf(m, samples[m.id], errors));
+}
+
+/** Runs the scenario's set-up on every engine at once; returns "set-up on <engine>: …" per failure. */
+async function setUpBoth(s, ctx, engines) {
+  if (!s.setup) return [];
+  const outcomes = await Promise.allSettled(
+    engines.map((eng) => Promise.resolve().then(() => s.setup(eng, ctx))),
+  );
+  if (ctx.aborted) throw new Error(`interrupted (${ctx.aborted})`);
+  return outcomes.flatMap((o, i) =>
+    o.status === 'rejected'
+      ? [`set-up on ${engines[i].name}: ${String(o.reason?.message ?? o.reason).split('\n')[0]}`]
+      : [],
+  );
+}
+
+/** The warm-up (unless the scenario has none) and the counted rounds, lane after lane. */
+async function rounds(s, ctx, lanes, runs, samples, errors, log) {
+  const total = (s.warmup === false ? 0 : 1) + runs;
+  for (let round = 0; round < total; round++) {
+    for (const note of guardBridges()) {
+      log(`  ${note}`);
+      ctx.incidents?.push(`${s.id}: ${note}`);
+    }
+    const counted = round >= total - runs;
+    for (const lane of lanes) {
+      await checkpoint(ctx);
+      let v;
+      try {
+        v = asRecord(s, await s.measure(lane.eng, ctx, lane.cli, round, lane.key));
+      } catch (e) {
+        if (ctx.aborted) throw e;
+        errors.push(`${lane.key}: ${e.message.split('\n')[0]}`);
+        v = {};
+      }
+      if (counted) for (const m of metricsOf(s)) samples[m.id][lane.key].push(v[m.id] ?? NaN);
+    }
+    if (s.floor) {
+      let v = NaN;
+      try {
+        v = await s.floor.measure(ctx);
+      } catch (e) {
+        errors.push(`floor: ${e.message.split('\n')[0]}`);
+      }
+      if (counted) samples[s.id].floor.push(v);
+    }
+    log(`  ${s.id} round ${round + 1}/${total}${counted ? '' : ' (warm-up)'}`);
+  }
 }
 
 /** One row of the results: summaries per engine and the pairwise ratio. */

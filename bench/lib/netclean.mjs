@@ -36,6 +36,12 @@ export function iptablesSnapshot() {
 
 const DOCKER_CHAIN = /^-N (DOCKER(-[A-Z0-9-]+)?)$/;
 
+/** The DOCKER* chains of a snapshot (any table), e.g. to tell what was there before a run. */
+export function dockerChains(snap) {
+  const all = Object.values(snap ?? {}).flatMap((lines) => [...lines]);
+  return [...new Set(all.map((l) => DOCKER_CHAIN.exec(l)?.[1]).filter(Boolean))];
+}
+
 /**
  * Deletes every rule that names one of `bridges`, and rules added since
  * `before` in or into a DOCKER* chain that is new, then those new chains.

@@ -1,6 +1,6 @@
 // Running commands and looking at processes: timed CLI runs, /proc walks
 // for process trees and their memory, killing only PIDs we can show are ours.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** Runs a command to completion; never throws. { code, stdout, stderr, ms } */
@@ -21,6 +21,35 @@ export function run(cmd, args, { env, input, timeoutMs = 600_000, stdout = 'pipe
     stderr: (r.stderr?.toString() ?? '') + (r.error ? `\n${r.error.message}` : ''),
     ms,
   };
+}
+
+/**
+ * As run(), without blocking: for untimed set-up that both engines do side
+ * by side. Never rejects; a timeout kills the command (SIGKILL).
+ */
+export function runAsync(cmd, args, { env, input, timeoutMs = 600_000 } = {}) {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (c) => out.push(c));
+    child.stderr.on('data', (c) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let spawnError = '';
+    child.on('error', (e) => (spawnError = `\n${e.message}`));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? 128,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString() + (signal ? `\nkilled by ${signal}` : '') + spawnError,
+        ms: Number(process.hrtime.bigint() - t0) / 1e6,
+      });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
 }
 
 /** As run(), but throws with the command's stderr when it fails. */

@@ -1,7 +1,7 @@
 // Container life-cycle scenarios through the docker CLI (and the berth CLI
 // where cheap): run --rm latency with bare runc as the floor, 50 sequential
 // run -d, ps -a over 200 containers, stop of 20, exec, stats one-shot.
-// --quick uses fewer containers (the titles say how many).
+// --quick uses fewer containers (the titles say how many) and fewer rounds.
 import { createContainers, removeContainers } from '../lib/api.mjs';
 import { runcFloor } from '../lib/floor.mjs';
 
@@ -10,9 +10,9 @@ import { runcFloor } from '../lib/floor.mjs';
 const TRAP_TERM = ['sh', '-c', "trap 'exit 0' TERM; sleep 100000 & wait"];
 let seq = 0;
 const unique = (p) => `${p}${process.pid}x${++seq}`;
-const RUN_D = { quick: 10, full: 50 };
-const PS = { quick: 100, full: 200 };
-const STOP = { quick: 10, full: 20 };
+const RUN_D = { quick: 5, full: 50 };
+const PS = { quick: 50, full: 200 };
+const STOP = { quick: 5, full: 20 };
 const size = (ctx, n) => (ctx.quick ? n.quick : n.full);
 
 export const runRm = {
@@ -110,6 +110,9 @@ export const statsOnce = {
   title: 'stats --no-stream (1 container)',
   unit: 'ms',
   berthCli: true,
+  // Each run waits ~1.5 s for two samples; the exec scenario already warmed the container up.
+  warmup: (ctx) => !ctx.quick,
+  runs: { quick: 2, full: 5 },
   setup: sleeper,
   measure: (eng, ctx, cli) => cli.timed(['stats', '--no-stream', ctx.sleepers[eng.name]]),
 };

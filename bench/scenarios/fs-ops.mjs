@@ -8,7 +8,7 @@ import { makeTree } from '../fs-ops.mjs';
 
 let seq = 0;
 // Sized so the full mode stays under 30 minutes: every run is 4 operations × 3 columns.
-const sizes = (ctx) => (ctx.quick ? { cp: 32, exp: 32 } : { cp: 128, exp: 128 });
+const sizes = (ctx) => (ctx.quick ? { cp: 16, exp: 16 } : { cp: 128, exp: 128 });
 
 export const fsOps = {
   id: 'fs-ops',
@@ -21,7 +21,7 @@ export const fsOps = {
     { id: 'export', title: (ctx) => `export of a container holding ${sizes(ctx).exp} MiB`, unit: 'ms' },
     { id: 'commit', title: 'commit of a container', unit: 'ms' },
   ],
-  setup(eng, ctx) {
+  async setup(eng, ctx) {
     const { cp, exp } = sizes(ctx);
     if (!ctx.fsOps) {
       const dir = path.join(ctx.tmp, 'fs-ops');
@@ -35,8 +35,8 @@ export const fsOps = {
     // The export source: a created container holding the export tree.
     const name = `fx${process.pid}${eng.name}`;
     ctx.cleanups.push(() => eng.cli(['rm', '-f', name]));
-    eng.cli.ok(['create', '--name', name, '--network', 'none', 'busybox', 'true']);
-    eng.cli.ok(['cp', ctx.fsOps.exportTree, `${name}:/big`], { timeoutMs: 600_000 });
+    await eng.cli.okAsync(['create', '--name', name, '--network', 'none', 'busybox', 'true']);
+    await eng.cli.okAsync(['cp', ctx.fsOps.exportTree, `${name}:/big`], { timeoutMs: 600_000 });
     ctx.fsOps.exporters[eng.name] = name;
   },
   measure(eng, ctx, cli, round, lane) {

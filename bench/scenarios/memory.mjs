@@ -15,7 +15,7 @@ const mean = (pids) => {
 };
 
 /** Running containers for the loaded measurement (fewer in --quick). */
-const count = (ctx) => (ctx.quick ? 10 : 50);
+const count = (ctx) => (ctx.quick ? 5 : 50);
 
 export const rssIdle = {
   id: 'rss-idle',
@@ -32,7 +32,7 @@ export const rssIdle = {
 export const rss50 = {
   id: 'rss-50',
   warmup: false,
-  runs: { quick: 3, full: 5 },
+  runs: { quick: 2, full: 5 },
   metrics: [
     { id: 'rss-50', title: (ctx) => `daemon RSS, ${count(ctx)} containers`, unit: 'MiB' },
     { id: 'monitor-rss', title: 'monitor RSS per container', unit: 'MiB' },

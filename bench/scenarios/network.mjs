@@ -1,14 +1,14 @@
-// Networking throughput: a 100 MiB download from busybox httpd in a
+// Networking throughput: a 100 MiB (32 in --quick) download from busybox httpd in a
 // container, (1) through a port published on 127.0.0.1, fetched by a bounded
 // Node client on the host, and (2) from another container over a
 // user-defined network, by name (embedded DNS), with busybox wget.
 import http from 'node:http';
 
-const MIB = 100;
-const SERVE = [
+const mib = (ctx) => (ctx.quick ? 32 : 100);
+const serve = (ctx) => [
   'sh',
   '-c',
-  `mkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=${MIB} 2>/dev/null && exec httpd -f -p 80 -h /www`,
+  `mkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=${mib(ctx)} 2>/dev/null && exec httpd -f -p 80 -h /www`,
 ];
 // Non-overlapping with docker0, with each other and with the engines' bridges.
 const SUBNETS = { dockerd: '10.126.1.0/24', berthd: '10.126.2.0/24' };
@@ -47,29 +47,31 @@ async function waitServing(url) {
 
 export const publishedPort = {
   id: 'port-throughput',
-  title: 'published port 127.0.0.1, 100 MiB GET',
+  title: (ctx) => `published port 127.0.0.1, ${mib(ctx)} MiB GET`,
   unit: 'MiB/s',
   lowerIsBetter: false,
+  runs: { quick: 2, full: 5 },
   async setup(eng, ctx) {
     const name = `pp${process.pid}${eng.name}`;
     ctx.cleanups.push(() => eng.cli(['rm', '-f', name]));
-    eng.cli.ok(['run', '-d', '--name', name, '-p', '127.0.0.1::80', 'busybox', ...SERVE]);
+    await eng.cli.okAsync(['run', '-d', '--name', name, '-p', '127.0.0.1::80', 'busybox', ...serve(ctx)]);
     const port = eng.cli.ok(['port', name, '80/tcp']).trim().split('\n')[0].split(':').pop();
     ctx.ports ??= {};
     ctx.ports[eng.name] = `http://127.0.0.1:${port}/big`;
     await waitServing(ctx.ports[eng.name]);
   },
   async measure(eng, ctx) {
-    return MIB / ((await download(ctx.ports[eng.name], MIB * 1024 * 1024)) / 1000);
+    return mib(ctx) / ((await download(ctx.ports[eng.name], mib(ctx) * 1024 * 1024)) / 1000);
   },
 };
 
 export const containerToContainer = {
   id: 'c2c-throughput',
-  title: 'container to container (user network), 100 MiB wget',
+  title: (ctx) => `container to container (user network), ${mib(ctx)} MiB wget`,
   unit: 'MiB/s',
   lowerIsBetter: false,
-  setup(eng, ctx) {
+  runs: { quick: 2, full: 5 },
+  async setup(eng, ctx) {
     const net = `bnet${process.pid}${eng.name}`;
     const server = `srv${process.pid}${eng.name}`;
     const client = `cli${process.pid}${eng.name}`;
@@ -77,13 +79,17 @@ export const containerToContainer = {
       eng.cli(['rm', '-f', server, client]);
       eng.cli(['network', 'rm', net]);
     });
-    eng.cli.ok(['network', 'create', '--subnet', SUBNETS[eng.name], net]);
-    eng.cli.ok(['run', '-d', '--name', server, '--network', net, 'busybox', ...SERVE]);
-    eng.cli.ok(['run', '-d', '--name', client, '--network', net, 'busybox', 'sleep', '100000']);
+    await eng.cli.okAsync(['network', 'create', '--subnet', SUBNETS[eng.name], net]);
+    await Promise.all([
+      eng.cli.okAsync(['run', '-d', '--name', server, '--network', net, 'busybox', ...serve(ctx)]),
+      eng.cli.okAsync(['run', '-d', '--name', client, '--network', net, 'busybox', 'sleep', '100000']),
+    ]);
     ctx.c2c ??= {};
     ctx.c2c[eng.name] = { server, client };
+    const spider = ['exec', client, 'wget', '-q', '--spider', `http://${server}/big`];
     for (let i = 0; i < 100; i++) {
-      if (eng.cli(['exec', client, 'wget', '-q', '--spider', `http://${server}/big`]).code === 0) return;
+      if ((await eng.cli.async(spider)).code === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`${client} cannot reach http://${server}/big`);
   },
@@ -91,6 +97,6 @@ export const containerToContainer = {
     const { server, client } = ctx.c2c[eng.name];
     // Timed through `exec`, so its fixed cost (≈ the exec scenario) is included; 100 MiB dwarfs it.
     const ms = cli.timed(['exec', client, 'wget', '-q', '-O', '/dev/null', `http://${server}/big`]);
-    return MIB / (ms / 1000);
+    return mib(ctx) / (ms / 1000);
   },
 };

@@ -285,3 +285,106 @@ test('scenarios: titles and warm-up that depend on --quick are resolved per mode
     assert.ok(ids.has(id), `scenario ${id} exists`);
   assert.ok(SCENARIOS.find((x: { id: string }) => x.id === 'run-rm').floor, 'run --rm has the runc floor');
 });
+
+test('a failed scenario keeps its row: the table gets an errors column only when some row failed', async () => {
+  const { markdownTable, textTable, errorCell } = await lib('format.mjs');
+  const { resultOf } = await lib('measure.mjs');
+  const ok = resultOf(
+    { id: 'a', title: 'ok row', unit: 'ms' },
+    { dockerd: [1], berthd: [1], berthCli: [], floor: [] },
+  );
+  assert.equal(markdownTable([ok]).split('\n')[0].split('|').length - 2, 7, 'no errors column');
+  const long = `berthd: ${'x'.repeat(100)}`;
+  const failed = resultOf(
+    { id: 'b', title: 'failed row', unit: 'ms' },
+    { dockerd: [], berthd: [], berthCli: [], floor: [] },
+    ['set-up on berthd: exit 1: boom', long],
+  );
+  assert.equal(errorCell(failed), 'set-up on berthd: exit 1: boom (+1 more)');
+  assert.equal(errorCell(resultOf({ id: 'c', title: 'c', unit: 'ms' }, failed.samples, [long])).length, 70);
+  const md = markdownTable([ok, failed]).split('\n');
+  assert.match(md[0], /\| floor \| errors \|$/);
+  assert.equal(md[3], '| failed row | – | – | – | n/a |  |  | set-up on berthd: exit 1: boom (+1 more) |');
+  assert.ok(md[2].endsWith('|  |  |  |'), 'a row without errors has an empty errors cell');
+  const text = textTable([ok, failed]).split('\n');
+  assert.equal(text.length, 3);
+  assert.match(text[2], /^failed row .*set-up on berthd: exit 1: boom/);
+});
+
+test('where results go: full to bench/results, --quick beside it with -quick, --only to /tmp', async () => {
+  const { resultsBase } = await lib('output.mjs');
+  const base = { root: '/r', date: '2026-11-28', host: 'vm' };
+  assert.equal(resultsBase({ ...base, quick: false, only: false }), '/r/bench/results/2026-11-28-vm');
+  assert.equal(resultsBase({ ...base, quick: true, only: false }), '/r/bench/results/2026-11-28-vm-quick');
+  assert.equal(
+    resultsBase({ ...base, quick: true, only: true }),
+    path.join(os.tmpdir(), 'berth-bench-results/2026-11-28-vm-quick'),
+  );
+});
+
+test('duration line and report: the whole run counted (set-up, scenarios, teardown), the lock wait apart', async () => {
+  const { durationLine, markdownReport, QUICK_NOTE } = await lib('format.mjs');
+  const doc = {
+    date: 'd',
+    mode: 'quick',
+    minutes: 3.6,
+    durations: { lockWait: 40, setUp: 12, scenarios: 190, teardown: 8, extras: 0 },
+    machine: { host: 'h', cpus: 2, cpuModel: 'cpu', memGiB: 4, kernel: '6.1', loadavg: '0.5' },
+    engines: { dockerd: 'x', berthd: 'y', runc: 'z', client: 'c' },
+    method: 'm',
+    results: [],
+    teardown: { seconds: 8, clean: false, output: 'left: bridge bbench0' },
+  };
+  assert.equal(
+    durationLine(doc),
+    'quick bench took 3.6 min (set-up 12 s, scenarios 190 s, teardown 8 s; 40 s waiting for another bench not counted)',
+  );
+  const report = markdownReport(doc);
+  assert.ok(report.includes(QUICK_NOTE), 'quick mode says it is a smoke test');
+  assert.match(report, /Mode: quick; the run took 3\.6 min \(set-up 12 s/);
+  assert.match(report, /Teardown: 8 s; bench\/check-clean\.sh: leftovers found/);
+  assert.match(report, /left: bridge bbench0/);
+});
+
+test('iptables snapshot: the DOCKER* chains that were there before a run', async () => {
+  const { dockerChains } = await lib('netclean.mjs');
+  const snap = {
+    filter: new Set([
+      '-P INPUT ACCEPT',
+      '-N DOCKER',
+      '-N DOCKER-ISOLATION-STAGE-1',
+      '-N BERTH-FORWARD',
+      '-A DOCKER -j RETURN',
+    ]),
+    nat: new Set(['-N DOCKER']),
+  };
+  assert.deepEqual(dockerChains(snap).sort(), ['DOCKER', 'DOCKER-ISOLATION-STAGE-1']);
+  assert.deepEqual(dockerChains(undefined), []);
+});
+
+test('quick mode: the heavy one-shot scenarios run once with no warm-up; full mode keeps ≥ 5 counted runs', async () => {
+  const { resolveScenario } = await lib('measure.mjs');
+  const { SCENARIOS } = await import(path.join(ROOT, 'bench/scenarios/index.mjs'));
+  for (const sc of SCENARIOS) {
+    const full = resolveScenario(sc, { quick: false });
+    assert.ok((full.runs?.full ?? 5) >= 5, `${sc.id}: ≥ 5 counted runs in full mode`);
+    const quick = resolveScenario(sc, { quick: true });
+    assert.ok((quick.runs?.quick ?? 3) <= 3, `${sc.id}: at most 3 counted runs in quick mode`);
+  }
+  for (const id of ['build', 'compose', 'pull-cold', 'run-d-50', 'stop-20', 'fs-ops', 'push']) {
+    const quick = resolveScenario(
+      SCENARIOS.find((x: { id: string }) => x.id === id),
+      { quick: true },
+    );
+    assert.equal(quick.runs.quick, 1, `${id}: 1 run in quick mode`);
+    assert.equal(quick.warmup, false, `${id}: no warm-up in quick mode`);
+  }
+  // Full mode warms up every scenario whose runs do not each start from scratch.
+  for (const id of ['compose', 'pull-shared', 'stats', 'logs-100m', 'run-rm', 'exec']) {
+    const full = resolveScenario(
+      SCENARIOS.find((x: { id: string }) => x.id === id),
+      { quick: false },
+    );
+    assert.notEqual(full.warmup, false, `${id}: warm-up in full mode`);
+  }
+});

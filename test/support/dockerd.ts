@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DOCKER, type RunResult } from './daemon.js';
 import { busyboxTar } from './images.js';
 import { dropRulesForInterface } from './iptables-cleanup.js';
+import { dockerdConfigPath, privateDockerdArgs } from './dockerd-args.js';
 
 export const DOCKERD = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
 
@@ -42,7 +43,7 @@ export async function startDockerd(): Promise<PrivateDockerd> {
   spawnSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
   spawnSync('ip', ['addr', 'add', `${sub}.1/24`, 'dev', bridge]);
   spawnSync('ip', ['link', 'set', bridge, 'up']);
-  writeFileSync(path.join(dir, 'daemon.json'), '{}');
+  writeFileSync(dockerdConfigPath(dir), '{}');
   let proc: ChildProcess | undefined;
   const docker: PrivateDockerd['docker'] = (args, opts = {}) => {
     const r = spawnSync(DOCKER, ['-H', `unix://${sock}`, ...args], {
@@ -85,25 +86,7 @@ export async function startDockerd(): Promise<PrivateDockerd> {
   };
   process.on('exit', onExit);
   try {
-    proc = spawn(
-      DOCKERD,
-      [
-        '-H',
-        `unix://${sock}`,
-        '--data-root',
-        path.join(dir, 'data'),
-        '--exec-root',
-        path.join(dir, 'exec'),
-        '--pidfile',
-        path.join(dir, 'dockerd.pid'),
-        '--config-file',
-        path.join(dir, 'daemon.json'),
-        `--bridge=${bridge}`,
-        '--log-level',
-        'warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    proc = spawn(DOCKERD, privateDockerdArgs(dir, sock, bridge), { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     proc.stderr!.on('data', (b: Buffer) => (log += b));
     for (let i = 0; i < 150 && docker(['version']).code !== 0; i++) {
