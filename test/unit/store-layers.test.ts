@@ -171,6 +171,25 @@ describe('layer store', () => {
     });
   }
 
+  // Layers stream into tar as they arrive: a bad header arriving after tar
+  // already extracted the members before it must still never reach tar.
+  const blocks = (buf: Buffer, n: number): Buffer[] => {
+    const out: Buffer[] = [];
+    for (let i = 0; i < buf.length; i += n) out.push(buf.subarray(i, i + n));
+    return out;
+  };
+  for (const [i, [name]] of hostile.entries()) {
+    test(`hostile tar refused when it arrives block by block (plain and gzip): ${name}`, async () => {
+      const gz = gzipSync(hostile[i][1]);
+      for (const chunks of [blocks(hostile[i][1], 512), blocks(gz, 64)]) {
+        const source = Readable.from(chunks, { objectMode: false, highWaterMark: 512 });
+        await assert.rejects(layers.register(source, null), /refusing to extract/);
+        assert.deepEqual(readdirSync(outside), [], 'nothing written outside the layer');
+        assert.deepEqual(readdirSync(path.join(root, 'data', 'tmp')), [], 'no temp files left');
+      }
+    });
+  }
+
   test('layers given as files (docker load) go through the same checks; the file itself is kept as the blob', async () => {
     const good = path.join(root, 'good.tar.gz');
     const tar = tarBuffer([file('from-file', 'f')]);
