@@ -3,7 +3,7 @@
 // failed start records Docker's exit code (127 not found, 126 not executable).
 import path from 'node:path';
 import { Conflict, InvalidArgument, SystemError } from '../api/errors.js';
-import { isMountPoint, mountOverlay, unmount } from '../runtime/rootfs.js';
+import { hasOwnFilesystem, mountOverlay, unmount } from '../runtime/rootfs.js';
 import type { ContainerRunSpec } from '../runtime/types.js';
 import { ensureDir } from '../util/fsx.js';
 import { Phases } from '../util/phases.js';
@@ -100,7 +100,7 @@ export class StartPath {
 
   async mountRootfs(c: ContainerRecord): Promise<void> {
     const p = this.svc.paths(c.id);
-    if (isMountPoint(p.merged)) return;
+    if (hasOwnFilesystem(p.merged)) return; // still mounted (a start after a crash)
     let lowers = c.topLayer ? await this.svc.deps.images.lowerDirs(c.topLayer) : [];
     if (lowers.length === 0) lowers = [ensureDir(path.join(p.dir, 'empty'), 0o755)];
     await mountOverlay(lowers, p.upper, p.work, p.merged);

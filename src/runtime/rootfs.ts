@@ -13,7 +13,7 @@
 // addon, saving a mount(8) spawn; the relative forms need mount(8)'s own cwd
 // and always spawn it (see src/util/native.ts for the fallback rules).
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { MNT_DETACH, withNative } from '../util/native.js';
@@ -97,21 +97,39 @@ export function isMountPoint(target: string): boolean {
   return mounts.split('\n').some((l) => l.split(' ')[4] === abs);
 }
 
+/**
+ * Whether another filesystem is mounted on `target`: its device differs from
+ * its parent directory's. Two stats instead of reading the whole mount table
+ * (thousands of lines on a busy host); right for overlay/tmpfs mounts, not
+ * for a bind mount within one filesystem (use isMountPoint there).
+ */
+export function hasOwnFilesystem(target: string): boolean {
+  const abs = path.resolve(target);
+  try {
+    return statSync(abs).dev !== statSync(path.dirname(abs)).dev;
+  } catch {
+    return false;
+  }
+}
+
 /** Unmounts `target` if it is mounted; a busy mount is detached lazily. */
 export async function unmount(target: string): Promise<void> {
-  if (!isMountPoint(target)) return;
   const abs = path.resolve(target);
   await withNative(
     'umount',
+    // No mount-table read first: umount2 answers EINVAL for "not a mount point".
     (sys) => {
       try {
         sys.umount2(abs, 0);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EINVAL' || code === 'ENOENT') return;
+        if (code !== 'EBUSY') throw e;
         sys.umount2(abs, MNT_DETACH);
       }
     },
     async () => {
+      if (!isMountPoint(abs)) return;
       try {
         await run('umount', [abs]);
       } catch {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nativeSys, nativeUnavailable } from '../../src/util/native.js';
-import { isMountPoint, mountOverlay, unmount } from '../../src/runtime/rootfs.js';
+import { hasOwnFilesystem, isMountPoint, mountOverlay, unmount } from '../../src/runtime/rootfs.js';
 import { createNetns, deleteNetns } from '../../src/network/links.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -69,12 +69,16 @@ test('overlay rootfs through mount(2): lower content visible, upper takes writes
     writeFileSync(path.join(dir, 'l1', 'from-lower'), 'lower\n');
     await mountOverlay([path.join(dir, 'l1')], path.join(dir, 'upper'), path.join(dir, 'work'), merged);
     assert.ok(isMountPoint(merged));
+    assert.ok(hasOwnFilesystem(merged));
+    assert.equal(hasOwnFilesystem(path.join(dir, 'l1')), false);
     assert.match(mountsOf(merged)[0], / - overlay overlay /);
     assert.equal(readFileSync(path.join(merged, 'from-lower'), 'utf8'), 'lower\n');
     writeFileSync(path.join(merged, 'new'), 'x');
     assert.ok(existsSync(path.join(dir, 'upper', 'new')));
     await unmount(merged);
     assert.equal(isMountPoint(merged), false);
+    assert.equal(hasOwnFilesystem(merged), false);
+    await unmount(merged); // not mounted: nothing to do, no error
   } finally {
     forceUnmount(merged);
     rmSync(dir, { recursive: true, force: true });
