@@ -2,7 +2,9 @@
 // builder's tarsum: every entry's relative name, type, permission bits, link
 // target and file content count; modification times and the client's owners
 // do not (COPY sets owners itself, and --chown is part of the step's key).
-// Each file is hashed once per build, however many steps copy it.
+// Each file is hashed once per build, however many steps copy it; files of
+// the context were hashed while they were received (context-unpack.ts), so
+// their digests are only looked up.
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,9 @@ export class ContentHasher {
   private readonly files = new Map<string, Promise<string>>();
   /** Open files at a time (the nofile limit is shared with the whole daemon). */
   private readonly reads = new Limiter(32);
+
+  /** `known`: content digests already taken, by absolute path (the context's, as it was written). */
+  constructor(private readonly known: (abs: string) => string | undefined = () => undefined) {}
 
   /** One digest over all sources of a step. */
   async hashSources(sources: CopySource[]): Promise<string> {
@@ -40,6 +45,8 @@ export class ContentHasher {
   }
 
   private file(abs: string): Promise<string> {
+    const known = this.known(abs);
+    if (known !== undefined) return Promise.resolve(known);
     let p = this.files.get(abs);
     if (!p) {
       p = this.reads.run(

@@ -1,83 +1,167 @@
 // Server side of the build context: the tar the client sends (plain, gzip,
-// bzip2 or xz) is unpacked into a private temp dir with GNU tar, which never
-// writes outside it: members with `..` are skipped, leading `/` is stripped,
-// and a symlink that points outside (absolute or through `..`) is stored
-// as a symlink the executor never follows (COPY copies it as a link).
+// bzip2 or xz) is read as it streams in (context-tar.ts). It is kept in
+// memory with a model of its tree (context-memory.ts), so a build whose
+// steps all come from the cache never writes it out; the first step that
+// needs real files writes it into a private temp dir (context-unpack.ts),
+// and a context over MEMORY_BUDGET goes there while it arrives. Members with
+// `..` are skipped, leading `/` is stripped, symlinks are made last and
+// never followed (one that points outside stays a link: COPY copies it as
+// one), nothing is written outside the dir, and a body that is not a tar or
+// breaks off leaves nothing behind.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { InvalidArgument, SystemError } from '../api/errors.js';
-import { decompressor, detectCompression, peek } from '../store/decompress.js';
+import { detectCompression, peek, type Compression } from '../store/decompress.js';
+import { ContextMemory, type ModelSources } from './context-memory.js';
+import { ContextTarError, readContextTar } from './context-tar.js';
+
+/** Context bytes a build may hold in memory; a larger context is written out as it arrives. */
+export const MEMORY_BUDGET = 64 << 20;
 
 export interface BuildContext {
-  /** The unpacked context (real path). */
+  /** Where the context is (or will be) unpacked (real path). */
   dir: string;
+  /** Writes the context into `dir` (once); needed before anything reads files there. */
+  materialize(): Promise<void>;
+  /** Content digest of a context file on disk, taken as it was written (absolute path). */
+  digestOf(abs: string): string | undefined;
+  /** The cache-key hash of COPY/ADD context sources without the disk; null when only the disk can tell. */
+  hashSources(words: string[]): ModelSources | null;
+  /** The Dockerfile: its path in the context and its text. */
+  dockerfile(name: string | undefined): Promise<{ rel: string; text: string }>;
+  /** A file of the context as text; undefined when there is none. */
+  readText(rel: string): Promise<string | undefined>;
+  /** Removes a file from the context (in memory and on disk). */
+  drop(rel: string): Promise<void>;
   /** Removes the temp dir; safe to call more than once. */
   remove(): Promise<void>;
 }
 
-/** Unpacks `body` into a new dir under `tmpRoot`; on any failure nothing is left behind. */
+/** Reads `body` (the context tar); on any failure nothing is left behind. */
 export async function extractContext(
   body: Readable,
   tmpRoot: string,
   signal?: AbortSignal,
+  opts: { memoryBudget?: number } = {},
 ): Promise<BuildContext> {
-  const dir = mkdtempSync(path.join(tmpRoot, 'build-ctx-'));
-  const remove = (): Promise<void> => fs.rm(dir, { recursive: true, force: true });
+  const made = mkdtempSync(path.join(tmpRoot, 'build-ctx-'));
+  const remove = (): Promise<void> => fs.rm(made, { recursive: true, force: true });
   try {
+    const dir = await fs.realpath(made);
+    const memory = new ContextMemory(dir, opts.memoryBudget ?? MEMORY_BUDGET, 0o777 & ~process.umask());
     const head = await peek(body, 6);
-    const plain = head.length ? body.pipe(decompressor(detectCompression(head))) : body;
-    // --no-same-owner: files belong to root whatever the client's uids (COPY sets owners itself).
-    const tar = spawn(
-      'tar',
-      [
-        '-x',
-        '-f',
-        '-',
-        '-C',
-        dir,
-        '--no-same-owner',
-        '--same-permissions',
-        '--no-overwrite-dir',
-        '--warning=no-unknown-keyword',
-      ],
-      { stdio: ['pipe', 'ignore', 'pipe'], signal },
-    );
-    let stderr = '';
-    tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number>((resolve, reject) => {
-      tar.once('error', reject);
-      tar.once('close', (code) => resolve(code ?? 1));
-    });
-    if (head.length)
-      await pipeline(plain, tar.stdin).catch((e) => {
-        // tar stops reading at the end-of-archive blocks: the rest of the body is not needed.
-        if (!['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE'].includes((e as NodeJS.ErrnoException).code ?? ''))
-          throw e;
-      });
-    else tar.stdin.end();
-    const code = await exited;
-    if (code !== 0 && head.length) {
-      // An exit of 2 with only skipped members (`..`) is tar refusing unsafe names: the rest is there.
-      const fatal = stderr
-        .split('\n')
-        .filter(
-          (l) =>
-            l &&
-            !/contains [`']\.\.'|Removing leading|Skipping to next header|Exiting with failure status/.test(
-              l,
-            ),
-        );
-      if (fatal.length)
-        throw new InvalidArgument(`failed to read the build context: ${fatal[0].replace(/^tar: /, '')}`);
+    const plain = plainTar(body, detectCompression(head));
+    try {
+      await readContextTar(plain.stream, memory, signal);
+      await memory.streamDone();
+    } catch (e) {
+      await memory.abort();
+      if (signal?.aborted) throw signal.reason ?? e;
+      if (e instanceof ContextTarError || badCompression(e))
+        throw new InvalidArgument(`failed to read the build context: ${(e as Error).message}`);
+      throw e;
+    } finally {
+      plain.close();
+      // The rest of a body we stopped reading is drained, so the client can finish sending and read the answer.
+      body.resume();
     }
-    return { dir: await fs.realpath(dir), remove };
+    return contextOver(dir, memory, remove);
   } catch (e) {
     await remove();
     throw e;
   }
+}
+
+function contextOver(dir: string, memory: ContextMemory, remove: () => Promise<void>): BuildContext {
+  const dropped: string[] = [];
+  let written: Promise<void> | null = null;
+  const materialize = (): Promise<void> =>
+    (written ??= memory.materialize().then(async () => {
+      for (const rel of dropped) await fs.rm(path.join(dir, rel), { force: true });
+    }));
+  return {
+    dir,
+    materialize,
+    digestOf: (abs) => memory.digestOf(abs),
+    hashSources: (words) => memory.hashSources(words),
+    async dockerfile(name) {
+      const wanted = name && name !== '' ? name : 'Dockerfile';
+      const rel = path.posix.normalize('/' + wanted.replace(/\\/g, '/')).slice(1);
+      const candidates = [rel];
+      if (!name || name === 'Dockerfile') candidates.push('dockerfile');
+      let known = true;
+      for (const c of candidates) {
+        const b = memory.fileContent(c);
+        if (b) return { rel: c, text: b.toString('utf8') };
+        if (b === undefined) known = false;
+      }
+      // dockerd answers 500 with this text.
+      if (known) throw new SystemError(`Cannot locate specified Dockerfile: ${wanted}`);
+      await materialize();
+      const file = await locateDockerfile(dir, name);
+      return { rel: path.relative(dir, file), text: await fs.readFile(file, 'utf8') };
+    },
+    async readText(rel) {
+      const b = memory.fileContent(rel);
+      if (b !== undefined) return b?.toString('utf8');
+      await materialize();
+      return fs.readFile(path.join(dir, rel), 'utf8').catch(() => undefined);
+    },
+    async drop(rel) {
+      memory.drop(rel);
+      dropped.push(rel);
+      if (written) {
+        await written;
+        await fs.rm(path.join(dir, rel), { force: true });
+      }
+    },
+    remove,
+  };
+}
+
+/**
+ * The plain tar of `body`: gzip in-process, xz / bzip2 / zstd through their
+ * programs. Always through a stream of our own (stopping early must not
+ * destroy the request); `close` stops the decompressor, whatever happened.
+ */
+function plainTar(body: Readable, kind: Compression): { stream: Readable; close(): void } {
+  if (kind === 'none' || kind === 'gzip') {
+    const s = kind === 'gzip' ? zlib.createGunzip() : new PassThrough();
+    body.pipe(s);
+    body.once('error', (e) => s.destroy(e));
+    return { stream: s, close: () => (body.unpipe(s), s.destroy()) };
+  }
+  const tool = { xz: 'xz', bzip2: 'bzip2', zstd: 'zstd' }[kind];
+  const child = spawn(tool, ['-d', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => undefined);
+  const out = new PassThrough();
+  child.once('error', (e) => out.destroy(new Error(`${tool}: ${e.message}`)));
+  child.stdout.pipe(out, { end: false });
+  child.once('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(new Error(`${tool}: exit ${code}: ${stderr.trim()}`));
+  });
+  body.pipe(child.stdin);
+  body.once('error', (e) => out.destroy(e));
+  return {
+    stream: out,
+    close: () => {
+      body.unpipe(child.stdin);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      out.destroy();
+    },
+  };
+}
+
+/** A corrupt gzip stream (zlib's Z_* codes) or an xz / bzip2 that exited with an error. */
+function badCompression(e: unknown): boolean {
+  const c = (e as NodeJS.ErrnoException).code;
+  return (typeof c === 'string' && c.startsWith('Z_')) || /^(xz|bzip2|zstd): /.test((e as Error).message);
 }
 
 /** Where the Dockerfile named by `dockerfile` is inside the context (Docker also accepts `dockerfile` for the default). */

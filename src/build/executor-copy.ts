@@ -67,6 +67,14 @@ export async function copyStep(s: Steps, ins: Instruction): Promise<void> {
       });
       return;
     }
+    // Context sources alone: the cache key comes from the context as received, with no file read.
+    const model = words.every((w) => !isHeredocWord(w, ins) && !isUrl(w))
+      ? x.req.context?.hashSources(words)
+      : null;
+    if (model) {
+      const { cmd, key } = copyKey(s, ins, model.kind, model.hash, dest, destRaw, chown, mode);
+      if (s.tryCache(key, cmd.join(' '))) return;
+    }
     const sources: CopySource[] = [];
     for (const w of words) {
       const doc = heredocFor(w, ins);
@@ -78,7 +86,10 @@ export async function copyStep(s: Steps, ins: Instruction): Promise<void> {
         if (cmdName !== 'ADD') throw new StepError(`source can't be a URL for COPY`);
         const dir = await fs.mkdtemp(path.join(scratch, 'url-'));
         sources.push(await download(w, dir, s.signal));
-      } else sources.push(...(await resolveSources(x.req.contextDir, [w], cmdName, true)));
+      } else {
+        await x.req.context?.materialize();
+        sources.push(...(await resolveSources(x.req.contextDir, [w], cmdName, true)));
+      }
     }
     const hash = await x.hasher.hashSources(sources);
     await finish(s, ins, sources, hash, dest, destRaw, chown, mode, scratch);
@@ -102,10 +113,9 @@ async function finish(
   const x = s.x;
   const st = s.st;
   const kind = sources.length === 1 ? (sources[0].st.isDirectory() ? 'dir' : 'file') : 'multi';
-  // dockerd 20.10 glues the --chown value to the source description.
-  const chownNote = chown ? `--chown=${chown}` : '';
-  const cmd = nopCmdString(st.config, `${ins.keyword} ${chownNote}${kind}:${hash} in ${destRaw} `);
-  const key = checkedKey ?? { copy: cmd, dest, chown, mode };
+  const made = copyKey(s, ins, kind, hash, dest, destRaw, chown, mode);
+  const cmd = made.cmd;
+  const key = checkedKey ?? made.key;
   if (!checkedKey && s.tryCache(key, cmd.join(' '))) return;
   const parent = st.imageId;
   const { layer } = await x.engine.withScratchRootfs(st.topLayer, async (rootfs) => {
@@ -120,6 +130,23 @@ async function finish(
   commitStep(x.deps.images, st, { containerCmd: cmd, layer });
   s.remember(parent, key);
   st.out.text(` ---> ${short(st.imageId)}\n`);
+}
+
+/** The history command and cache key of a COPY/ADD whose sources hash to `hash`. */
+function copyKey(
+  s: Steps,
+  ins: Instruction,
+  kind: string,
+  hash: string,
+  dest: string,
+  destRaw: string,
+  chown: string | undefined,
+  mode: number | undefined,
+): { cmd: string[]; key: unknown } {
+  // dockerd 20.10 glues the --chown value to the source description.
+  const chownNote = chown ? `--chown=${chown}` : '';
+  const cmd = nopCmdString(s.st.config, `${ins.keyword} ${chownNote}${kind}:${hash} in ${destRaw} `);
+  return { cmd, key: { copy: cmd, dest, chown, mode } };
 }
 
 function isHeredocWord(w: string, ins: Instruction): boolean {

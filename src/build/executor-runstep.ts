@@ -152,6 +152,7 @@ async function bindSource(
 ): Promise<string> {
   const x = s.x;
   let root = x.req.contextDir;
+  if (!m.from) await x.req.context?.materialize();
   if (m.from) {
     const idx = stageRef(x.req.dockerfile.stages, s.st.plan.stage.index, m.from);
     const imageId = idx !== null ? x.stageResult(idx).imageId : x.deps.images.get(m.from).id;

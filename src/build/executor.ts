@@ -9,6 +9,7 @@ import type { ImageConfig } from '../image/config.js';
 import { goArch } from '../image/config.js';
 import { BuildCache } from './cache.js';
 import { ContentHasher } from './cache-hash.js';
+import type { BuildContext } from './context-extract.js';
 import { StepError } from './copy.js';
 import { expandWord } from './expand.js';
 import { adoptImage, PROXY_ARGS, type StageState } from './executor-state.js';
@@ -21,6 +22,8 @@ import type { Dockerfile, Instruction } from './types.js';
 
 export interface BuildRequest {
   contextDir: string;
+  /** The context as received: COPY asks it for cache keys first and has it written out only when needed. */
+  context?: Pick<BuildContext, 'materialize' | 'digestOf' | 'hashSources'>;
   dockerfile: Dockerfile;
   tags: string[];
   buildArgs: Record<string, string | null>;
@@ -57,7 +60,7 @@ export interface BuildResult {
 }
 
 export class Executor {
-  readonly hasher = new ContentHasher();
+  readonly hasher: ContentHasher;
   readonly engine: StepEngine;
   /** Build args some stage declared (the rest are reported unused). */
   readonly usedArgs = new Set<string>();
@@ -73,6 +76,7 @@ export class Executor {
     readonly out: BuildOutput,
   ) {
     this.engine = new StepEngine(deps.containers, deps.images, deps.tmp);
+    this.hasher = new ContentHasher(req.context ? (abs) => req.context!.digestOf(abs) : undefined);
   }
 
   /** Expands a FROM word with the meta ARGs (defaults overridden by build args). */

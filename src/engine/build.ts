@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidArgument, NotImplemented } from '../api/errors.js';
 import { BuildCache, type CacheRecord } from '../build/cache.js';
-import { extractContext, locateDockerfile } from '../build/context-extract.js';
+import { extractContext } from '../build/context-extract.js';
 import { parseDockerfile } from '../build/dockerfile.js';
 import { contextFilesToDrop } from '../build/dockerignore.js';
 import { BuildOutput, type Message } from '../build/executor-output.js';
@@ -21,7 +21,7 @@ import type { ContainerService } from './containers.js';
 import type { ImageService } from './images.js';
 import type { Puller } from './pull.js';
 
-export interface BuildParams extends Omit<BuildRequest, 'contextDir' | 'dockerfile'> {
+export interface BuildParams extends Omit<BuildRequest, 'contextDir' | 'context' | 'dockerfile'> {
   dockerfileName?: string;
   quiet: boolean;
   remote?: string;
@@ -90,12 +90,11 @@ export class BuildService {
     if (p.buildId) this.running.set(p.buildId, abort);
     const ctx = await extractContext(body, this.deps.tmp, abort.signal);
     try {
-      const file = await locateDockerfile(ctx.dir, p.dockerfileName);
-      const dockerfile = parseDockerfile(await fs.readFile(file, 'utf8'));
+      const df = await ctx.dockerfile(p.dockerfileName);
+      const dockerfile = parseDockerfile(df.text);
       // As dockerd does: .dockerignore and the Dockerfile leave the context when .dockerignore lists them.
-      const ignore = await fs.readFile(path.join(ctx.dir, '.dockerignore'), 'utf8').catch(() => undefined);
-      for (const rel of contextFilesToDrop(ignore, path.relative(ctx.dir, file)))
-        await fs.rm(path.join(ctx.dir, rel), { force: true });
+      const ignore = await ctx.readText('.dockerignore');
+      for (const rel of contextFilesToDrop(ignore, df.rel)) await ctx.drop(rel);
       const multi = dockerfile.stages.length > 1;
       const out = new BuildOutput(send, p.quiet, multi);
       const executor = new Executor(
@@ -109,7 +108,7 @@ export class BuildService {
           cacheMounts: ensureDir(this.cacheMounts, 0o700),
           concurrency: 2,
         },
-        { ...p, contextDir: ctx.dir, dockerfile },
+        { ...p, contextDir: ctx.dir, context: ctx, dockerfile },
         out,
       );
       const { imageId } = await executor.run(abort.signal);
