@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Forbidden, InvalidArgument, NotFound } from '../api/errors.js';
 import { resolveUser } from '../runtime/user.js';
 import { CopyInGuard } from '../volume/tar-guard.js';
+import { TAR_PIPE_FLAGS } from '../store/unpack.js';
 import { resolveInRoot, TooManyLinks } from '../volume/scope.js';
 import { withContainerRoot } from './archive-view.js';
 import type { ContainerService } from './containers.js';
@@ -245,6 +246,7 @@ async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean
     dest,
     '-xf',
     '-',
+    ...TAR_PIPE_FLAGS,
     '--numeric-owner',
     '--same-owner',
     '--same-permissions',
@@ -291,11 +293,14 @@ function untilTarExits(stdin: Writable): Writable {
   };
   stdin.once('close', drop);
   stdin.on('error', drop);
+  stdin.on('drain', release);
   return new Writable({
+    // Back-pressure by 'drain', not by each write's callback: the next chunk
+    // is taken while tar still reads this one.
+    highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
-      if (gone) return cb();
+      if (gone || stdin.write(chunk)) return cb();
       pending = () => cb();
-      stdin.write(chunk, release);
     },
     final(cb) {
       if (!gone) stdin.end();
