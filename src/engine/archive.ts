@@ -213,6 +213,10 @@ export async function tarOut(
       dir,
       '-cf',
       '-',
+      // 64 KiB records (GNU tar's default is 10 KiB): 6× fewer pipe writes and
+      // response chunks; the archive is padded to 64 KiB instead of 10 KiB.
+      '-b',
+      '128',
       '--numeric-owner',
       '--xattrs',
       '--xattrs-include=*',
