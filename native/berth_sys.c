@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <signal.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -378,6 +381,126 @@ static napi_value js_netns_configure(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// ---------- spawning a monitor ----------
+
+// Fills a NULL-terminated char* array from a JS string array (strings on the heap).
+static char **str_array(napi_env env, napi_value arr) {
+  uint32_t n;
+  if (napi_get_array_length(env, arr, &n) != napi_ok || n > 4096) return NULL;
+  char **out = calloc(n + 1, sizeof(char *));
+  if (!out) return NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value v;
+    size_t len;
+    napi_get_element(env, arr, i, &v);
+    if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok || !(out[i] = malloc(len + 1))) goto fail;
+    napi_get_value_string_utf8(env, v, out[i], len + 1, &len);
+  }
+  return out;
+fail:
+  for (uint32_t i = 0; out[i]; i++) free(out[i]);
+  free(out);
+  return NULL;
+}
+
+static void free_array(char **a) {
+  if (!a) return;
+  for (char **p = a; *p; p++) free(*p);
+  free(a);
+}
+
+// spawn(file, argv, env, cwd, extraPipes): what child_process.spawn with
+// detached: true and stdio ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', ...]
+// does, by posix_spawn (vfork-style: no copy of berthd's page tables, which is
+// most of the cost of a Node spawn). The child gets /dev/null on 0 and 1, a
+// pipe it writes on 2, then `extraPipes` more from fd 3: the child writes on
+// fd 3 and 5+, and reads on fd 4 (conmon's sync, start and attach pipes).
+// Signals are reset to their defaults and unblocked, as libuv does. Returns
+// [pid, fd for 2, fd for 3, ...] (our ends, close-on-exec). The caller reaps
+// the pid (reap()).
+static napi_value js_spawn(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  static char file[MAX_STR], cwd[MAX_STR];
+  uint32_t extra;
+  if (argc < 5 || arg_str(env, argv[0], file, NULL) || arg_str(env, argv[3], cwd, NULL) ||
+      arg_u32(env, argv[4], &extra) || extra > 8)
+    return throw_type(env, "spawn(file, argv, env, cwd, extraPipes)");
+  char **args = str_array(env, argv[1]);
+  char **envp = str_array(env, argv[2]);
+  int ours[9], theirs[9], n = 1 + extra, made = 0, err = 0;
+  const char *what = "pipe";
+  if (!args || !envp) {
+    free_array(args);
+    free_array(envp);
+    return throw_type(env, "spawn: argv and env must be string arrays");
+  }
+  for (; made < n; made++) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+      err = errno;
+      break;
+    }
+    int child_reads = made == 2; // fd 4
+    ours[made] = child_reads ? p[1] : p[0];
+    theirs[made] = child_reads ? p[0] : p[1];
+  }
+  pid_t pid = 0;
+  if (!err) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, all;
+    sigemptyset(&none);
+    memset(&all, 0xff, sizeof all); // every signal, also the two sigfillset leaves out (32, 33)
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    if (cwd[0]) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, theirs[i], 2 + i);
+    err = posix_spawnp(&pid, file, &fa, &at, args, envp);
+    what = file;
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+  }
+  for (int i = 0; i < made; i++) {
+    close(theirs[i]);
+    if (err) close(ours[i]);
+  }
+  free_array(args);
+  free_array(envp);
+  if (err) return throw_errno(env, err, what);
+  napi_value out, v;
+  napi_create_array_with_length(env, n + 1, &out);
+  napi_create_int32(env, pid, &v);
+  napi_set_element(env, out, 0, v);
+  for (int i = 0; i < n; i++) {
+    napi_create_int32(env, ours[i], &v);
+    napi_set_element(env, out, i + 1, v);
+  }
+  return out;
+}
+
+// reap(pid): the exit status (>= 0; 128+signal when killed) once the child has
+// ended, -1 while it runs. Only for pids from spawn(): libuv reaps its own.
+static napi_value js_reap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  int32_t pid;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0)
+    return throw_type(env, "reap(pid)");
+  int st;
+  pid_t r = waitpid(pid, &st, WNOHANG);
+  if (r < 0) return throw_errno(env, errno, "waitpid");
+  napi_create_int32(env, r == 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), &out);
+  return out;
+}
+
 // ---------- module ----------
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -387,6 +510,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"netnsCreate", NULL, js_netns_create, NULL, NULL, NULL, napi_default, NULL},
       {"vethCreate", NULL, js_veth_create, NULL, NULL, NULL, napi_default, NULL},
       {"netnsConfigure", NULL, js_netns_configure, NULL, NULL, NULL, napi_default, NULL},
+      {"spawn", NULL, js_spawn, NULL, NULL, NULL, napi_default, NULL},
+      {"reap", NULL, js_reap, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

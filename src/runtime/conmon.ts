@@ -7,8 +7,15 @@
 //   fd 3 _OCI_SYNCPIPE   conmon → us: JSON lines {"data": pid} then, for exec, {"data": exitCode}
 //   fd 4 _OCI_STARTPIPE  us → conmon: one write to go; exec-attach needs a second one once attached
 //   fd 5 _OCI_ATTACHPIPE conmon → us (exec-attach): {"data": 0} when the attach socket listens
+//
+// With the native addon conmon is started by posix_spawn (src/util/native.ts):
+// a Node spawn first copies berthd's page tables and blocks the event loop
+// until the child has exec'd -- the largest single cost left on the run path.
+// Without the addon (or if its spawn fails) child_process.spawn does it.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { viaNative, type BerthSys } from '../util/native.js';
 
 export const CONMON_BINARY = process.env.BERTH_CONMON ?? 'conmon';
 
@@ -134,16 +141,28 @@ export interface ConmonHandle {
 
 export function spawnConmon(o: ConmonOptions): ConmonHandle {
   const attach = !!o.exec?.attach;
-  const child = spawn(CONMON_BINARY, conmonArgs(o), {
-    cwd: o.bundle,
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    _OCI_SYNCPIPE: '3',
+    _OCI_STARTPIPE: '4',
+    ...(attach ? { _OCI_ATTACHPIPE: '5' } : {}),
+  };
+  const args = conmonArgs(o);
+  // Any failure of the native spawn (even "not found") goes to Node's spawn, which reports it as before.
+  return viaNative(
+    'conmon',
+    (sys) => spawnNative(sys, args, env, o.bundle, attach),
+    () => spawnWithNode(args, env, o.bundle, attach),
+    () => true,
+  );
+}
+
+function spawnWithNode(args: string[], env: Record<string, string>, cwd: string, attach: boolean): ConmonHandle {
+  const child = spawn(CONMON_BINARY, args, {
+    cwd,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', ...(attach ? (['pipe'] as const) : [])],
-    env: {
-      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-      _OCI_SYNCPIPE: '3',
-      _OCI_STARTPIPE: '4',
-      ...(attach ? { _OCI_ATTACHPIPE: '5' } : {}),
-    },
+    env,
   });
   let err = '';
   child.stderr?.setEncoding('utf8');
@@ -163,6 +182,50 @@ export function spawnConmon(o: ConmonOptions): ConmonHandle {
       for (const s of child.stdio) (s as { destroy?: () => void } | null)?.destroy?.();
     },
   };
+}
+
+function spawnNative(
+  sys: BerthSys,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  attach: boolean,
+): ConmonHandle {
+  const envList = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const [pid, errFd, syncFd, startFd, attachFd] = sys.spawn(CONMON_BINARY, [CONMON_BINARY, ...args], envList, cwd, attach ? 4 : 3);
+  reapLater(sys, pid);
+  const stderr = new net.Socket({ fd: errFd, readable: true, writable: false });
+  const syncSock = new net.Socket({ fd: syncFd, readable: true, writable: false });
+  const start = new net.Socket({ fd: startFd, readable: false, writable: true });
+  const attachSock = attach ? new net.Socket({ fd: attachFd, readable: true, writable: false }) : undefined;
+  const all = [stderr, syncSock, start, ...(attachSock ? [attachSock] : [])];
+  for (const s of all) s.on('error', () => {});
+  let err = '';
+  stderr.setEncoding('utf8');
+  stderr.on('data', (d: string) => (err += d));
+  return {
+    sync: new SyncReader(syncSock),
+    attachPipe: attachSock ? new SyncReader(attachSock) : undefined,
+    start,
+    stderr: () => err,
+    release() {
+      for (const s of all) s.destroy();
+    },
+  };
+}
+
+/** conmon's first process exits once it has forked the monitor; collect it (libuv reaps only its own children). */
+function reapLater(sys: BerthSys, pid: number, delay = 2): void {
+  const t = setTimeout(() => {
+    let status: number;
+    try {
+      status = sys.reap(pid);
+    } catch {
+      return; // ECHILD: already collected
+    }
+    if (status < 0) reapLater(sys, pid, Math.min(delay * 2, 1000));
+  }, delay);
+  t.unref();
 }
 
 /** Pulls runc's `msg="…"` out of its text log line, if it is one. */

@@ -27,6 +27,14 @@ export interface BerthSys {
     prefixLen: number,
     gateway: string | null,
   ): void;
+  /**
+   * A detached child (own session) by posix_spawn: /dev/null on fds 0 and 1, pipes on
+   * 2 and 3 (it writes), 4 (it reads), 5+ (it writes), `extraPipes` of them from fd 3.
+   * Returns [pid, our end for fd 2, for fd 3, …]; reap the pid with reap().
+   */
+  spawn(file: string, argv: string[], env: string[], cwd: string, extraPipes: number): number[];
+  /** The exit status of a spawn()ed child once it ended, -1 while it runs. */
+  reap(pid: number): number;
 }
 
 export const MS_BIND = 4096;
@@ -100,8 +108,16 @@ function refused(e: unknown): boolean {
   return code === 'ENOSYS' || code === 'EPERM';
 }
 
-/** `fast` through the addon; `slow` (the tools) when the addon is absent or the kernel refuses the call. */
-export async function withNative<T>(op: string, fast: (sys: BerthSys) => T, slow: () => Promise<T>): Promise<T> {
+/**
+ * `fast` through the addon; `slow` (the tools) when the addon is absent or
+ * `fallBack(error)` says the call was refused (default: ENOSYS, EPERM).
+ */
+export function viaNative<T>(
+  op: string,
+  fast: (sys: BerthSys) => T,
+  slow: () => T,
+  fallBack: (e: unknown) => boolean = refused,
+): T {
   const sys = nativeSys();
   if (!sys) {
     note(op, { path: 'spawn', reason: whyNot });
@@ -112,8 +128,13 @@ export async function withNative<T>(op: string, fast: (sys: BerthSys) => T, slow
     note(op, { path: 'native' });
     return r;
   } catch (e) {
-    if (!refused(e)) throw e;
+    if (!fallBack(e)) throw e;
     note(op, { path: 'spawn', reason: (e as Error).message });
     return slow();
   }
+}
+
+/** viaNative for a step whose spawn path is asynchronous. */
+export async function withNative<T>(op: string, fast: (sys: BerthSys) => T, slow: () => Promise<T>): Promise<T> {
+  return viaNative<T | Promise<T>>(op, fast, slow);
 }

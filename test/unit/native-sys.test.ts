@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,7 +156,10 @@ for (const [i, veth] of [[2, 'vethnat2'], [3, 'vethnat3']]) {
 views.push({ ping: execFileSync('nsenter', ['--net=' + dir + '/ns2', 'busybox', 'ping', '-c1', '-W2', '10.231.7.3'], { encoding: 'utf8' }).includes('1 packets received') });
 await deleteNetns(dir + '/ns2');
 await deleteNetns(dir + '/ns3');
-views.push({ veths: ip('-o', 'link').split('\\n').filter((l) => l.includes('vethnat')).length });
+// The kernel destroys a namespace (and the veths in it) in a work queue, soon after the last reference goes.
+const left = () => ip('-o', 'link').split('\\n').filter((l) => l.includes('vethnat')).length;
+for (let i = 0; i < 100 && left() > 0; i++) await new Promise((r) => setTimeout(r, 30));
+views.push({ veths: left() });
 console.log(JSON.stringify({ paths, views }));
 `;
 
@@ -175,4 +179,48 @@ test('veth plumbing: the addon and ip -batch (BERTH_NATIVE=0) give identical int
   assert.match(first.route, /^default via 10\.231\.7\.1 dev eth0/m);
   assert.deepEqual(a.views[2], { ping: true });
   assert.deepEqual(a.views[3], { veths: 0 }, 'veths go with their namespaces');
+});
+
+test('spawn: pipes on fds 2-5 in the right directions, signals reset, own session, reaped with its status', async () => {
+  const sys = nativeSys()!;
+  // fd 2 and 3 written by the child, fd 4 read by it, fd 5 written; SIGPIPE (ignored by Node) is default again.
+  const script =
+    'echo to-stderr >&2; read line <&4; echo "got $line" >&3; echo attach >&5; ' +
+    'grep -q "^SigIgn:[[:space:]]*0*$" /proc/self/status && echo sigs-default >&3; ' +
+    'echo "sid $(cut -d" " -f6 /proc/self/stat) pid $$" >&3; pwd >&3; exit 7';
+  const [pid, errFd, outFd, inFd, attachFd] = sys.spawn('sh', ['sh', '-c', script], ['PATH=/usr/bin:/bin'], '/tmp', 4);
+  const read = (fd: number): Promise<string> =>
+    new Promise((resolve) => {
+      const s = new net.Socket({ fd, readable: true, writable: false });
+      let t = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => (t += d));
+      s.on('close', () => resolve(t));
+    });
+  const [err, out, att] = [read(errFd), read(outFd), read(attachFd)];
+  const w = new net.Socket({ fd: inFd, readable: false, writable: true });
+  w.end('hello\n');
+  assert.equal(await err, 'to-stderr\n');
+  assert.equal(await att, 'attach\n');
+  const lines = (await out).trim().split('\n');
+  assert.equal(lines[0], 'got hello');
+  assert.equal(lines[1], 'sigs-default');
+  assert.equal(lines[2], `sid ${pid} pid ${pid}`, 'the child leads its own session');
+  assert.equal(lines[3], '/tmp');
+  let status = -1;
+  for (let i = 0; i < 500 && status < 0; i++) {
+    status = sys.reap(pid);
+    if (status < 0) await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(status, 7);
+  assert.equal(existsSync(`/proc/${pid}`), false, 'no zombie left');
+});
+
+test('spawn of a missing program throws ENOENT and leaks no descriptors', () => {
+  const before = readdirSync('/proc/self/fd').length;
+  assert.throws(
+    () => nativeSys()!.spawn('/nonexistent/berth-x', ['x'], [], '/', 2),
+    (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+  );
+  assert.equal(readdirSync('/proc/self/fd').length, before);
 });
