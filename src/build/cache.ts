@@ -3,6 +3,7 @@
 // exist; `--cache-from` images add their own parent chain as candidates.
 // Prune drops records and hands back the images they pinned.
 import { createHash } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { DB } from '../store/db.js';
 
 export interface CacheRecord {
@@ -19,21 +20,37 @@ export function cacheKey(parts: unknown): string {
 }
 
 export class BuildCache {
-  constructor(private readonly db: DB) {}
+  private readonly find: Statement;
+  private readonly drop: Statement;
+  private readonly touch: Statement;
+  /** Hits whose last_used is written in one transaction at the end of the build (flushUsed). */
+  private readonly used = new Map<string, [string, string, number]>();
+
+  constructor(private readonly db: DB) {
+    this.find = db.prepare('SELECT image_id AS imageId FROM build_cache WHERE parent = ? AND key = ?');
+    this.drop = db.prepare('DELETE FROM build_cache WHERE parent = ? AND key = ?');
+    this.touch = db.prepare('UPDATE build_cache SET last_used = ? WHERE parent = ? AND key = ?');
+  }
 
   lookup(parent: string, key: string, exists: (imageId: string) => boolean): string | null {
-    const row = this.db
-      .prepare('SELECT image_id AS imageId FROM build_cache WHERE parent = ? AND key = ?')
-      .get(parent, key) as { imageId: string } | undefined;
+    const row = this.find.get(parent, key) as { imageId: string } | undefined;
     if (!row) return null;
     if (!exists(row.imageId)) {
-      this.db.prepare('DELETE FROM build_cache WHERE parent = ? AND key = ?').run(parent, key);
+      this.drop.run(parent, key);
       return null;
     }
-    this.db
-      .prepare('UPDATE build_cache SET last_used = ? WHERE parent = ? AND key = ?')
-      .run(Date.now(), parent, key);
+    this.used.set(`${parent}\0${key}`, [parent, key, Date.now()]);
     return row.imageId;
+  }
+
+  /** Writes the last-use times of the hits so far (prune's `until` and `system df` read them). */
+  flushUsed(): void {
+    if (!this.used.size) return;
+    const rows = [...this.used.values()];
+    this.used.clear();
+    this.db.transaction(() => {
+      for (const [parent, key, at] of rows) this.touch.run(at, parent, key);
+    })();
   }
 
   record(parent: string, key: string, imageId: string): void {
@@ -47,6 +64,7 @@ export class BuildCache {
   }
 
   all(): CacheRecord[] {
+    this.flushUsed();
     return this.db
       .prepare(
         'SELECT parent, key, image_id AS imageId, created, last_used AS lastUsed FROM build_cache ORDER BY created',

@@ -22,6 +22,8 @@ interface Node {
   digest: string;
   target: string;
   children: Map<string, Node> | null;
+  /** A file's member and data while they are held in memory. */
+  recorded?: Recorded;
 }
 
 interface Recorded {
@@ -80,6 +82,7 @@ export class ContextMemory implements MemberSink {
     }
     const rec: Recorded = { m, data: [], done: false };
     this.recorded.push(rec);
+    if (node?.kind === 'f') node.recorded = rec;
     this.current = { rec, node, hash };
   }
 
@@ -136,9 +139,8 @@ export class ContextMemory implements MemberSink {
     const node = this.lookup(rel);
     if (!node) return this.lookupBlocked(rel) ? undefined : null;
     if (node.kind !== 'f' || this.writer) return undefined;
-    for (let i = this.recorded.length - 1; i >= 0; i--)
-      if (safeMemberPath(this.recorded[i].m.name) === rel) return Buffer.concat(this.recorded[i].data);
-    return undefined;
+    const rec = node.recorded;
+    return rec ? Buffer.concat(rec.data) : undefined;
   }
 
   /** Takes `rel` out of the model (what dockerd drops: .dockerignore and the Dockerfile when listed there). */
@@ -247,6 +249,7 @@ export class ContextMemory implements MemberSink {
       await w.begin(rec.m);
       for (const piece of rec.data) await w.data(piece);
       if (rec.done) await w.end();
+      rec.data = []; // the model's nodes still point at the record
     }
     this.recorded.length = 0;
     this.bytes = 0;

@@ -122,6 +122,7 @@ export class BuildService {
       out.finish(imageId, tagged);
       return imageId;
     } finally {
+      this.cache.flushUsed();
       signal.removeEventListener('abort', onAbort);
       if (p.buildId) this.running.delete(p.buildId);
       await ctx.remove();

@@ -95,8 +95,22 @@ export function registerBuildRoutes(router: Router, builds: BuildService): void 
     ctx.res?.once('close', onClose);
     let res: ReturnType<Ctx['stream']> | undefined;
     const out = (): ReturnType<Ctx['stream']> => (res ??= ctx.stream(200, 'application/json'));
+    // Lines sent in one turn of the event loop leave in one write (a cached step is three lines).
+    let corked = false;
+    const send = (m: unknown): void => {
+      const r = out();
+      if (!corked) {
+        corked = true;
+        r.cork();
+        setImmediate(() => {
+          corked = false;
+          r.uncork();
+        });
+      }
+      r.write(line(m));
+    };
     try {
-      await builds.build(ctx.req, p, (m) => out().write(line(m)), abort.signal);
+      await builds.build(ctx.req, p, send, abort.signal);
     } catch (e) {
       if (abort.signal.aborted) return;
       if (e instanceof DockerfileSyntaxError && !res) throw new InvalidArgument(e.message);
