@@ -15,7 +15,8 @@ need_root
 # Runtime: runc + conmon run containers; busybox-static is the test/base
 # image; iptables + iproute2 make networks; tar/gzip/zstd unpack layers.
 # Registry tests: docker-registry (distribution 2.8), skopeo, htpasswd, openssl.
-# Build: better-sqlite3 compiles against the node headers with node-gyp.
+# Build: better-sqlite3 compiles against the node headers with node-gyp, and so
+# does berth's own C addon (native/, binding.gyp; g++ brings gcc and cc).
 # Compose tests: Debian's docker-compose (v1.29) is a second real client of berthd.
 PACKAGES=(runc conmon busybox-static iptables iproute2 tar gzip zstd ca-certificates curl
   docker-registry skopeo apache2-utils openssl
