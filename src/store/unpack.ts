@@ -22,6 +22,7 @@ import { TarScanner, type ScanResult } from '../image/tar-scan.js';
 import { tarBuffer, type TarHeader } from '../image/tar-write.js';
 import { OVERLAY_OPAQUE_XATTR, type Whiteout } from '../image/whiteout.js';
 import { DigestMismatch, HashingPassThrough, type ContentStore, type Ingested } from './content.js';
+import { Rechunk } from './rechunk.js';
 import { scanTarFile } from './tar-file-scan.js';
 import { decompressor, detectCompression, LAYER_MEDIA_TYPE, peek, type Compression } from './decompress.js';
 
@@ -185,7 +186,9 @@ async function prepare(source: LayerSource, content: ContentStore, temps: string
   }
   const compression = detectCompression(await headOf(source.file));
   if (path.dirname(source.file).startsWith(path.dirname(blobFile) + '/'))
-    await fs.link(source.file, blobFile).catch(() => fs.copyFile(source.file, blobFile, fsConstants.COPYFILE_FICLONE));
+    await fs
+      .link(source.file, blobFile)
+      .catch(() => fs.copyFile(source.file, blobFile, fsConstants.COPYFILE_FICLONE));
   else await fs.copyFile(source.file, blobFile, fsConstants.COPYFILE_FICLONE);
   const input = compression === 'none' ? null : createReadStream(blobFile, { highWaterMark: 1 << 20 });
   return { compression, blobFile, input, tee: false };
@@ -219,8 +222,17 @@ async function extractStream(p: Prepared, input: Readable, dir: string): Promise
   const blobHash = new HashingPassThrough();
   const diffHash = p.compression === 'none' ? null : new HashingPassThrough();
   const scanner = new TarScanner();
-  const tar = runTar(['-x', '-f', '-', ...TAR_PIPE_FLAGS, '-C', dir, ...TAR_EXTRACT_FLAGS, '--exclude=.wh.*']);
-  const stages: NodeJS.ReadWriteStream[] = [blobHash];
+  const tar = runTar([
+    '-x',
+    '-f',
+    '-',
+    ...TAR_PIPE_FLAGS,
+    '-C',
+    dir,
+    ...TAR_EXTRACT_FLAGS,
+    '--exclude=.wh.*',
+  ]);
+  const stages: NodeJS.ReadWriteStream[] = [new Rechunk(), blobHash];
   if (p.tee) stages.push(new FileTee(p.blobFile));
   if (diffHash) stages.push(decompressor(p.compression), diffHash);
   try {
