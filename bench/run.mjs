@@ -200,6 +200,7 @@ async function main() {
   }
   // From the command's start to now, less the time spent waiting for another bench's lock.
   const totalMs = Date.now() - started - phases.lockWait;
+  machine.loadavgEnd = os.loadavg()[0].toFixed(2);
 
   const doc = {
     date: new Date().toISOString(),
@@ -241,7 +242,13 @@ async function main() {
   for (const e of errorLines(results)) console.log(`error: ${e.slice(2)}`);
   for (const sk of skipped) console.log(`not measured: ${sk.title} — ${sk.reason}`);
   log(`wrote ${base}.{json,md,png}`);
-  console.log(durationLine(doc));
+  console.log(
+    `${durationLine(doc)}; load average ${machine.loadavg} at the start, ${machine.loadavgEnd} at the end`,
+  );
+  if (!teardown.clean) {
+    console.log(`teardown left something behind:\n${teardown.output}`);
+    process.exitCode = 1;
+  }
 }
 
 try {

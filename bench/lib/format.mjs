@@ -122,7 +122,7 @@ export function markdownReport(doc) {
   const out = [
     `# berth vs dockerd — ${doc.date}`,
     '',
-    `Machine: ${m.host}, ${m.cpus}× ${m.cpuModel}, ${m.memGiB} GiB RAM, Linux ${m.kernel}, load average at start ${m.loadavg}.`,
+    `Machine: ${m.host}, ${m.cpus}× ${m.cpuModel}, ${m.memGiB} GiB RAM, Linux ${m.kernel}, load average at start ${m.loadavg}${m.loadavgEnd ? `, at the end ${m.loadavgEnd}` : ''}.`,
     `Engines: ${doc.engines.dockerd}; ${doc.engines.berthd}; runc ${doc.engines.runc}; client ${doc.engines.client}.`,
     '',
     `Method: ${doc.method}`,
