@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { Forbidden, InvalidArgument, NotFound } from '../api/errors.js';
 import { resolveUser } from '../runtime/user.js';
 import { CopyInGuard } from '../volume/tar-guard.js';
+import { Rechunk } from '../store/rechunk.js';
 import { TAR_PIPE_FLAGS } from '../store/unpack.js';
 import { resolveInRoot, TooManyLinks } from '../volume/scope.js';
 import { withContainerRoot } from './archive-view.js';
@@ -265,7 +266,7 @@ async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean
   const exited = new Promise<number>((resolve) => tar.once('close', (code) => resolve(code ?? 1)));
   const guard = new CopyInGuard(dest);
   try {
-    await pipeline(body, guard, untilTarExits(tar.stdin));
+    await pipeline(body, new Rechunk(), guard, untilTarExits(tar.stdin));
   } catch (e) {
     tar.kill('SIGKILL');
     await exited;
