@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { TAR_END, tarHeader, tarPadding, type TarHeader } from '../image/tar-write.js';
 import { DockerignoreMatcher, keepBuildFiles, readDockerignore } from './dockerignore.js';
 
@@ -33,6 +33,12 @@ export interface ContextOptions {
 export interface PreparedContext {
   /** The tar (or compressed tar) to send; undefined for a remote context. */
   body?: Readable;
+  /**
+   * A directory context: writes the same tar to `out` itself, reusing its
+   * batch buffers once the socket has taken them (fresh 1 MiB buffers cost
+   * page faults and GC); resolves with the bytes written.
+   */
+  write?: (out: Writable, progress?: (bytes: number) => void) => Promise<number>;
   /** The `dockerfile` query value; undefined lets the daemon use its default. */
   dockerfile?: string;
   /** The `remote` query value for URL contexts. */
@@ -128,14 +134,58 @@ async function contextFromDir(
   } catch (e) {
     throw new ContextError(`error checking context: ${(e as Error).message}`);
   }
-  if (!extraDockerfile) return { body: Readable.from(tarDirectory(dir, matcher)), dockerfile: rel };
   // The CLI names the Dockerfile randomly and lists that name in .dockerignore
   // so that dockerd reads it but leaves it out of what COPY sees.
-  const name = '.dockerfile.' + randomBytes(10).toString('hex');
+  const extra = extraDockerfile
+    ? { name: '.dockerfile.' + randomBytes(10).toString('hex'), content: extraDockerfile }
+    : undefined;
   return {
-    body: Readable.from(tarDirectory(dir, matcher, { name, content: extraDockerfile })),
-    dockerfile: name,
+    body: Readable.from(tarDirectory(dir, matcher, extra)),
+    write: (out, progress) => {
+      const pool = new BufferPool();
+      return writeChunks(out, tarDirectory(dir, matcher, extra, () => pool.take()), pool, progress);
+    },
+    dockerfile: extra?.name ?? rel,
   };
+}
+
+/** Batch buffers given back once written, so later batches reuse memory already mapped. */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(BATCH);
+  }
+  give(chunk: Buffer): void {
+    if (chunk.buffer.byteLength - chunk.byteOffset >= BATCH && this.free.length < 4)
+      this.free.push(Buffer.from(chunk.buffer, chunk.byteOffset, BATCH));
+  }
+}
+
+/** Writes `chunks` to `out`, at most three unflushed at a time; each goes back to the pool when flushed. */
+async function writeChunks(
+  out: Writable,
+  chunks: AsyncIterable<Buffer>,
+  pool: BufferPool,
+  progress?: (bytes: number) => void,
+): Promise<number> {
+  let total = 0;
+  const pending = new Set<Promise<void>>();
+  for await (const c of chunks) {
+    total += c.length;
+    progress?.(total);
+    const p = new Promise<void>((resolve, reject) =>
+      out.write(c, (e) => {
+        if (e) return reject(e);
+        pool.give(c);
+        resolve();
+      }),
+    );
+    pending.add(p);
+    void p.finally(() => pending.delete(p)).catch(() => undefined);
+    if (pending.size >= 3) await Promise.race(pending);
+  }
+  await Promise.all(pending);
+  return total;
 }
 
 interface ExtraDockerfile {
@@ -153,8 +203,9 @@ export async function* tarDirectory(
   root: string,
   matcher: DockerignoreMatcher,
   extra?: ExtraDockerfile,
+  alloc: () => Buffer = () => Buffer.allocUnsafe(BATCH),
 ): AsyncGenerator<Buffer> {
-  const out = new Batcher();
+  const out = new Batcher(alloc);
   const seenInodes = new Map<string, string>();
   let sawIgnoreFile = false;
   const ignoreAddition = extra ? `\n${extra.name}\n` : '';
@@ -239,8 +290,11 @@ const BATCH = 1024 * 1024;
  * into the batch (no per-file buffers, no second copy).
  */
 class Batcher {
-  private buf = Buffer.allocUnsafe(BATCH);
+  private buf: Buffer;
   private size = 0;
+  constructor(private readonly alloc: () => Buffer) {
+    this.buf = alloc();
+  }
   push(...bufs: Buffer[]): void {
     for (const b of bufs) {
       if (this.size + b.length > this.buf.length) this.grow(this.size + b.length);
@@ -260,7 +314,7 @@ class Batcher {
   }
   take(): Buffer {
     const b = this.buf.subarray(0, this.size);
-    this.buf = Buffer.allocUnsafe(BATCH);
+    this.buf = this.alloc();
     this.size = 0;
     return b;
   }

@@ -3,7 +3,7 @@
 // client sends, the context tar is made by build/context.ts, and the JSON
 // stream is rendered by build-output.ts.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { ContextError, prepareContext } from '../build/context.js';
 import { parseReference } from '../image/reference.js';
 import { CliError, type CliContext } from './context.js';
@@ -233,10 +233,33 @@ async function runBuild(f: ParsedFlags, ctx: CliContext): Promise<number> {
     `Sending build context to Docker daemon ${humanSize(n, 4).padStart(8)}\r`;
   let uploaded: Promise<void> = Promise.resolve();
   let body = prepared.body;
-  if (body) {
+  let writeBody: ((req: Writable) => Promise<void>) | undefined;
+  const tty = ctx.stdoutIsTTY && !quiet;
+  if (prepared.write) {
+    // A directory context writes itself (reusing its buffers); the progress line is the same.
+    const write = prepared.write;
+    let lastShown = 0;
+    const progress = tty
+      ? (n: number): void => {
+          if (n - lastShown > 512 * 1024) {
+            lastShown = n;
+            progOut(sending(n));
+          }
+        }
+      : undefined;
     let done!: () => void;
     uploaded = new Promise((r) => (done = r));
-    const tty = ctx.stdoutIsTTY && !quiet;
+    writeBody = async (req) => {
+      try {
+        progOut(sending(await write(req, progress)) + '\r\n');
+      } finally {
+        done(); // an upload cut short by an early answer: that answer tells what happened
+      }
+    };
+    body = undefined;
+  } else if (body) {
+    let done!: () => void;
+    uploaded = new Promise((r) => (done = r));
     body = counted(
       body,
       (n) => {
@@ -250,6 +273,7 @@ async function runBuild(f: ParsedFlags, ctx: CliContext): Promise<number> {
     query: buildQuery(f, prepared.dockerfile, prepared.remote),
     headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfigHeader() },
     stream: body,
+    writeBody,
   });
   await uploaded;
   let imageId = '';

@@ -2,7 +2,7 @@
 // compose and the tests. It speaks the unversioned paths, so the daemon
 // answers with its own API version.
 import type { IncomingMessage, RequestOptions as HttpRequestOptions } from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 // node:http costs ~12M instructions to load: only commands that send a request
 // through this client pay for it (the CLI's short GETs use quick-get.ts).
@@ -28,6 +28,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** A raw body stream (tar uploads). */
   stream?: Readable;
+  /** Writes a raw body itself (write callbacks let it reuse its buffers); the request ends when it resolves. */
+  writeBody?: (req: Writable) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -69,6 +71,7 @@ export class Client {
       req.once('response', resolve);
       req.once('error', (e: NodeJS.ErrnoException) => reject(connectionError(e, this.host)));
       if (opts.stream) opts.stream.pipe(req);
+      else if (opts.writeBody) opts.writeBody(req).then(() => req.end(), (e: Error) => req.destroy(e));
       else req.end(payload);
     });
   }
