@@ -2,7 +2,7 @@
 // one veth per network (address, default route), published ports (DNAT);
 // at exit all of it goes. connect/disconnect change a running container's
 // interfaces live. reconcile() runs at berthd start-up after a crash.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Forbidden, InvalidArgument, SystemError } from '../api/errors.js';
@@ -454,6 +454,10 @@ export class Attachments {
           );
       }
     }
+    // Namespace files with no sandbox record (a crash between making the namespace and recording it).
+    const nsDir = path.dirname(this.netnsPath('x'));
+    for (const f of existsSync(nsDir) ? readdirSync(nsDir) : [])
+      if (!keep.has(f)) await deleteNetns(path.join(nsDir, f)).catch(() => undefined);
     // Host ends of veths whose endpoint is gone.
     const liveVeths = new Set(
       [...this.core.eps.values()].flatMap((m) => [...m.values()].map((e) => e.hostVeth)),
