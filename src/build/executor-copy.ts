@@ -40,7 +40,9 @@ export async function copyStep(s: Steps, ins: Instruction): Promise<void> {
   if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod))
     throw new StepError(`invalid chmod parameter: ${chmod}`);
   const mode = chmod !== undefined ? parseInt(chmod, 8) : undefined;
-  const scratch = mkdtempSync(path.join(x.deps.tmp, 'build-copy-'));
+  // Made on first use: a step found in the cache touches no directory at all.
+  let made: string | null = null;
+  const scratch = (): string => (made ??= mkdtempSync(path.join(x.deps.tmp, 'build-copy-')));
   try {
     if (from) {
       const idx = stageRef(x.req.dockerfile.stages, st.plan.stage.index, from);
@@ -79,12 +81,12 @@ export async function copyStep(s: Steps, ins: Instruction): Promise<void> {
     for (const w of words) {
       const doc = heredocFor(w, ins);
       if (doc !== null) {
-        const file = path.join(scratch, `heredoc-${sources.length}`);
+        const file = path.join(scratch(), `heredoc-${sources.length}`);
         await fs.writeFile(file, doc.content, { mode: 0o644 });
         sources.push({ abs: file, rel: doc.name, st: await fs.lstat(file) });
       } else if (isUrl(w)) {
         if (cmdName !== 'ADD') throw new StepError(`source can't be a URL for COPY`);
-        const dir = await fs.mkdtemp(path.join(scratch, 'url-'));
+        const dir = await fs.mkdtemp(path.join(scratch(), 'url-'));
         sources.push(await download(w, dir, s.signal));
       } else {
         await x.req.context?.materialize();
@@ -94,7 +96,7 @@ export async function copyStep(s: Steps, ins: Instruction): Promise<void> {
     const hash = await x.hasher.hashSources(sources);
     await finish(s, ins, sources, hash, dest, destRaw, chown, mode, scratch);
   } finally {
-    await fs.rm(scratch, { recursive: true, force: true });
+    if (made) await fs.rm(made, { recursive: true, force: true });
   }
 }
 
@@ -107,7 +109,7 @@ async function finish(
   destRaw: string,
   chown: string | undefined,
   mode: number | undefined,
-  scratch: string,
+  scratch: () => string,
   checkedKey?: unknown,
 ): Promise<void> {
   const x = s.x;
@@ -124,7 +126,7 @@ async function finish(
       ...ids,
       mode,
       add: ins.keyword === 'ADD',
-      tmp: scratch,
+      tmp: scratch(),
     });
   });
   commitStep(x.deps.images, st, { containerCmd: cmd, layer });
