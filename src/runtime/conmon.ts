@@ -157,7 +157,12 @@ export function spawnConmon(o: ConmonOptions): ConmonHandle {
   );
 }
 
-function spawnWithNode(args: string[], env: Record<string, string>, cwd: string, attach: boolean): ConmonHandle {
+function spawnWithNode(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  attach: boolean,
+): ConmonHandle {
   const child = spawn(CONMON_BINARY, args, {
     cwd,
     detached: true,
@@ -192,7 +197,13 @@ function spawnNative(
   attach: boolean,
 ): ConmonHandle {
   const envList = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-  const [pid, errFd, syncFd, startFd, attachFd] = sys.spawn(CONMON_BINARY, [CONMON_BINARY, ...args], envList, cwd, attach ? 4 : 3);
+  const [pid, errFd, syncFd, startFd, attachFd] = sys.spawn(
+    CONMON_BINARY,
+    [CONMON_BINARY, ...args],
+    envList,
+    cwd,
+    attach ? 4 : 3,
+  );
   reapLater(sys, pid);
   const stderr = new net.Socket({ fd: errFd, readable: true, writable: false });
   const syncSock = new net.Socket({ fd: syncFd, readable: true, writable: false });

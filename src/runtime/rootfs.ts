@@ -81,7 +81,8 @@ export async function mountOverlay(
     await run('mount', ['-t', 'overlay', 'overlay', '-o', options, abs], { cwd });
   };
   try {
-    if (cwd === '/' && !links) await withNative('mount', (sys) => sys.mount('overlay', abs, 'overlay', 0, options), spawnMount);
+    if (cwd === '/' && !links)
+      await withNative('mount', (sys) => sys.mount('overlay', abs, 'overlay', 0, options), spawnMount);
     else await spawnMount();
   } catch (err) {
     const e = err as { stderr?: string; message: string };

@@ -135,6 +135,10 @@ export function viaNative<T>(
 }
 
 /** viaNative for a step whose spawn path is asynchronous. */
-export async function withNative<T>(op: string, fast: (sys: BerthSys) => T, slow: () => Promise<T>): Promise<T> {
+export async function withNative<T>(
+  op: string,
+  fast: (sys: BerthSys) => T,
+  slow: () => Promise<T>,
+): Promise<T> {
   return viaNative<T | Promise<T>>(op, fast, slow);
 }

@@ -32,7 +32,7 @@ describe('namespace files after a berthd crash', () => {
     await deleteNetns(stray()).catch(() => undefined);
   });
 
-  it('removes a namespace no container owns and keeps a running container\'s', async () => {
+  it("removes a namespace no container owns and keeps a running container's", async () => {
     const run = d.docker(['run', '-d', '--name', 'keeper', 'busybox', 'sleep', '300']);
     assert.equal(run.code, 0, run.stderr);
     const id = run.stdout.trim();

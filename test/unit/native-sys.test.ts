@@ -5,7 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +33,9 @@ const mountsOf = (p: string): string[] =>
     .filter((l) => l.split(' ')[4] === p);
 
 const loUp = (file: string): boolean =>
-  /<[^>]*\bUP\b[^>]*>/.test(execFileSync('nsenter', [`--net=${file}`, 'ip', '-o', 'link', 'show', 'lo'], { encoding: 'utf8' }));
+  /<[^>]*\bUP\b[^>]*>/.test(
+    execFileSync('nsenter', [`--net=${file}`, 'ip', '-o', 'link', 'show', 'lo'], { encoding: 'utf8' }),
+  );
 
 function scratch(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'berth-native-'));
@@ -109,7 +120,10 @@ test('createNetns: a namespace bound to the file with lo up; deleteNetns removes
  * Runs `body` (an ES module body with `dir` in scope) in a child node inside a
  * private network namespace, so its bridge and veths never touch the host's.
  */
-function inPrivateNet(body: string, env: Record<string, string> = {}): { out: string; err: string; code: number } {
+function inPrivateNet(
+  body: string,
+  env: Record<string, string> = {},
+): { out: string; err: string; code: number } {
   const dir = scratch();
   try {
     const script = `const dir = ${JSON.stringify(dir)};\n${body}`;
@@ -188,7 +202,13 @@ test('spawn: pipes on fds 2-5 in the right directions, signals reset, own sessio
     'echo to-stderr >&2; read line <&4; echo "got $line" >&3; echo attach >&5; ' +
     'grep -q "^SigIgn:[[:space:]]*0*$" /proc/self/status && echo sigs-default >&3; ' +
     'echo "sid $(cut -d" " -f6 /proc/self/stat) pid $$" >&3; pwd >&3; exit 7';
-  const [pid, errFd, outFd, inFd, attachFd] = sys.spawn('sh', ['sh', '-c', script], ['PATH=/usr/bin:/bin'], '/tmp', 4);
+  const [pid, errFd, outFd, inFd, attachFd] = sys.spawn(
+    'sh',
+    ['sh', '-c', script],
+    ['PATH=/usr/bin:/bin'],
+    '/tmp',
+    4,
+  );
   const read = (fd: number): Promise<string> =>
     new Promise((resolve) => {
       const s = new net.Socket({ fd, readable: true, writable: false });
