@@ -238,9 +238,14 @@ async function extractStream(p: Prepared, input: Readable, dir: string): Promise
   try {
     await pipeline([input, ...stages, scanner, new ChildStdin(tar.child.stdin!, () => scanner.result.ended)]);
   } catch (e) {
-    tar.child.kill('SIGKILL');
-    await tar.done.catch(() => undefined);
-    throw e;
+    // When tar gave up first, its own message says why.
+    const exited = tar.child.exitCode !== null || tar.child.signalCode !== null;
+    if (!exited) tar.child.kill('SIGKILL');
+    const tarError = await tar.done.then(
+      () => null,
+      (x: unknown) => x,
+    );
+    throw exited && tarError ? tarError : e;
   }
   await tar.done;
   const blob = { digest: blobHash.digest(), size: blobHash.size };
