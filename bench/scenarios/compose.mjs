@@ -61,7 +61,6 @@ export const compose10 = {
       ctx.compose.berthd = cliFor(dir, eng.host, path.join(ctx.root, 'bin/berth'), ['compose', ...args]);
       ctx.compose.berthCli = dc;
     }
-    ctx.cleanups.push(() => purge(eng));
   },
   async measure(eng, ctx, cli, round, lane) {
     const client = ctx.compose[lane];

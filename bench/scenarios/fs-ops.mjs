@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { makeTree } from '../fs-ops.mjs';
+import { removeContainers } from '../lib/api.mjs';
 
 let seq = 0;
 // Sized so the full mode stays under 30 minutes: every run is 4 operations × 3 columns.
@@ -34,11 +35,11 @@ export const fsOps = {
     }
     // The export source: a created container holding the export tree.
     const name = `fx${process.pid}${eng.name}`;
-    ctx.cleanups.push(() => eng.cli(['rm', '-f', name]));
     await eng.cli.okAsync(['create', '--name', name, '--network', 'none', 'busybox', 'true']);
     await eng.cli.okAsync(['cp', ctx.fsOps.exportTree, `${name}:/big`], { timeoutMs: 600_000 });
     ctx.fsOps.exporters[eng.name] = name;
   },
+  teardown: (eng, ctx) => removeContainers(eng.host, [ctx.fsOps.exporters[eng.name]].filter(Boolean)),
   measure(eng, ctx, cli, round, lane) {
     const { dir, cpTree, exporters } = ctx.fsOps;
     const c = `fc${process.pid}x${++seq}`;

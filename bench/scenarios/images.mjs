@@ -10,8 +10,7 @@ const BIG = 'bench-big:1';
 /** Imports the big rootfs tar as bench-big:1 unless it is there (set-up; both engines at once). */
 async function ensureBig(eng, ctx) {
   if (eng.cli(['image', 'inspect', BIG]).code === 0) return;
-  await eng.cli.okAsync(['import', ctx.bigTar, BIG]);
-  ctx.cleanups.push(() => eng.cli(['rmi', '-f', BIG]));
+  await eng.cli.okAsync(['import', ctx.bigTar, BIG]); // left to the engine's teardown
 }
 
 export const imageImport = {

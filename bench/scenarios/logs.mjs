@@ -1,6 +1,7 @@
 // `logs` of 100 MiB a container wrote: the log driver's read path
 // (dockerd's json-file vs berth's k8s-file), output sent to /dev/null.
 import { closeSync, openSync } from 'node:fs';
+import { removeContainers } from '../lib/api.mjs';
 
 const MIB = { quick: 10, full: 100 };
 const mib = (ctx) => (ctx.quick ? MIB.quick : MIB.full);
@@ -29,8 +30,8 @@ export const logs100 = {
     await eng.cli.okAsync(['wait', name], { timeoutMs: 600_000 });
     ctx.logs ??= {};
     ctx.logs[eng.name] = name;
-    ctx.cleanups.push(() => eng.cli(['rm', '-f', name]));
   },
+  teardown: (eng, ctx) => removeContainers(eng.host, [ctx.logs?.[eng.name]].filter(Boolean)),
   measure(eng, ctx, cli) {
     const fd = openSync('/dev/null', 'w');
     try {

@@ -3,6 +3,7 @@
 // Node client on the host, and (2) from another container over a
 // user-defined network, by name (embedded DNS), with busybox wget.
 import http from 'node:http';
+import { api, removeContainers } from '../lib/api.mjs';
 
 const mib = (ctx) => (ctx.quick ? 32 : 100);
 const serve = (ctx) => [
@@ -53,13 +54,16 @@ export const publishedPort = {
   runs: { quick: 2, full: 5 },
   async setup(eng, ctx) {
     const name = `pp${process.pid}${eng.name}`;
-    ctx.cleanups.push(() => eng.cli(['rm', '-f', name]));
+    ctx.portServers ??= {};
+    ctx.portServers[eng.name] = name;
     await eng.cli.okAsync(['run', '-d', '--name', name, '-p', '127.0.0.1::80', 'busybox', ...serve(ctx)]);
     const port = eng.cli.ok(['port', name, '80/tcp']).trim().split('\n')[0].split(':').pop();
     ctx.ports ??= {};
     ctx.ports[eng.name] = `http://127.0.0.1:${port}/big`;
     await waitServing(ctx.ports[eng.name]);
   },
+  // Scenario containers go with their scenario: the memory scenarios count only their own.
+  teardown: (eng, ctx) => removeContainers(eng.host, [ctx.portServers?.[eng.name]].filter(Boolean)),
   async measure(eng, ctx) {
     return mib(ctx) / ((await download(ctx.ports[eng.name], mib(ctx) * 1024 * 1024)) / 1000);
   },
@@ -75,23 +79,25 @@ export const containerToContainer = {
     const net = `bnet${process.pid}${eng.name}`;
     const server = `srv${process.pid}${eng.name}`;
     const client = `cli${process.pid}${eng.name}`;
-    ctx.cleanups.push(() => {
-      eng.cli(['rm', '-f', server, client]);
-      eng.cli(['network', 'rm', net]);
-    });
+    ctx.c2c ??= {};
+    ctx.c2c[eng.name] = { server, client, net }; // before creating: a failed set-up is still torn down
     await eng.cli.okAsync(['network', 'create', '--subnet', SUBNETS[eng.name], net]);
     await Promise.all([
       eng.cli.okAsync(['run', '-d', '--name', server, '--network', net, 'busybox', ...serve(ctx)]),
       eng.cli.okAsync(['run', '-d', '--name', client, '--network', net, 'busybox', 'sleep', '100000']),
     ]);
-    ctx.c2c ??= {};
-    ctx.c2c[eng.name] = { server, client };
     const spider = ['exec', client, 'wget', '-q', '--spider', `http://${server}/big`];
     for (let i = 0; i < 100; i++) {
       if ((await eng.cli.async(spider)).code === 0) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`${client} cannot reach http://${server}/big`);
+  },
+  async teardown(eng, ctx) {
+    const { server, client, net } = ctx.c2c?.[eng.name] ?? {};
+    if (!net) return;
+    await removeContainers(eng.host, [server, client]);
+    await api(eng.host, 'DELETE', `/networks/${net}`).catch(() => undefined);
   },
   measure(eng, ctx, cli) {
     const { server, client } = ctx.c2c[eng.name];

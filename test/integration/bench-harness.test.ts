@@ -311,14 +311,14 @@ test('a failed scenario keeps its row: the table gets an errors column only when
   assert.match(text[2], /^failed row .*set-up on berthd: exit 1: boom/);
 });
 
-test('where results go: full to bench/results, --quick beside it with -quick, --only to /tmp', async () => {
+test('where results go: full to bench/results, --quick beside it with -quick, --only to /tmp (one name)', async () => {
   const { resultsBase } = await lib('output.mjs');
   const base = { root: '/r', date: '2026-11-28', host: 'vm' };
   assert.equal(resultsBase({ ...base, quick: false, only: false }), '/r/bench/results/2026-11-28-vm');
   assert.equal(resultsBase({ ...base, quick: true, only: false }), '/r/bench/results/2026-11-28-vm-quick');
   assert.equal(
     resultsBase({ ...base, quick: true, only: true }),
-    path.join(os.tmpdir(), 'berth-bench-results/2026-11-28-vm-quick'),
+    path.join(os.tmpdir(), 'berth-bench-results/2026-11-28-vm'),
   );
 });
 
