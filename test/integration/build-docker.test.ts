@@ -196,10 +196,11 @@ describe('docker build (legacy builder) against berthd', () => {
     });
     const first = build(dir, ['-t', 'cache:1']);
     assert.equal(first.code, 0, first.stdout + first.stderr);
+    const firstId = inspect('cache:1', '{{.Id}}');
     const again = build(dir, ['-t', 'cache:1']);
     assert.equal(again.code, 0);
     assert.equal(again.stdout.match(/ ---> Using cache/g)?.length, 5, again.stdout);
-    assert.equal(inspect('cache:1', '{{.Id}}'), inspect('cache:1', '{{.Id}}'));
+    assert.equal(inspect('cache:1', '{{.Id}}'), firstId);
     writeFileSync(path.join(dir, 'two.txt'), '22\n');
     const touched = build(dir, ['-t', 'cache:2']);
     assert.equal(touched.code, 0);
@@ -211,6 +212,30 @@ describe('docker build (legacy builder) against berthd', () => {
     ok(['builder', 'prune', '-f']);
     const after = build(dir, ['-t', 'cache:4']);
     assert.doesNotMatch(after.stdout, /Using cache/);
+    // --cache-from: with no records left, the steps of an image named there are reused.
+    ok(['builder', 'prune', '-f']);
+    const from = build(dir, ['--cache-from', 'cache:4', '-t', 'cache:5']);
+    assert.equal(from.code, 0, from.stdout + from.stderr);
+    assert.equal(from.stdout.match(/ ---> Using cache/g)?.length, 5, from.stdout);
+    assert.equal(inspect('cache:5', '{{.Id}}'), inspect('cache:4', '{{.Id}}'));
+  });
+
+  it('caches COPY of globs and through symlinks (keys from the files on disk) like plain ones', () => {
+    const dir = context('cache-disk', {
+      'src/a.txt': 'a\n',
+      'src/b.txt': 'b\n',
+      Dockerfile: 'FROM busybox\nCOPY src/*.txt /g/\nCOPY link/ /l/\nCOPY src /s/\nRUN cat /g/a.txt /l/b.txt\n',
+    });
+    symlinkSync('src', path.join(dir, 'link'));
+    const first = build(dir, ['-t', 'cache-disk:1']);
+    assert.equal(first.code, 0, first.stdout + first.stderr);
+    const again = build(dir, ['-t', 'cache-disk:1']);
+    assert.equal(again.stdout.match(/ ---> Using cache/g)?.length, 4, again.stdout);
+    writeFileSync(path.join(dir, 'src/b.txt'), 'bb\n');
+    const touched = build(dir, ['-t', 'cache-disk:2']);
+    assert.equal(touched.code, 0, touched.stdout + touched.stderr);
+    assert.doesNotMatch(touched.stdout, /Using cache/, 'every COPY sees b.txt');
+    assert.equal(run('cache-disk:2', 'cat /g/b.txt /l/b.txt /s/b.txt'), 'bb\nbb\nbb');
   });
 
   it('reports a failing RUN with its output and exit code and leaves no container', () => {
