@@ -286,14 +286,21 @@ async function waitPing(eng) {
   throw new Error('/_ping never answered OK');
 }
 
-/** Force-removes every container of an engine (all at once, through the API). */
+/**
+ * Force-removes every container of an engine (all at once, through the API);
+ * gives up after two minutes, so a hung daemon cannot hold the teardown
+ * (what is left then goes by PID and unmount).
+ */
 async function removeAll(eng) {
-  const list = await api(eng.host, 'GET', '/containers/json?all=1').catch(() => []);
-  await Promise.all(
-    (Array.isArray(list) ? list : []).map((c) =>
-      api(eng.host, 'DELETE', `/containers/${c.Id}?force=1&v=1`).catch(() => undefined),
-    ),
-  );
+  const removal = (async () => {
+    const list = await api(eng.host, 'GET', '/containers/json?all=1').catch(() => []);
+    await Promise.all(
+      (Array.isArray(list) ? list : []).map((c) =>
+        api(eng.host, 'DELETE', `/containers/${c.Id}?force=1&v=1`).catch(() => undefined),
+      ),
+    );
+  })();
+  await settlesWithin(removal, 120_000);
 }
 
 function readLog(f) {
