@@ -218,8 +218,7 @@ async function main() {
     method:
       'each scenario runs on both engines alternately (dockerd, berthd, berth CLI, runc floor; one warm-up round first unless noted), ' +
       'driven by the same docker CLI binary; cells are median (min–max) of the counted runs; berth/dockerd is the median of the ratios taken pair by pair. ' +
-      'Memory is VmRSS from /proc: berthd alone vs dockerd + its containerd; monitors are conmon vs containerd-shim-runc-v2.' +
-      (quick ? ` ${QUICK_NOTE}` : ''),
+      'Memory is VmRSS from /proc: berthd alone vs dockerd + its containerd; monitors are conmon vs containerd-shim-runc-v2.',
     results,
     skipped,
     extras: extraResults,
@@ -237,6 +236,7 @@ async function main() {
   writeFileSync(`${base}.json`, JSON.stringify(doc, null, 2) + '\n');
   writeFileSync(`${base}.md`, markdownReport(doc));
   writeFileSync(`${base}.png`, ratioChart(results));
+  if (quick) console.log(QUICK_NOTE);
   console.log(textTable(results));
   for (const n of clientNotes(results)) console.log(n.slice(2));
   for (const e of errorLines(results)) console.log(`error: ${e.slice(2)}`);
