@@ -118,7 +118,11 @@ function contextOver(dir: string, memory: ContextMemory, remove: () => Promise<v
         await fs.rm(path.join(dir, rel), { force: true });
       }
     },
-    remove,
+    // A write still under way (the build was cancelled meanwhile) finishes before the dir goes.
+    remove: async () => {
+      await written?.catch(() => undefined);
+      await remove();
+    },
   };
 }
 

@@ -93,7 +93,10 @@ export class Steps {
         if (h[h.length - 1]?.created_by === createdBy) hit = child;
       }
     }
-    if (!hit) return false;
+    if (!hit) {
+      this.x.contextNeededSoon();
+      return false;
+    }
     adoptImage(images, this.st, hit);
     this.st.out.text(' ---> Using cache\n');
     this.st.out.text(` ---> ${short(hit)}\n`);

@@ -68,6 +68,7 @@ export class Executor {
   readonly cacheFromImages = new Set<string>();
   private readonly results = new Map<number, StageState>();
   private stepOf = new Map<Instruction, number>();
+  private prefetched = false;
   total = 0;
 
   constructor(
@@ -159,6 +160,23 @@ export class Executor {
       this.cacheFromImages.add(id);
       id = this.deps.images.records.get(id)?.parent ?? null;
     }
+  }
+
+  /**
+   * A step missed the cache: if a later COPY/ADD reads the context, its
+   * files are written out now, beside the steps that run meanwhile, rather
+   * than when that COPY gets there. An all-cached build never calls this.
+   */
+  contextNeededSoon(): void {
+    if (this.prefetched || !this.req.context) return;
+    this.prefetched = true;
+    const readsContext = this.req.dockerfile.stages.some((st) =>
+      st.instructions.some(
+        (i) => (i.keyword === 'COPY' || i.keyword === 'ADD') && !i.flags.some((f) => f.name === 'from'),
+      ),
+    );
+    // Failures surface where the files are needed (materialize is asked again there).
+    if (readsContext) this.req.context.materialize().catch(() => undefined);
   }
 
   step(ins: Instruction): number {
