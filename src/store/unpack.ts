@@ -6,7 +6,6 @@
 // small generated archive (0:0 character devices, trusted.overlay.opaque=y).
 // Each byte is written once as the blob and once as files; the header scan
 // always runs before tar sees a member, so tar never sees a hostile header.
-import { spawn } from 'node:child_process';
 import {
   constants as fsConstants,
   createReadStream,
@@ -23,6 +22,7 @@ import { tarBuffer, type TarHeader } from '../image/tar-write.js';
 import { OVERLAY_OPAQUE_XATTR, type Whiteout } from '../image/whiteout.js';
 import { DigestMismatch, HashingPassThrough, type ContentStore, type Ingested } from './content.js';
 import { Rechunk } from './rechunk.js';
+import { ARCHIVE_IN, tarProcess, type TarProcess } from './tar-process.js';
 import { scanTarFile } from './tar-file-scan.js';
 import { decompressor, detectCompression, LAYER_MEDIA_TYPE, peek, type Compression } from './decompress.js';
 
@@ -120,22 +120,17 @@ class ChildStdin extends Writable {
   }
 }
 
-function runTar(args: string[], input?: Buffer): { child: ReturnType<typeof spawn>; done: Promise<void> } {
-  const child = spawn('tar', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`tar ${signal ? 'killed by ' + signal : 'exit ' + code}: ${stderr.trim()}`));
-    });
-  });
-  if (input) {
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(input);
+/**
+ * GNU tar (tar-process.ts); `input` is the whole archive when given, and an
+ * archive tar reads from a file gets its input closed at once.
+ */
+function runTar(args: (string | typeof ARCHIVE_IN)[], input?: Buffer): TarProcess {
+  const tar = tarProcess(args);
+  if (input || !args.includes(ARCHIVE_IN)) {
+    tar.input.on('error', () => undefined);
+    tar.input.end(input);
   }
-  return { child, done };
+  return tar;
 }
 
 /** A layer arrives as a stream (import, pull, build) or as a file already on disk (load). */
@@ -225,7 +220,7 @@ async function extractStream(p: Prepared, input: Readable, dir: string): Promise
   const tar = runTar([
     '-x',
     '-f',
-    '-',
+    ARCHIVE_IN,
     ...TAR_PIPE_FLAGS,
     '-C',
     dir,
@@ -236,11 +231,11 @@ async function extractStream(p: Prepared, input: Readable, dir: string): Promise
   if (p.tee) stages.push(new FileTee(p.blobFile));
   if (diffHash) stages.push(decompressor(p.compression), diffHash);
   try {
-    await pipeline([input, ...stages, scanner, new ChildStdin(tar.child.stdin!, () => scanner.result.ended)]);
+    await pipeline([input, ...stages, scanner, new ChildStdin(tar.input, () => scanner.result.ended)]);
   } catch (e) {
     // When tar gave up first, its own message says why.
-    const exited = tar.child.exitCode !== null || tar.child.signalCode !== null;
-    if (!exited) tar.child.kill('SIGKILL');
+    const exited = tar.exited();
+    if (!exited) tar.kill();
     const tarError = await tar.done.then(
       () => null,
       (x: unknown) => x,
@@ -333,7 +328,7 @@ async function applyWhiteouts(dir: string, whiteouts: Whiteout[]): Promise<void>
   for (const [rel, extra] of [...dirs].sort(([a], [b]) => a.length - b.length))
     members.push({ header: await dirHeader(dir, rel, extra) });
   for (const d of devices) members.push({ header: d });
-  await runTar(['-x', '-f', '-', '-C', dir, ...TAR_EXTRACT_FLAGS], tarBuffer(members)).done;
+  await runTar(['-x', '-f', ARCHIVE_IN, '-C', dir, ...TAR_EXTRACT_FLAGS], tarBuffer(members)).done;
 }
 
 /**
@@ -342,12 +337,12 @@ async function applyWhiteouts(dir: string, whiteouts: Whiteout[]): Promise<void>
  */
 export async function extractArchive(source: Readable, dir: string): Promise<void> {
   const compression = detectCompression(await peek(source, 6));
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 }); // no await before the source is piped
   const scanner = new TarScanner();
   const tar = runTar([
     '-x',
     '-f',
-    '-',
+    ARCHIVE_IN,
     ...TAR_PIPE_FLAGS,
     '-C',
     dir,
@@ -361,10 +356,10 @@ export async function extractArchive(source: Readable, dir: string): Promise<voi
       source,
       decompressor(compression),
       scanner,
-      new ChildStdin(tar.child.stdin!, () => scanner.result.ended),
+      new ChildStdin(tar.input, () => scanner.result.ended),
     );
   } catch (e) {
-    tar.child.kill('SIGKILL');
+    tar.kill();
     await tar.done.catch(() => undefined);
     throw e;
   }
