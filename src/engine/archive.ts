@@ -3,7 +3,7 @@
 // root (volumes and binds included), never reaching the host; the tar for a
 // read comes from GNU tar, and a client's tar is checked member by member
 // (CopyInGuard) before GNU tar extracts it, with the container paused.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { promises as fs, type BigIntStats } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { Forbidden, InvalidArgument, NotFound } from '../api/errors.js';
 import { resolveUser } from '../runtime/user.js';
 import { CopyInGuard } from '../volume/tar-guard.js';
 import { Rechunk } from '../store/rechunk.js';
+import { ARCHIVE_IN, ARCHIVE_OUT, tarProcess } from '../store/tar-process.js';
 import { TAR_PIPE_FLAGS } from '../store/unpack.js';
 import { resolveInRoot, TooManyLinks } from '../volume/scope.js';
 import { withContainerRoot } from './archive-view.js';
@@ -207,50 +208,46 @@ export async function tarOut(
   out: NodeJS.WritableStream,
   extra: string[] = [],
 ): Promise<void> {
-  const tar = spawn(
-    'tar',
-    [
-      '-C',
-      dir,
-      '-cf',
-      '-',
-      // 64 KiB records (GNU tar's default is 10 KiB): 6× fewer pipe writes and
-      // response chunks; the archive is padded to 64 KiB instead of 10 KiB.
-      '-b',
-      '128',
-      '--numeric-owner',
-      '--xattrs',
-      '--xattrs-include=*',
-      ...extra,
-      '--null',
-      '--verbatim-files-from',
-      '-T',
-      '-',
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  tar.stdin.end(names.map((n) => n + '\0').join(''));
-  let stderr = '';
-  tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number>((resolve) => tar.once('close', (code) => resolve(code ?? 1)));
+  const tar = tarProcess([
+    '-C',
+    dir,
+    '-c',
+    '-f',
+    ARCHIVE_OUT,
+    // 64 KiB records (GNU tar's default is 10 KiB): 6× fewer pipe writes and
+    // response chunks; the archive is padded to 64 KiB instead of 10 KiB.
+    '-b',
+    '128',
+    '--numeric-owner',
+    '--xattrs',
+    '--xattrs-include=*',
+    ...extra,
+    '--null',
+    '--verbatim-files-from',
+    '-T',
+    ARCHIVE_IN,
+  ]);
+  tar.input.on('error', () => undefined);
+  tar.input.end(names.map((n) => n + '\0').join(''));
   try {
-    await pipeline(tar.stdout, out as NodeJS.WritableStream);
+    await pipeline(tar.output!, out as NodeJS.WritableStream);
   } catch (e) {
-    tar.kill('SIGKILL');
+    tar.kill();
     throw e;
   }
-  const code = await exited;
+  const { code, stderr } = await tar.exit;
   // 1: "file changed as we read it" — a running container writes while we read.
   if (code > 1) throw new Error(`tar: ${stderr.trim()}`);
 }
 
 /** Extracts a checked client tar into `dest`; returns the top-level names it wrote. */
 async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean): Promise<string[]> {
-  const args = [
+  const args: Parameters<typeof tarProcess>[0] = [
     '-C',
     dest,
-    '-xf',
-    '-',
+    '-x',
+    '-f',
+    ARCHIVE_IN,
     ...TAR_PIPE_FLAGS,
     '--numeric-owner',
     '--same-owner',
@@ -260,19 +257,16 @@ async function tarIn(dest: string, body: Readable, noOverwriteDirNonDir: boolean
   ];
   // GNU tar replaces a directory by a file only with --recursive-unlink; it refuses by default, like noOverwriteDirNonDir.
   if (!noOverwriteDirNonDir) args.push('--recursive-unlink');
-  const tar = spawn('tar', args, { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  tar.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number>((resolve) => tar.once('close', (code) => resolve(code ?? 1)));
+  const tar = tarProcess(args);
   const guard = new CopyInGuard(dest);
   try {
-    await pipeline(body, new Rechunk(), guard, untilTarExits(tar.stdin));
+    await pipeline(body, new Rechunk(), guard, untilTarExits(tar.input));
   } catch (e) {
-    tar.kill('SIGKILL');
-    await exited;
+    tar.kill();
+    await tar.exit.catch(() => undefined);
     throw e;
   }
-  const code = await exited;
+  const { code, stderr } = await tar.exit;
   if (code !== 0) throw new InvalidArgument(`error extracting tar: ${stderr.trim().split('\n')[0]}`);
   return [...guard.tops];
 }

@@ -4,7 +4,6 @@
 // becomes an empty `.wh.<name>` file, a directory marked
 // trusted.overlay.opaque=y is written without that mark plus a
 // `.wh..wh..opq` entry inside it.
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -19,6 +18,7 @@ import {
 } from '../image/tar-header.js';
 import { tarHeader, type TarHeader } from '../image/tar-write.js';
 import { OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, whiteoutName } from '../image/whiteout.js';
+import { ARCHIVE_IN, ARCHIVE_OUT, tarProcess } from './tar-process.js';
 
 /** Rewrites overlay whiteouts in a tar stream into OCI whiteouts. */
 export class OverlayToOciWhiteouts extends Transform {
@@ -112,40 +112,38 @@ export class OverlayToOciWhiteouts extends Transform {
 export async function diffTar(upperDir: string): Promise<Readable> {
   const top = (await fs.readdir(upperDir)).sort();
   const out = new OverlayToOciWhiteouts();
-  const child = spawn(
-    'tar',
-    [
-      '-c',
-      '-f',
-      '-',
-      '-C',
-      upperDir,
-      '--format=posix',
-      '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
-      '--numeric-owner',
-      '--xattrs',
-      '--xattrs-include=*',
-      '--xattrs-exclude=trusted.overlay.origin',
-      '--xattrs-exclude=trusted.overlay.impure',
-      '--xattrs-exclude=trusted.overlay.redirect',
-      '--xattrs-exclude=trusted.overlay.nlink',
-      '--no-recursion',
-      '--verbatim-files-from',
-      '-T',
-      '-',
-      '--null',
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
+  const tar = tarProcess([
+    '-c',
+    '-f',
+    ARCHIVE_OUT,
+    '-C',
+    upperDir,
+    '--format=posix',
+    '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+    '--numeric-owner',
+    '--xattrs',
+    '--xattrs-include=*',
+    '--xattrs-exclude=trusted.overlay.origin',
+    '--xattrs-exclude=trusted.overlay.impure',
+    '--xattrs-exclude=trusted.overlay.redirect',
+    '--xattrs-exclude=trusted.overlay.nlink',
+    '--no-recursion',
+    '--verbatim-files-from',
+    '-T',
+    ARCHIVE_IN,
+    '--null',
+  ]);
+  void tar.exit.then(
+    ({ code, stderr }) => {
+      if (code !== 0) out.destroy(new Error(`tar: exit ${code}: ${stderr.trim()}`));
+    },
+    (e: Error) => out.destroy(e),
   );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.on('close', (code) => {
-    if (code !== 0) out.destroy(new Error(`tar: exit ${code}: ${stderr.trim()}`));
-  });
-  child.stdout.pipe(out);
+  tar.input.on('error', () => undefined);
+  tar.output!.pipe(out);
   // Every path, parents before children, so --no-recursion keeps the order ours.
   void listTree(upperDir, top).then(
-    (paths) => child.stdin.end(paths.map((p) => p + '\0').join('')),
+    (paths) => tar.input.end(paths.map((p) => p + '\0').join('')),
     (e: Error) => out.destroy(e),
   );
   return out;
