@@ -4,7 +4,27 @@
 // are written, so one broken file does not stop everyone's test runs.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+// The native addon (native/, binding.gyp; src/util/native.ts) is built by `npm ci`. A checkout
+// updated without npm ci gets it rebuilt here when its source is newer. berthd runs without it
+// (spawning mount/ip/conmon instead), so a failed build only warns.
+function ensureAddon() {
+  const out = 'build/Release/berth_sys.node';
+  const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0);
+  if (mtime(out) >= Math.max(mtime('native/berth_sys.c'), mtime('binding.gyp'))) return;
+  const gyp = path.join(path.dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
+  // node-gyp run outside npm would download headers; point it at the installed ones (.npmrc does the same for npm).
+  const nodedir = path.resolve(path.dirname(process.execPath), '..');
+  const args = existsSync(path.join(nodedir, 'include/node/node_api.h')) ? [`--nodedir=${nodedir}`] : [];
+  const r = existsSync(gyp)
+    ? spawnSync(process.execPath, [gyp, 'rebuild', ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+    : { status: 1, stderr: `node-gyp not found at ${gyp}` };
+  if (r.status !== 0)
+    console.error(`native addon not built (berthd will spawn the tools instead):\n${(r.stderr ?? '').trim().split('\n').slice(-5).join('\n')}`);
+}
+ensureAddon();
 
 const tsc = spawnSync('node_modules/.bin/tsc', ['-p', 'tsconfig.json'], { stdio: 'inherit' });
 
