@@ -128,10 +128,11 @@ export async function diffTar(upperDir: string): Promise<Readable> {
     '--xattrs-exclude=trusted.overlay.redirect',
     '--xattrs-exclude=trusted.overlay.nlink',
     '--no-recursion',
+    // --null before -T: tar may read a named list (/dev/fd/4) as soon as it sees -T.
+    '--null',
     '--verbatim-files-from',
     '-T',
     ARCHIVE_IN,
-    '--null',
   ]);
   void tar.exit.then(
     ({ code, stderr }) => {

@@ -84,4 +84,50 @@ describe('layer diff from an overlay upper dir', () => {
     assert.equal(readFileSync(path.join(d, 'etc', 'new.conf'), 'utf8'), 'x=1\n');
     assert.equal(readFileSync(path.join(d, '-dash'), 'utf8'), 'd');
   });
+  test('the tar of a small directory lists its names every time (tar reads the NUL-separated list as such)', async () => {
+    const up = path.join(root, 'small');
+    mkdirSync(path.join(up, 'd'), { recursive: true });
+    writeFileSync(path.join(up, 'd', 'f'), 'x');
+    // Timing decides when tar reads its list: repeat, so an option-order slip shows.
+    for (let round = 0; round < 40; round++) {
+      const chunks: Buffer[] = [];
+      await pipeline(
+        await diffTar(up),
+        new Writable({
+          write(c: Buffer, _e, cb) {
+            chunks.push(c);
+            cb();
+          },
+        }),
+      );
+      const tarFile = path.join(root, 'small.tar');
+      writeFileSync(tarFile, Buffer.concat(chunks));
+      assert.deepEqual(execFileSync('tar', ['-tf', tarFile]).toString().trim().split('\n'), ['d/', 'd/f']);
+    }
+  });
+
+  test('the tar of a directory with many names lists every one, every time (the name list reaches tar whole)', async () => {
+    const up = path.join(root, 'many');
+    for (let d = 0; d < 20; d++) {
+      mkdirSync(path.join(up, `d${d}`), { recursive: true });
+      for (let f = 0; f < 50; f++) writeFileSync(path.join(up, `d${d}`, `file-${f}`), `${d}/${f}`);
+    }
+    const tarFile = path.join(root, 'many.tar');
+    for (let round = 0; round < 5; round++) {
+      const chunks: Buffer[] = [];
+      await pipeline(
+        await diffTar(up),
+        new Writable({
+          write(c: Buffer, _e, cb) {
+            chunks.push(c);
+            cb();
+          },
+        }),
+      );
+      writeFileSync(tarFile, Buffer.concat(chunks));
+      const names = execFileSync('tar', ['-tf', tarFile]).toString().trim().split('\n');
+      assert.equal(names.length, 20 + 20 * 50, `round ${round}`);
+      assert.ok(names.includes('d19/file-49'));
+    }
+  });
 });
