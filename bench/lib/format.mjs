@@ -28,7 +28,9 @@ const HEAD = ['scenario', 'dockerd', 'berthd', 'berth/dockerd', 'verdict', 'bert
 export function errorCell(r) {
   const errs = r.errors ?? [];
   if (!errs.length) return '';
-  const first = errs[0].length > 70 ? `${errs[0].slice(0, 69)}…` : errs[0];
+  // "berthd: docker commit c img → exit 1: Error …" → "berthd: exit 1: Error …": the cause fits.
+  const short = errs[0].replace(/^([\w-]+: )?[^→]* → (exit \d+: )/, '$1$2');
+  const first = short.length > 70 ? `${short.slice(0, 69)}…` : short;
   return errs.length > 1 ? `${first} (+${errs.length - 1} more)` : first;
 }
 

@@ -301,6 +301,13 @@ test('a failed scenario keeps its row: the table gets an errors column only when
     ['set-up on berthd: exit 1: boom', long],
   );
   assert.equal(errorCell(failed), 'set-up on berthd: exit 1: boom (+1 more)');
+  // The command before "→ exit N:" gives way to the cause.
+  assert.equal(
+    errorCell({
+      errors: ['berthd: docker commit fc1 bench-commit:1 → exit 1: Error response from daemon: tar: exit 2'],
+    }),
+    'berthd: exit 1: Error response from daemon: tar: exit 2',
+  );
   assert.equal(errorCell(resultOf({ id: 'c', title: 'c', unit: 'ms' }, failed.samples, [long])).length, 70);
   const md = markdownTable([ok, failed]).split('\n');
   assert.match(md[0], /\| floor \| errors \|$/);
