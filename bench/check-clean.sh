@@ -6,8 +6,8 @@
 # Looks for: processes whose command line names the dir (daemons,
 # containerd, shims, conmon, registries), mounts under it, the dir itself,
 # the bridges bbench0/bbench1, iptables rules naming them or the bench's
-# subnets 10.123–10.126.*, DOCKER* chains while no dockerd runs (but those
-# named in $CHAINS_BEFORE, there before the run), berthd's
+# subnets 10.123–10.126.*, DOCKER* chains while no dockerd runs (a note
+# unless $CHAINS_BEFORE names those there before the run), berthd's
 # bridge notes pointing into the dir, a lock left by a dead bench.
 # Exit 0: nothing left; 1: leftovers (listed); 2: a bench is running now.
 set -u
@@ -60,13 +60,20 @@ done
 rules=$(iptables-save 2>/dev/null | grep -E 'bbench[0-9]|10\.12[3-6]\.' | grep -v '^#')
 [ -n "$rules" ] && echo "$rules" | while read -r r; do echo "left: iptables $r"; done && found=1
 
-# DOCKER* chains that no running dockerd uses (dockerd 20.10 leaves them on exit);
-# CHAINS_BEFORE names those that were there before the run (the bench passes it).
+# DOCKER* chains that no running dockerd uses (dockerd 20.10 leaves them on exit).
+# The bench passes CHAINS_BEFORE, those there before its run: any other is its
+# own leftover. Without it a chain may be any dockerd's (a test's): a note only.
 if ! pgrep -x dockerd >/dev/null; then
 	for c in $(iptables-save 2>/dev/null | sed -n 's/^:\(DOCKER[A-Z0-9-]*\) .*/\1/p' | sort -u); do
 		case " ${CHAINS_BEFORE:-} " in
 		*" $c "*) ;;
-		*) leftover "iptables chain $c with no dockerd running" ;;
+		*)
+			if [ -n "${CHAINS_BEFORE+set}" ]; then
+				leftover "iptables chain $c, made during the run, with no dockerd running"
+			else
+				echo "note: iptables chain $c with no dockerd running (left by some dockerd; not necessarily a bench's)"
+			fi
+			;;
 		esac
 	done
 fi
