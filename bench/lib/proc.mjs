@@ -89,6 +89,20 @@ export const ppid = (pid) => statusField(pid, 'PPid');
 /** Resident set size in MiB (NaN when the process is gone). */
 export const rssMiB = (pid) => statusField(pid, 'VmRSS') / 1024;
 
+/**
+ * Proportional set size in MiB: pages shared with other processes (the
+ * monitors' common libraries) count divided by their sharers, so it is what
+ * one more process costs the machine. NaN when the process is gone.
+ */
+export function pssMiB(pid) {
+  try {
+    const m = /^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /** PIDs whose command line contains `needle` (ourselves excluded). */
 export function pidsMatching(needle) {
   return pids().filter((p) => p !== process.pid && cmdline(p).includes(needle));

@@ -1,16 +1,18 @@
 // Memory: the daemon side (berthd alone vs dockerd + its containerd) idle and
 // with 50 running containers, and the per-container monitor (conmon vs
-// containerd-shim-runc-v2), as resident set sizes read from /proc.
+// containerd-shim-runc-v2), as resident set sizes read from /proc; the
+// monitors also as proportional set sizes (their shared libraries split
+// among them), which is what each added container costs.
 import { createContainers, removeContainers } from '../lib/api.mjs';
-import { rssMiB, sleep } from '../lib/proc.mjs';
+import { pssMiB, rssMiB, sleep } from '../lib/proc.mjs';
 
 const sum = (pids) =>
   pids
     .map(rssMiB)
     .filter(Number.isFinite)
     .reduce((a, b) => a + b, 0);
-const mean = (pids) => {
-  const xs = pids.map(rssMiB).filter(Number.isFinite);
+const mean = (pids, size = rssMiB) => {
+  const xs = pids.map(size).filter(Number.isFinite);
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 };
 
@@ -36,6 +38,7 @@ export const rss50 = {
   metrics: [
     { id: 'rss-50', title: (ctx) => `daemon RSS, ${count(ctx)} containers`, unit: 'MiB' },
     { id: 'monitor-rss', title: 'monitor RSS per container', unit: 'MiB' },
+    { id: 'monitor-pss', title: 'monitor PSS per container (shared pages split)', unit: 'MiB' },
   ],
   async setup(eng, ctx) {
     ctx.rss50 ??= {};
@@ -49,7 +52,11 @@ export const rss50 = {
     const monitors = eng.monitorPids();
     if (monitors.length < count(ctx))
       throw new Error(`expected ${count(ctx)} monitors, found ${monitors.length}`);
-    return { 'rss-50': sum(eng.daemonPids()), 'monitor-rss': mean(monitors) };
+    return {
+      'rss-50': sum(eng.daemonPids()),
+      'monitor-rss': mean(monitors),
+      'monitor-pss': mean(monitors, pssMiB),
+    };
   },
   teardown: (eng, ctx) => removeContainers(eng.host, ctx.rss50[eng.name]),
 };
