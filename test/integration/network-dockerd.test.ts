@@ -12,6 +12,7 @@ import path from 'node:path';
 import { DOCKER, startDaemon, type TestDaemon } from '../support/daemon.js';
 import { busyboxTar, ensureBusybox } from '../support/images.js';
 import { dropRulesForInterface } from '../support/iptables-cleanup.js';
+import { dockerdConfigPath, privateDockerdArgs } from '../support/dockerd-args.js';
 
 const uniq = (p: string): string =>
   `${p}${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -83,25 +84,10 @@ describe(
       spawnSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
       spawnSync('ip', ['addr', 'add', `${sub}.1/24`, 'dev', bridge]);
       spawnSync('ip', ['link', 'set', bridge, 'up']);
-      writeFileSync(path.join(dir, 'daemon.json'), '{}');
+      writeFileSync(dockerdConfigPath(dir), '{}');
       dockerd = spawn(
         DOCKERD!,
-        [
-          '-H',
-          `unix://${sock}`,
-          '--data-root',
-          path.join(dir, 'data'),
-          '--exec-root',
-          path.join(dir, 'exec'),
-          '--pidfile',
-          path.join(dir, 'dockerd.pid'),
-          '--config-file',
-          path.join(dir, 'daemon.json'),
-          `--bridge=${bridge}`,
-          '--iptables=true',
-          '--log-level',
-          'warn',
-        ],
+        privateDockerdArgs(dir, sock, bridge, ['--iptables=true']),
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       let log = '';
