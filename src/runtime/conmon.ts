@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { viaNative, type BerthSys } from '../util/native.js';
+import { reapWhenDone, viaNative, type BerthSys } from '../util/native.js';
 
 export const CONMON_BINARY = process.env.BERTH_CONMON ?? 'conmon';
 
@@ -204,7 +204,8 @@ function spawnNative(
     cwd,
     attach ? 4 : 3,
   );
-  reapLater(sys, pid);
+  // conmon's first process exits once it has forked the monitor: collect it.
+  reapWhenDone(sys, pid, 2, 1000).catch(() => undefined); // ECHILD: already collected
   const stderr = new net.Socket({ fd: errFd, readable: true, writable: false });
   const syncSock = new net.Socket({ fd: syncFd, readable: true, writable: false });
   const start = new net.Socket({ fd: startFd, readable: false, writable: true });
@@ -223,20 +224,6 @@ function spawnNative(
       for (const s of all) s.destroy();
     },
   };
-}
-
-/** conmon's first process exits once it has forked the monitor; collect it (libuv reaps only its own children). */
-function reapLater(sys: BerthSys, pid: number, delay = 2): void {
-  const t = setTimeout(() => {
-    let status: number;
-    try {
-      status = sys.reap(pid);
-    } catch {
-      return; // ECHILD: already collected
-    }
-    if (status < 0) reapLater(sys, pid, Math.min(delay * 2, 1000));
-  }, delay);
-  t.unref();
 }
 
 /** Pulls runc's `msg="…"` out of its text log line, if it is one. */

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { nativeSys, viaNative, type BerthSys } from '../util/native.js';
+import { reapWhenDone, viaNative, type BerthSys } from '../util/native.js';
 
 /** Stands for what tar reads (`-` with Node's spawn: its stdin). */
 export const ARCHIVE_IN = Symbol('archive input');
@@ -103,26 +103,20 @@ function nativeTar(sys: BerthSys, args: Arg[]): TarProcess {
   stderrSock.setEncoding('utf8');
   stderrSock.on('data', (d: string) => (stderr += d));
   stderrSock.on('error', () => {});
-  const exit = new Promise<TarExit>((resolve, reject) => {
-    // stderr closes when tar exits; then its status is collected (libuv reaps only its own children).
-    const collect = (delay: number): void => {
-      let status: number;
-      try {
-        status = sys.reap(pid);
-      } catch (e) {
+  // stderr closes when tar exits; then its status is collected.
+  const exit = new Promise<void>((r) => stderrSock.once('close', () => r()))
+    .then(() => reapWhenDone(sys, pid, 1, 100))
+    .then(
+      (status): TarExit => {
         ended = true;
-        return reject(e as Error);
-      }
-      if (status < 0) {
-        setTimeout(() => collect(Math.min(delay * 2, 100)), delay);
-        return;
-      }
-      ended = true;
-      input.destroy();
-      resolve({ code: status, signal: status > 128 ? `signal ${status - 128}` : null, stderr });
-    };
-    stderrSock.once('close', () => collect(1));
-  });
+        input.destroy();
+        return { code: status, signal: status > 128 ? `signal ${status - 128}` : null, stderr };
+      },
+      (e: unknown) => {
+        ended = true;
+        throw e;
+      },
+    );
   return withDone({
     input,
     output,

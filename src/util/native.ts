@@ -142,3 +142,29 @@ export async function withNative<T>(
 ): Promise<T> {
   return viaNative<T | Promise<T>>(op, fast, slow);
 }
+
+/**
+ * The exit status of a child started by `sys.spawn`, once it has ended: polled
+ * with a doubling delay (libuv reaps only the children it started itself).
+ * Rejects with ECHILD when something else collected it.
+ */
+export function reapWhenDone(
+  sys: BerthSys,
+  pid: number,
+  firstDelayMs: number,
+  maxDelayMs: number,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const poll = (delay: number): void => {
+      let status: number;
+      try {
+        status = sys.reap(pid);
+      } catch (e) {
+        return reject(e as Error);
+      }
+      if (status >= 0) return resolve(status);
+      setTimeout(() => poll(Math.min(delay * 2, maxDelayMs)), delay);
+    };
+    poll(firstDelayMs);
+  });
+}
